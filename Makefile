@@ -1,0 +1,39 @@
+# `make demo` and `make test` do all set-up on a fresh machine and are idempotent:
+# the venv is rebuilt only when setup.cfg / pyproject.toml change.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Two workers match the 2-core CI machine; TF's own thread pools are capped per worker.
+PYTEST_WORKERS ?= 2
+
+.PHONY: venv demo test lint format bench clean
+
+venv: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m zoo.adding_problem --config default --workdir runs/adding_problem
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/layers
+
+bench: $(STAMP)
+	$(BIN)/python bench/rnn.py
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info

@@ -1,0 +1,7 @@
+"""keras_seq: sequence-model building blocks for Keras 3."""
+
+from keras_seq import layers
+
+__version__ = "0.1.0"
+
+__all__ = ["layers", "__version__"]

@@ -1,0 +1,325 @@
+"""The shared fast recurrent layer behind SimpleRNN, LSTM and GRU (not exported)."""
+
+import keras
+from keras import ops
+from keras import tree
+
+from keras_seq.utils import checks
+
+_CELL_BASE_KEYS = ("name", "trainable", "dtype")
+
+
+def time_loop(step, carry, inputs, return_sequences, unroll=False):
+    """Runs `carry, y = step(carry, inputs_t)` over time-major `inputs`.
+
+    Args:
+        step: Function of `(carry, inputs_t)` returning `(carry, y_t)`.
+        carry: Tuple of tensors.
+        inputs: Tuple of `(time, batch, ...)` tensors.
+        return_sequences: Whether to stack the `y_t` into `(time, batch, ...)`.
+        unroll: Unroll the loop in Python (needs a static number of steps).
+
+    Returns:
+        `(final_carry, ys)`, `ys` is None unless `return_sequences`.
+
+    On TensorFlow this is one `tf.while_loop` over TensorArrays (it compiles
+    under XLA); elsewhere `keras.ops.scan` (`jax.lax.scan` on JAX). Both carry
+    only what the recurrence needs, so the loop body is the recurrent matmul
+    and the gates.
+    """
+    if unroll:
+        steps = inputs[0].shape[0]
+        if steps is None:
+            raise ValueError(
+                "`unroll=True` needs a static number of time steps, got input "
+                f"shape {tuple(inputs[0].shape)}."
+            )
+        ys = []
+        for t in range(steps):
+            carry, y = step(carry, tuple(x[t] for x in inputs))
+            ys.append(y)
+        return carry, (ops.stack(ys) if return_sequences else None)
+
+    if keras.backend.backend() == "tensorflow":
+        return _tf_time_loop(step, carry, inputs, return_sequences)
+
+    def scan_fn(carry, xs):
+        carry, y = step(carry, xs)
+        return carry, y
+
+    carry, ys = ops.scan(scan_fn, carry, inputs)
+    return carry, (ys if return_sequences else None)
+
+
+def _tf_time_loop(step, carry, inputs, return_sequences):
+    import tensorflow as tf
+
+    steps = tf.shape(inputs[0])[0]
+    input_arrays = [
+        tf.TensorArray(x.dtype, size=steps, element_shape=x.shape[1:]).unstack(x)
+        for x in inputs
+    ]
+
+    def read(t):
+        return tuple(array.read(t) for array in input_arrays)
+
+    if not return_sequences:
+
+        def body(t, carry):
+            carry, _ = step(carry, read(t))
+            return t + 1, carry
+
+        _, carry = tf.while_loop(
+            lambda t, _: t < steps,
+            body,
+            (tf.constant(0), carry),
+            maximum_iterations=steps,
+        )
+        return carry, None
+
+    # The step's output shape is known from the carry: outputs are `h`-shaped.
+    out_shape = carry[-1].shape
+    outputs = tf.TensorArray(carry[-1].dtype, size=steps, element_shape=out_shape)
+
+    def body_with_outputs(t, carry, outputs):
+        carry, y = step(carry, read(t))
+        return t + 1, carry, outputs.write(t, y)
+
+    _, carry, outputs = tf.while_loop(
+        lambda t, *_: t < steps,
+        body_with_outputs,
+        (tf.constant(0), carry, outputs),
+        maximum_iterations=steps,
+    )
+    return carry, outputs.stack()
+
+
+class BaseRecurrent(keras.layers.Layer):
+    """A recurrent layer that hoists the input projection out of the time loop.
+
+    `X @ kernel (+ input bias)` is one matmul over all `(batch * time)` rows;
+    the loop then runs `cell.recurrent_step`, i.e. `h @ recurrent_kernel` and
+    the gates. Masked steps carry the state unchanged and output the previous
+    output (or zeros with `zero_output_for_mask=True`), as `keras.layers.RNN`.
+    Subclasses create `self.cell` and may offer a fused kernel through
+    `_fused_call`.
+    """
+
+    def __init__(
+        self,
+        cell,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        zero_output_for_mask=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        self.unroll = bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.supports_masking = True
+        self.states = None
+
+    @property
+    def units(self):
+        return self.cell.units
+
+    @property
+    def state_size(self):
+        size = self.cell.state_size
+        return [size] if isinstance(size, int) else list(size)
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        checks.check_rank(
+            "sequences", sequences_shape, 3, "(batch, time, features)"
+        )
+        if not self.cell.built:
+            self.cell.build((sequences_shape[0], sequences_shape[2]))
+        if self.stateful and self.states is None:
+            batch_size = sequences_shape[0]
+            if batch_size is None:
+                raise ValueError(
+                    "A stateful recurrent layer needs a static batch size, got "
+                    f"sequences shape {tuple(sequences_shape)}. Pass "
+                    "`batch_shape=` to `keras.Input`."
+                )
+            self.states = [
+                self.add_weight(
+                    shape=(batch_size, size),
+                    initializer="zeros",
+                    trainable=False,
+                    name=f"state_{i}",
+                )
+                for i, size in enumerate(self.state_size)
+            ]
+
+    def reset_state(self):
+        if self.states is not None:
+            for state in self.states:
+                state.assign(ops.zeros_like(state))
+
+    def reset_states(self):
+        self.reset_state()
+
+    def get_initial_state(self, batch_size):
+        return self.cell.get_initial_state(batch_size=batch_size)
+
+    def compute_output_shape(self, sequences_shape, initial_state_shape=None):
+        batch, steps = sequences_shape[0], sequences_shape[1]
+        if self.return_sequences:
+            output_shape = (batch, steps, self.units)
+        else:
+            output_shape = (batch, self.units)
+        if self.return_state:
+            return (output_shape, *[(batch, size) for size in self.state_size])
+        return output_shape
+
+    def compute_mask(self, sequences, mask=None):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self.state_size)
+        return output_mask
+
+    def _check_initial_state(self, initial_state, sequences):
+        states = list(initial_state) if tree.is_nested(initial_state) else [
+            initial_state
+        ]
+        if len(states) != len(self.state_size):
+            raise ValueError(
+                f"Argument `initial_state` of `{self.name}` must be a list of "
+                f"{len(self.state_size)} tensors of shape (batch, {self.units}), "
+                f"got {len(states)} tensors."
+            )
+        batch = sequences.shape[0]
+        for state, size in zip(states, self.state_size):
+            shape = tuple(state.shape)
+            if len(shape) != 2 or shape[1] != size or (
+                batch is not None and shape[0] is not None and shape[0] != batch
+            ):
+                raise ValueError(
+                    f"Argument `initial_state` of `{self.name}` must hold tensors "
+                    f"of shape ({batch}, {size}), got shape {shape}."
+                )
+        return [ops.cast(state, self.compute_dtype) for state in states]
+
+    def _fused_call(self, sequences, initial_state, mask):
+        """Returns `(last_output, outputs, states)` from a fused kernel, or None."""
+        return None
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        checks.check_rank("sequences", sequences.shape, 3, "(batch, time, features)")
+        checks.check_floating("sequences", sequences)
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        mask = checks.check_mask(mask, sequences)
+        batch_size = ops.shape(sequences)[0]
+        if initial_state is not None:
+            initial_state = self._check_initial_state(initial_state, sequences)
+        elif self.stateful:
+            initial_state = [ops.convert_to_tensor(s) for s in self.states]
+        else:
+            initial_state = self.get_initial_state(batch_size)
+
+        cell = self.cell
+        if training and cell.dropout > 0:
+            # One mask per sequence, shared by all steps (Gal & Ghahramani).
+            dp_mask = keras.random.dropout(
+                ops.ones_like(sequences[:, 0, :]),
+                rate=cell.dropout,
+                seed=cell.seed_generator,
+            )
+            sequences = sequences * ops.expand_dims(dp_mask, 1)
+        recurrent_mask = None
+        if training and cell.recurrent_dropout > 0:
+            recurrent_mask = keras.random.dropout(
+                ops.ones_like(initial_state[0]),
+                rate=cell.recurrent_dropout,
+                seed=cell.seed_generator,
+            )
+
+        fused = None
+        if recurrent_mask is None and not self.zero_output_for_mask:
+            fused = self._fused_call(sequences, initial_state, mask)
+        if fused is not None:
+            last_output, outputs, states = fused
+        else:
+            last_output, outputs, states = self._loop(
+                sequences, initial_state, mask, recurrent_mask
+            )
+
+        if self.stateful:
+            for variable, state in zip(self.states, states):
+                variable.assign(ops.cast(state, variable.dtype))
+        output = outputs if self.return_sequences else last_output
+        if self.return_state:
+            return (output, *states)
+        return output
+
+    def _loop(self, sequences, initial_state, mask, recurrent_mask):
+        cell = self.cell
+        # Transpose the (narrower) inputs, not the projection: (time, batch, gates * units).
+        projected = cell.input_projection(ops.transpose(sequences, (1, 0, 2)))
+        inputs = (projected,)
+        if mask is not None:
+            inputs = (projected, ops.transpose(mask, (1, 0)))
+        if self.go_backwards:
+            inputs = tuple(ops.flip(x, axis=0) for x in inputs)
+
+        num_states = len(initial_state)
+        zero_output = self.zero_output_for_mask
+
+        def step(carry, xs):
+            states = list(carry[:num_states])
+            output, new_states = cell.recurrent_step(xs[0], states, recurrent_mask)
+            if mask is None:
+                return tuple(new_states), output
+            step_mask = ops.expand_dims(xs[1], -1)
+            new_states = [
+                ops.where(step_mask, new, old) for new, old in zip(new_states, states)
+            ]
+            previous = ops.zeros_like(output) if zero_output else carry[-1]
+            output = ops.where(step_mask, output, previous)
+            return (*new_states, output), output
+
+        carry = tuple(initial_state)
+        if mask is not None:
+            carry = carry + (ops.zeros_like(initial_state[0]),)
+        final, outputs = time_loop(
+            step, carry, inputs, self.return_sequences, unroll=self.unroll
+        )
+        states = list(final[:num_states])
+        # Without a mask the output of the last step is the new `h` (state 0).
+        last_output = final[-1] if mask is not None else states[0]
+        if outputs is not None:
+            outputs = ops.transpose(outputs, (1, 0, 2))
+        return last_output, outputs, states
+
+    def _cell_config(self):
+        config = self.cell.get_config()
+        for key in _CELL_BASE_KEYS:
+            config.pop(key, None)
+        return config
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(self._cell_config())
+        config.update(
+            {
+                "return_sequences": self.return_sequences,
+                "return_state": self.return_state,
+                "go_backwards": self.go_backwards,
+                "stateful": self.stateful,
+                "unroll": self.unroll,
+                "zero_output_for_mask": self.zero_output_for_mask,
+            }
+        )
+        return config

@@ -1,0 +1,148 @@
+import keras
+
+from keras_seq.layers.rnn.base_recurrent import BaseRecurrent
+from keras_seq.layers.rnn.gru_cell import GRUCell
+
+
+@keras.saving.register_keras_serializable(package="keras_seq")
+class GRU(BaseRecurrent):
+    """Fast GRU layer with the reset gate before or after the recurrent matmul.
+
+    The equations are those of `keras_seq.layers.GRUCell`; this is a drop-in for
+    `keras.layers.GRU` (same arguments and weight layout for both values of
+    `reset_after`). `x W + b` is computed for all steps in one matmul before the
+    loop. On TensorFlow with a GPU and a cuDNN-compatible configuration
+    (`reset_after=True`, tanh / sigmoid, bias, no recurrent dropout, not
+    unrolled, right-padded mask) it runs Keras's fused cuDNN kernel instead.
+
+    Args:
+        units: Positive integer, size of the state.
+        reset_after: `True` (default, cuDNN / PyTorch / Keras):
+            `tanh(x W_h + r * (h U_h + b_rh))`; `False` (Cho et al. 2014):
+            `tanh(x W_h + (r * h) U_h + b_h)`.
+        activation, recurrent_activation, use_bias, kernel_initializer,
+        recurrent_initializer, bias_initializer, *_regularizer, *_constraint,
+        dropout, recurrent_dropout, seed: As `keras_seq.layers.GRUCell`.
+        return_sequences: Return the whole output sequence
+            `(batch, time, units)` instead of the last output. Default False.
+        return_state: Also return the final states. Default False.
+        go_backwards: Process the sequence backwards and return the reversed
+            output sequence (as Keras). Default False.
+        stateful: Carry the last state of batch `i` over to batch `i` of the
+            next call; needs a static batch size. Default False.
+        unroll: Unroll the time loop in Python (short sequences only).
+            Default False.
+        zero_output_for_mask: Output zeros (instead of the previous output) at
+            masked steps. Default False, as Keras.
+
+    Call arguments:
+        sequences: `(batch, time, features)` float tensor.
+        initial_state: Optional list of `[h]`.
+        mask: Optional `(batch, time)` boolean tensor, `True` for real steps.
+            Masked steps carry the state unchanged; any pattern (right, left
+            padding, holes) is allowed. Propagated when `return_sequences`.
+        training: Whether dropout is active.
+
+    Returns:
+        `(batch, units)` (or `(batch, time, units)` with `return_sequences`),
+        followed by the final `[h]` when `return_state`.
+
+    Example:
+
+    >>> layer = GRU(8, reset_after=False, return_sequences=True)
+    >>> layer(np.ones((2, 5, 3), "float32")).shape
+    (2, 5, 8)
+
+    References:
+        Cho et al., "Learning phrase representations using RNN encoder-decoder
+        for statistical machine translation", EMNLP 2014.
+    """
+
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        reset_after=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        zero_output_for_mask=False,
+        **kwargs,
+    ):
+        cell = GRUCell(
+            units,
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            use_bias=use_bias,
+            reset_after=reset_after,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            dtype=kwargs.get("dtype"),
+            trainable=kwargs.get("trainable", True),
+            name="gru_cell",
+        )
+        super().__init__(
+            cell,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            zero_output_for_mask=zero_output_for_mask,
+            **kwargs,
+        )
+
+    def _fused_call(self, sequences, initial_state, mask):
+        cell = self.cell
+        if (
+            keras.backend.backend() != "tensorflow"
+            or not cell.reset_after
+            or self.unroll
+        ):
+            return None
+        from keras.src import backend as keras_backend
+
+        try:
+            last_output, outputs, states = keras_backend.gru(
+                sequences,
+                initial_state[0],
+                mask,
+                kernel=cell.kernel,
+                recurrent_kernel=cell.recurrent_kernel,
+                bias=cell.bias,
+                activation=cell.activation,
+                recurrent_activation=cell.recurrent_activation,
+                return_sequences=self.return_sequences,
+                go_backwards=self.go_backwards,
+                reset_after=True,
+            )
+        except NotImplementedError:
+            return None
+        self.supports_jit = False
+        return last_output, outputs, list(states)

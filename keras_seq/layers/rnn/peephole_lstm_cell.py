@@ -1,0 +1,192 @@
+import keras
+from keras import ops
+
+from keras_seq.layers.rnn.base_rnn_cell import BaseRNNCell
+
+
+@keras.saving.register_keras_serializable(package="keras_seq")
+class PeepholeLSTMCell(BaseRNNCell):
+    """LSTM cell with optional diagonal peephole connections.
+
+    With `z = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias` split into the
+    gate blocks `z_i, z_f, z_c, z_o` (Keras order i, f, c, o):
+
+    ```
+    i_t = sigmoid(z_i + p_i * c_{t-1})
+    f_t = sigmoid(z_f + p_f * c_{t-1})
+    c_t = f_t * c_{t-1} + i_t * tanh(z_c)
+    o_t = sigmoid(z_o + p_o * c_t)
+    h_t = o_t * tanh(c_t)
+    ```
+
+    The input and forget gates look at the previous cell state, the output gate
+    at the new one (Gers & Schmidhuber 2000), through three `(units,)` vectors
+    `input_gate_peephole_weights` (`p_i`), `forget_gate_peephole_weights` (`p_f`)
+    and `output_gate_peephole_weights` (`p_o`), as in Sak et al. 2014 and
+    `tfa.rnn.PeepholeLSTMCell`. With `use_peepholes=False` the cell is
+    `keras.layers.LSTMCell` exactly, with the same weight layout.
+
+    Args:
+        units: Positive integer, size of `h` and `c`.
+        activation: Applied to the candidate and to `c_t`. Default `"tanh"`.
+        recurrent_activation: Gate activation. Default `"sigmoid"`.
+        use_bias: Default `True`.
+        use_peepholes: Whether to add the peephole terms. Default `True`.
+        kernel_initializer: Default `"glorot_uniform"`.
+        recurrent_initializer: Default `"orthogonal"`.
+        bias_initializer: Default `"zeros"`.
+        peephole_initializer: Initializer of the three peephole vectors.
+            Default `"glorot_uniform"` (the kernel initializer, as in TFA).
+        unit_forget_bias: Add 1 to the forget-gate bias at initialization
+            (Jozefowicz et al. 2015). Default `True`, as Keras.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer,
+        peephole_regularizer: Optional.
+        kernel_constraint, recurrent_constraint, bias_constraint,
+        peephole_constraint: Optional.
+        dropout, recurrent_dropout: Floats in [0, 1); one mask per sequence on
+            the inputs and on `h_{t-1}`. Default 0.
+        seed: Seed for the dropout masks.
+
+    Call arguments:
+        inputs: `(batch, input_dim)` float tensor.
+        states: `[h_{t-1}, c_{t-1}]`, each `(batch, units)`.
+        training: Whether dropout is active.
+
+    Returns:
+        `(h_t, [h_t, c_t])`.
+
+    Example:
+
+    >>> cell = PeepholeLSTMCell(4)
+    >>> layer = keras.layers.RNN(cell, return_state=True)
+    >>> out, h, c = layer(np.ones((2, 3, 5), "float32"))
+    >>> out.shape, c.shape
+    ((2, 4), (2, 4))
+
+    References:
+        Gers & Schmidhuber, "Recurrent nets that time and count", IJCNN 2000.
+        Sak, Senior & Beaufays, "Long short-term memory recurrent neural
+        network architectures for large scale acoustic modeling", 2014.
+    """
+
+    num_gates = 4
+    _state_count = 2
+
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        use_peepholes=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        peephole_initializer="glorot_uniform",
+        unit_forget_bias=True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        peephole_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        peephole_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            **kwargs,
+        )
+        self.recurrent_activation = keras.activations.get(recurrent_activation)
+        self.use_peepholes = bool(use_peepholes)
+        self.peephole_initializer = keras.initializers.get(peephole_initializer)
+        self.unit_forget_bias = bool(unit_forget_bias)
+        self.peephole_regularizer = keras.regularizers.get(peephole_regularizer)
+        self.peephole_constraint = keras.constraints.get(peephole_constraint)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        if self.use_peepholes:
+            for gate in ("input", "forget", "output"):
+                weight = self.add_weight(
+                    shape=(self.units,),
+                    name=f"{gate}_gate_peephole_weights",
+                    initializer=self.peephole_initializer,
+                    regularizer=self.peephole_regularizer,
+                    constraint=self.peephole_constraint,
+                )
+                setattr(self, f"{gate}_gate_peephole_weights", weight)
+
+    def _bias_initializer(self):
+        if not self.unit_forget_bias:
+            return self.bias_initializer
+        units, base = self.units, self.bias_initializer
+
+        def initializer(shape, dtype=None):
+            return ops.concatenate(
+                [
+                    base((units,), dtype=dtype),
+                    ops.ones((units,), dtype=dtype),
+                    base((2 * units,), dtype=dtype),
+                ]
+            )
+
+        return initializer
+
+    def recurrent_step(self, projected, states, recurrent_mask=None):
+        h_tm1, c_tm1 = states[0], states[1]
+        if recurrent_mask is not None:
+            h_tm1 = h_tm1 * recurrent_mask
+        z = projected + ops.matmul(h_tm1, self.recurrent_kernel)
+        z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
+        if self.use_peepholes:
+            z_i = z_i + self.input_gate_peephole_weights * c_tm1
+            z_f = z_f + self.forget_gate_peephole_weights * c_tm1
+        i = self.recurrent_activation(z_i)
+        f = self.recurrent_activation(z_f)
+        c = f * c_tm1 + i * self.activation(z_c)
+        if self.use_peepholes:
+            z_o = z_o + self.output_gate_peephole_weights * c
+        o = self.recurrent_activation(z_o)
+        h = o * self.activation(c)
+        return h, [h, c]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "recurrent_activation": keras.activations.serialize(
+                    self.recurrent_activation
+                ),
+                "use_peepholes": self.use_peepholes,
+                "peephole_initializer": keras.initializers.serialize(
+                    self.peephole_initializer
+                ),
+                "unit_forget_bias": self.unit_forget_bias,
+                "peephole_regularizer": keras.regularizers.serialize(
+                    self.peephole_regularizer
+                ),
+                "peephole_constraint": keras.constraints.serialize(
+                    self.peephole_constraint
+                ),
+            }
+        )
+        return config

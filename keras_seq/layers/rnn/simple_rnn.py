@@ -1,0 +1,107 @@
+import keras
+
+from keras_seq.layers.rnn.base_recurrent import BaseRecurrent
+from keras_seq.layers.rnn.simple_rnn_cell import SimpleRNNCell
+
+
+@keras.saving.register_keras_serializable(package="keras_seq")
+class SimpleRNN(BaseRecurrent):
+    """Fast vanilla RNN layer: `h_t = activation(x_t W + h_{t-1} U + b)`.
+
+    A drop-in for `keras.layers.SimpleRNN` (same arguments and weight layout):
+    `x W + b` is computed for all steps in one matmul before the loop, which
+    then only does `h U` and the activation.
+
+    Args:
+        units: Positive integer, size of the state.
+        activation: `"tanh"` (default) or `"relu"`.
+        use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
+        kernel_regularizer, recurrent_regularizer, bias_regularizer,
+        kernel_constraint, recurrent_constraint, bias_constraint, dropout,
+        recurrent_dropout, seed: As `keras_seq.layers.SimpleRNNCell`.
+        return_sequences: Return the whole output sequence
+            `(batch, time, units)` instead of the last output. Default False.
+        return_state: Also return the final states. Default False.
+        go_backwards: Process the sequence backwards and return the reversed
+            output sequence (as Keras). Default False.
+        stateful: Carry the last state of batch `i` over to batch `i` of the
+            next call; needs a static batch size. Default False.
+        unroll: Unroll the time loop in Python (short sequences only).
+            Default False.
+        zero_output_for_mask: Output zeros (instead of the previous output) at
+            masked steps. Default False, as Keras.
+
+    Call arguments:
+        sequences: `(batch, time, features)` float tensor.
+        initial_state: Optional list of `[h]`.
+        mask: Optional `(batch, time)` boolean tensor, `True` for real steps.
+            Masked steps carry the state unchanged; any pattern (right, left
+            padding, holes) is allowed. Propagated when `return_sequences`.
+        training: Whether dropout is active.
+
+    Returns:
+        `(batch, units)` (or `(batch, time, units)` with `return_sequences`),
+        followed by the final `[h]` when `return_state`.
+
+    Example:
+
+    >>> layer = SimpleRNN(8, return_sequences=True)
+    >>> layer(np.ones((2, 5, 3), "float32")).shape
+    (2, 5, 8)
+    """
+
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        zero_output_for_mask=False,
+        **kwargs,
+    ):
+        cell = SimpleRNNCell(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            dtype=kwargs.get("dtype"),
+            trainable=kwargs.get("trainable", True),
+            name="simple_rnn_cell",
+        )
+        super().__init__(
+            cell,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            zero_output_for_mask=zero_output_for_mask,
+            **kwargs,
+        )

@@ -1,0 +1,75 @@
+"""Argument and input checks shared by keras_seq layers.
+
+Every check raises `ValueError` naming the argument, what was expected and what
+was received, so bad input never reaches an internal traceback.
+"""
+
+import keras
+
+
+def check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`, "
+            f"expected a positive integer, got {value!r}."
+        )
+    return value
+
+
+def check_rate(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`, "
+            f"expected a float in [0, 1), got {value!r}."
+        )
+    if not 0.0 <= value < 1.0:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`, "
+            f"expected a float in [0, 1), got {value!r}."
+        )
+    return float(value)
+
+
+def check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`, "
+            f"expected one of {list(choices)}, got {value!r}."
+        )
+    return value
+
+
+def check_rank(name, shape, rank, layout):
+    """Checks that a tensor shape has `rank` dimensions, e.g. `layout="(batch, time, features)"`."""
+    if shape is None or len(shape) != rank:
+        received = None if shape is None else tuple(shape)
+        raise ValueError(
+            f"Argument `{name}` must have rank {rank} with shape {layout}, "
+            f"got shape {received}."
+        )
+
+
+def check_floating(name, tensor):
+    dtype = keras.backend.standardize_dtype(tensor.dtype)
+    if "float" not in dtype:
+        raise ValueError(
+            f"Argument `{name}` must be a floating point tensor "
+            f"(e.g. float32), got dtype {dtype}."
+        )
+
+
+def check_mask(mask, inputs, name="mask"):
+    """Checks a `(batch, time)` sequence mask against `(batch, time, ...)` inputs."""
+    if mask is None:
+        return None
+    mask_shape = tuple(mask.shape)
+    expected = tuple(inputs.shape[:2])
+    compatible = len(mask_shape) == 2 and all(
+        m is None or e is None or m == e for m, e in zip(mask_shape, expected)
+    )
+    if not compatible:
+        raise ValueError(
+            f"Argument `{name}` must have shape (batch, time) = {expected} "
+            f"matching the inputs, got shape {mask_shape}."
+        )
+    return keras.ops.cast(mask, "bool")
