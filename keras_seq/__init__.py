@@ -4,4 +4,4 @@ from keras_seq import layers
 
 __version__ = "0.1.0"
 
-__all__ = ["layers", "__version__"]
+__all__ = ["__version__", "layers"]

@@ -1,15 +1,21 @@
-from keras_seq.layers.rnn import GRU
-from keras_seq.layers.rnn import LSTM
-from keras_seq.layers.rnn import GRUCell
-from keras_seq.layers.rnn import PeepholeLSTMCell
-from keras_seq.layers.rnn import SimpleRNN
-from keras_seq.layers.rnn import SimpleRNNCell
+from keras_seq.layers.rnn import (
+    GRU,
+    LSTM,
+    Bidirectional,
+    GRUCell,
+    PeepholeLSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+    Stacked,
+)
 
 __all__ = [
     "GRU",
-    "GRUCell",
     "LSTM",
+    "Bidirectional",
+    "GRUCell",
     "PeepholeLSTMCell",
     "SimpleRNN",
     "SimpleRNNCell",
+    "Stacked",
 ]

@@ -17,12 +17,8 @@ def check_positive_int(name, value):
 
 
 def check_rate(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(
-            f"Received an invalid value for argument `{name}`, "
-            f"expected a float in [0, 1), got {value!r}."
-        )
-    if not 0.0 <= value < 1.0:
+    valid = not isinstance(value, bool) and isinstance(value, (int, float))
+    if not valid or not 0.0 <= value < 1.0:
         raise ValueError(
             f"Received an invalid value for argument `{name}`, "
             f"expected a float in [0, 1), got {value!r}."

@@ -1,8 +1,7 @@
 """The shared fast recurrent layer behind SimpleRNN, LSTM and GRU (not exported)."""
 
 import keras
-from keras import ops
-from keras import tree
+from keras import ops, tree
 
 from keras_seq.utils import checks
 
@@ -137,9 +136,7 @@ class BaseRecurrent(keras.layers.Layer):
         return [size] if isinstance(size, int) else list(size)
 
     def build(self, sequences_shape, initial_state_shape=None):
-        checks.check_rank(
-            "sequences", sequences_shape, 3, "(batch, time, features)"
-        )
+        checks.check_rank("sequences", sequences_shape, 3, "(batch, time, features)")
         if not self.cell.built:
             self.cell.build((sequences_shape[0], sequences_shape[2]))
         if self.stateful and self.states is None:
@@ -190,9 +187,9 @@ class BaseRecurrent(keras.layers.Layer):
         return output_mask
 
     def _check_initial_state(self, initial_state, sequences):
-        states = list(initial_state) if tree.is_nested(initial_state) else [
-            initial_state
-        ]
+        states = (
+            list(initial_state) if tree.is_nested(initial_state) else [initial_state]
+        )
         if len(states) != len(self.state_size):
             raise ValueError(
                 f"Argument `initial_state` of `{self.name}` must be a list of "
@@ -202,8 +199,10 @@ class BaseRecurrent(keras.layers.Layer):
         batch = sequences.shape[0]
         for state, size in zip(states, self.state_size):
             shape = tuple(state.shape)
-            if len(shape) != 2 or shape[1] != size or (
-                batch is not None and shape[0] is not None and shape[0] != batch
+            if (
+                len(shape) != 2
+                or shape[1] != size
+                or (batch is not None and shape[0] is not None and shape[0] != batch)
             ):
                 raise ValueError(
                     f"Argument `initial_state` of `{self.name}` must hold tensors "
@@ -213,7 +212,7 @@ class BaseRecurrent(keras.layers.Layer):
 
     def _fused_call(self, sequences, initial_state, mask):
         """Returns `(last_output, outputs, states)` from a fused kernel, or None."""
-        return None
+        return
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         checks.check_rank("sequences", sequences.shape, 3, "(batch, time, features)")

@@ -168,18 +168,14 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
                 "recurrent_initializer": keras.initializers.serialize(
                     self.recurrent_initializer
                 ),
-                "bias_initializer": keras.initializers.serialize(
-                    self.bias_initializer
-                ),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": keras.regularizers.serialize(
                     self.kernel_regularizer
                 ),
                 "recurrent_regularizer": keras.regularizers.serialize(
                     self.recurrent_regularizer
                 ),
-                "bias_regularizer": keras.regularizers.serialize(
-                    self.bias_regularizer
-                ),
+                "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
                 "kernel_constraint": keras.constraints.serialize(
                     self.kernel_constraint
                 ),

@@ -128,11 +128,7 @@ class LSTM(BaseRecurrent):
 
     def _fused_call(self, sequences, initial_state, mask):
         cell = self.cell
-        if (
-            keras.backend.backend() != "tensorflow"
-            or cell.use_peepholes
-            or self.unroll
-        ):
+        if keras.backend.backend() != "tensorflow" or cell.use_peepholes or self.unroll:
             return None
         from keras.src import backend as keras_backend
 
