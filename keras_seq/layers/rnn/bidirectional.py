@@ -1,3 +1,5 @@
+import copy
+
 import keras
 from keras import ops
 
@@ -218,7 +220,8 @@ class Bidirectional(keras.layers.Layer):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
+        # Keras's RNN.from_config pops from the dict it is given: work on a copy.
+        config = copy.deepcopy(config)
         config["layer"] = keras.saving.deserialize_keras_object(config["layer"])
         config["backward_layer"] = keras.saving.deserialize_keras_object(
             config["backward_layer"]

@@ -1,3 +1,5 @@
+import copy
+
 import keras
 
 from keras_seq.layers.rnn.bidirectional import MERGE_MODES, Bidirectional
@@ -208,7 +210,8 @@ class Stacked(keras.layers.Layer):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
+        # Keras's RNN.from_config pops from the dict it is given: work on a copy.
+        config = copy.deepcopy(config)
         config["layers"] = [
             keras.saving.deserialize_keras_object(layer) for layer in config["layers"]
         ]
