@@ -160,7 +160,7 @@ class BaseRecurrent(keras.layers.Layer):
     def reset_state(self):
         if self.states is not None:
             for state in self.states:
-                state.assign(ops.zeros_like(state))
+                state.assign(ops.zeros(state.shape, state.dtype))
 
     def reset_states(self):
         self.reset_state()
@@ -224,7 +224,7 @@ class BaseRecurrent(keras.layers.Layer):
         if initial_state is not None:
             initial_state = self._check_initial_state(initial_state, sequences)
         elif self.stateful:
-            initial_state = [ops.convert_to_tensor(s) for s in self.states]
+            initial_state = [state.value for state in self.states]
         else:
             initial_state = self.get_initial_state(batch_size)
 
