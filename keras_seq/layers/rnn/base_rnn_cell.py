@@ -123,7 +123,17 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
 
     def input_projection(self, inputs):
         """`inputs @ kernel + input_bias`: `(..., input_dim)` -> `(..., gates * units)`."""
-        projected = ops.matmul(inputs, self.kernel)
+        if len(inputs.shape) == 2:
+            projected = ops.matmul(inputs, self.kernel)
+        else:
+            # One 2-D matmul over all leading positions: on TensorFlow a rank-3
+            # matmul is a broadcast batch matmul whose kernel gradient
+            # materialises one (input_dim, gates * units) block per time step.
+            leading = ops.shape(inputs)[:-1]
+            flat = ops.reshape(inputs, (-1, inputs.shape[-1]))
+            projected = ops.reshape(
+                ops.matmul(flat, self.kernel), (*leading, self.kernel.shape[-1])
+            )
         if self.use_bias:
             projected = projected + self._input_bias()
         return projected

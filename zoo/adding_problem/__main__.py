@@ -1,0 +1,19 @@
+"""python -m zoo.adding_problem --config default --workdir runs/adding_problem"""
+
+import argparse
+
+from zoo.adding_problem import configs, train
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description="SimpleRNN vs GRU vs LSTM vs peephole LSTM on the adding problem."
+    )
+    parser.add_argument("--config", default="default", choices=sorted(configs.CONFIGS))
+    parser.add_argument("--workdir", default="runs/adding_problem")
+    args = parser.parse_args()
+    train.train_and_evaluate(configs.get_config(args.config), args.workdir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Named presets for the adding-problem experiment."""
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Adding problem: sum the two marked numbers of a length-`length` sequence."""
+
+    length: int = 150
+    train_size: int = 12800
+    test_size: int = 1280
+    units: int = 64
+    batch_size: int = 64
+    epochs: int = 25
+    learning_rate: float = 2e-3
+    clipnorm: float = 1.0
+    models: tuple = ("SimpleRNN", "GRU", "LSTM", "PeepholeLSTM")
+    tolerance: float = 0.04
+    seed: int = 0
+
+
+CONFIGS = {
+    "default": Config(),
+    "short": Config(length=30, epochs=10),
+    "tiny": Config(length=8, train_size=128, test_size=64, units=4, epochs=2),
+}
+
+
+def get_config(name):
+    if name not in CONFIGS:
+        raise ValueError(f"Unknown config {name!r}, expected one of {sorted(CONFIGS)}.")
+    return CONFIGS[name]
