@@ -1,6 +1,7 @@
 """`TestCase`: the shared layer checks used by every keras_seq layer test."""
 
 import os
+import shutil
 import tempfile
 import unittest
 
@@ -31,7 +32,7 @@ class TestCase(unittest.TestCase):
 
     def get_temp_dir(self):
         temp_dir = tempfile.mkdtemp()
-        self.addCleanup(lambda: __import__("shutil").rmtree(temp_dir, True))
+        self.addCleanup(shutil.rmtree, temp_dir, True)
         return temp_dir
 
     def run_layer_test(

@@ -42,11 +42,7 @@ def time_loop(step, carry, inputs, return_sequences, unroll=False):
     if keras.backend.backend() == "tensorflow":
         return _tf_time_loop(step, carry, inputs, return_sequences)
 
-    def scan_fn(carry, xs):
-        carry, y = step(carry, xs)
-        return carry, y
-
-    carry, ys = ops.scan(scan_fn, carry, inputs)
+    carry, ys = ops.scan(step, carry, inputs)
     return carry, (ys if return_sequences else None)
 
 

@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 
 BATCH, STEPS, FEATURES, UNITS = 4, 7, 5, 6
 
@@ -24,6 +25,17 @@ def initial_states(num_states, seed=1):
     return [
         rng.normal(size=(BATCH, UNITS)).astype("float32") for _ in range(num_states)
     ]
+
+
+def keras_cases(test_fn):
+    """Parametrizes a test over mask kind x go_backwards x initial state."""
+    for name, values in (
+        ("mask_kind", ["none", "right", "left"]),
+        ("go_backwards", [False, True]),
+        ("use_initial_state", [False, True]),
+    ):
+        test_fn = pytest.mark.parametrize(name, values)(test_fn)
+    return test_fn
 
 
 def check_matches_keras(

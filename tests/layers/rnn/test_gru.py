@@ -36,9 +36,7 @@ class GRUTest(TestCase):
 
 
 @pytest.mark.parametrize("reset_after", [True, False])
-@pytest.mark.parametrize("mask_kind", ["none", "right", "left"])
-@pytest.mark.parametrize("go_backwards", [False, True])
-@pytest.mark.parametrize("use_initial_state", [False, True])
+@ref.keras_cases
 def test_matches_keras(reset_after, mask_kind, go_backwards, use_initial_state):
     ref.check_matches_keras(
         TestCase(),

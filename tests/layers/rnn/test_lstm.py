@@ -1,6 +1,5 @@
 import keras
 import numpy as np
-import pytest
 
 from keras_seq.layers import LSTM
 from keras_seq.testing import TestCase
@@ -74,9 +73,7 @@ class LSTMTest(TestCase):
         ref.check_dropout(self, LSTM, use_peepholes=True)
 
 
-@pytest.mark.parametrize("mask_kind", ["none", "right", "left"])
-@pytest.mark.parametrize("go_backwards", [False, True])
-@pytest.mark.parametrize("use_initial_state", [False, True])
+@ref.keras_cases
 def test_matches_keras(mask_kind, go_backwards, use_initial_state):
     ref.check_matches_keras(
         TestCase(),
