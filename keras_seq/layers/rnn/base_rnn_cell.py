@@ -138,8 +138,30 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
             projected = projected + self._input_bias()
         return projected
 
+    @property
+    def splits_recurrent_matmul(self):
+        """Whether `gates` is elementwise given `h_{t-1} @ recurrent_kernel`.
+
+        Then the recurrent layers may differentiate the matmul and the gates
+        separately (see `keras_seq.layers.rnn.tf_recurrence`).
+        """
+        return True
+
     def recurrent_step(self, projected, states, recurrent_mask=None):
         """One step from the projected input; returns `(output, new_states)`."""
+        h_in = states[0] if recurrent_mask is None else states[0] * recurrent_mask
+        recurrent = ops.matmul(h_in, self._recurrent_matmul_kernel())
+        return self.gates(projected, recurrent, states, h_in)
+
+    def _recurrent_matmul_kernel(self):
+        return self.recurrent_kernel
+
+    def gates(self, projected, recurrent, states, h_in):
+        """The step given `recurrent = h_in @ _recurrent_matmul_kernel()`.
+
+        Returns `(output, new_states)`. `h_in` is `h_{t-1}` after recurrent
+        dropout; cells with `splits_recurrent_matmul` do not use it.
+        """
         raise NotImplementedError
 
     def call(self, inputs, states, training=False):

@@ -110,27 +110,32 @@ class GRUCell(BaseRNNCell):
     def _input_bias(self):
         return self.bias[0] if self.reset_after else self.bias
 
-    def recurrent_step(self, projected, states, recurrent_mask=None):
-        h_tm1 = states[0]
-        h_in = h_tm1 if recurrent_mask is None else h_tm1 * recurrent_mask
-        x_z, x_r, x_h = ops.split(projected, 3, axis=-1)
-        units = self.units
+    @property
+    def splits_recurrent_matmul(self):
+        # reset_after=False needs a second matmul, (r * h) @ U_h, inside the gates.
+        return self.reset_after
+
+    def _recurrent_matmul_kernel(self):
         if self.reset_after:
-            inner = ops.matmul(h_in, self.recurrent_kernel)
+            return self.recurrent_kernel
+        return self.recurrent_kernel[:, : 2 * self.units]
+
+    def gates(self, projected, recurrent, states, h_in):
+        h_tm1 = states[0]
+        x_z, x_r, x_h = ops.split(projected, 3, axis=-1)
+        if self.reset_after:
             if self.use_bias:
-                inner = inner + self.bias[1]
-            u_z, u_r, u_h = ops.split(inner, 3, axis=-1)
+                recurrent = recurrent + self.bias[1]
+            u_z, u_r, u_h = ops.split(recurrent, 3, axis=-1)
             z = self.recurrent_activation(x_z + u_z)
             r = self.recurrent_activation(x_r + u_r)
             candidate = self.activation(x_h + r * u_h)
         else:
-            inner = ops.matmul(h_in, self.recurrent_kernel[:, : 2 * units])
-            u_z, u_r = ops.split(inner, 2, axis=-1)
+            u_z, u_r = ops.split(recurrent, 2, axis=-1)
             z = self.recurrent_activation(x_z + u_z)
             r = self.recurrent_activation(x_r + u_r)
-            candidate = self.activation(
-                x_h + ops.matmul(r * h_in, self.recurrent_kernel[:, 2 * units :])
-            )
+            u_h = self.recurrent_kernel[:, 2 * self.units :]
+            candidate = self.activation(x_h + ops.matmul(r * h_in, u_h))
         h = z * h_tm1 + (1.0 - z) * candidate
         return h, [h]
 

@@ -151,11 +151,9 @@ class PeepholeLSTMCell(BaseRNNCell):
 
         return initializer
 
-    def recurrent_step(self, projected, states, recurrent_mask=None):
-        h_tm1, c_tm1 = states[0], states[1]
-        if recurrent_mask is not None:
-            h_tm1 = h_tm1 * recurrent_mask
-        z = projected + ops.matmul(h_tm1, self.recurrent_kernel)
+    def gates(self, projected, recurrent, states, h_in):
+        c_tm1 = states[1]
+        z = projected + recurrent
         z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
         if self.use_peepholes:
             z_i = z_i + self.input_gate_peephole_weights * c_tm1

@@ -1,5 +1,4 @@
 import keras
-from keras import ops
 
 from keras_seq.layers.rnn.base_rnn_cell import BaseRNNCell
 
@@ -50,9 +49,6 @@ class SimpleRNNCell(BaseRNNCell):
     num_gates = 1
     _state_count = 1
 
-    def recurrent_step(self, projected, states, recurrent_mask=None):
-        h_tm1 = states[0]
-        if recurrent_mask is not None:
-            h_tm1 = h_tm1 * recurrent_mask
-        h = self.activation(projected + ops.matmul(h_tm1, self.recurrent_kernel))
+    def gates(self, projected, recurrent, states, h_in):
+        h = self.activation(projected + recurrent)
         return h, [h]
