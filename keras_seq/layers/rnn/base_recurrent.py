@@ -272,12 +272,14 @@ class BaseRecurrent(keras.layers.Layer):
         num_states = len(initial_state)
         zero_output = self.zero_output_for_mask
 
-        def step(carry, xs):
+        kernel = cell._recurrent_matmul_kernel()
+
+        def gate_step(projected_t, recurrent_t, carry, step_mask, h_in):
             states = list(carry[:num_states])
-            output, new_states = cell.recurrent_step(xs[0], states, recurrent_mask)
-            if mask is None:
+            output, new_states = cell.gates(projected_t, recurrent_t, states, h_in)
+            if step_mask is None:
                 return tuple(new_states), output
-            step_mask = ops.expand_dims(xs[1], -1)
+            step_mask = ops.expand_dims(step_mask, -1)
             new_states = [
                 ops.where(step_mask, new, old) for new, old in zip(new_states, states)
             ]
@@ -288,9 +290,35 @@ class BaseRecurrent(keras.layers.Layer):
         carry = tuple(initial_state)
         if mask is not None:
             carry = carry + (ops.zeros_like(initial_state[0]),)
-        final, outputs = time_loop(
-            step, carry, inputs, self.return_sequences, unroll=self.unroll
+        use_tf_recurrence = (
+            keras.backend.backend() == "tensorflow"
+            and not self.unroll
+            and cell.splits_recurrent_matmul
+            and cell.batch_recurrent_gradient
         )
+        if use_tf_recurrence:
+            from keras_seq.layers.rnn.tf_recurrence import tf_recurrence
+
+            final, outputs = tf_recurrence(
+                gate_step,
+                inputs[0],
+                ops.convert_to_tensor(kernel),
+                carry,
+                inputs[1] if mask is not None else None,
+                recurrent_mask,
+                self.return_sequences,
+            )
+        else:
+
+            def step(carry, xs):
+                h_in = carry[0] if recurrent_mask is None else carry[0] * recurrent_mask
+                step_mask = xs[1] if mask is not None else None
+                recurrent_t = ops.matmul(h_in, kernel)
+                return gate_step(xs[0], recurrent_t, carry, step_mask, h_in)
+
+            final, outputs = time_loop(
+                step, carry, inputs, self.return_sequences, unroll=self.unroll
+            )
         states = list(final[:num_states])
         # Without a mask the output of the last step is the new `h` (state 0).
         last_output = final[-1] if mask is not None else states[0]

@@ -29,6 +29,11 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
 
     num_gates = 1
     _state_count = 1
+    # Whether the TF layers should batch the recurrent-kernel gradient
+    # (`tf_recurrence`). It pays where `h @ U` is wide: for the LSTM cell the
+    # train step got ~5-10 % faster, for SimpleRNN ~13 % slower, GRU even
+    # (bench/rnn.py sizes, CPU). Cells opt in.
+    batch_recurrent_gradient = False
 
     def __init__(
         self,

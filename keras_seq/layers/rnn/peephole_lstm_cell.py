@@ -71,6 +71,7 @@ class PeepholeLSTMCell(BaseRNNCell):
 
     num_gates = 4
     _state_count = 2
+    batch_recurrent_gradient = True
 
     def __init__(
         self,
