@@ -39,62 +39,16 @@ def time_loop(step, carry, inputs, return_sequences, unroll=False):
             ys.append(y)
         return carry, (ops.stack(ys) if return_sequences else None)
 
-    if keras.backend.backend() == "tensorflow":
-        return _tf_time_loop(step, carry, inputs, return_sequences)
-
     carry, ys = ops.scan(step, carry, inputs)
     return carry, (ys if return_sequences else None)
 
 
-def _tf_time_loop(step, carry, inputs, return_sequences):
-    import tensorflow as tf
-
-    steps = tf.shape(inputs[0])[0]
-    input_arrays = [
-        tf.TensorArray(x.dtype, size=steps, element_shape=x.shape[1:]).unstack(x)
-        for x in inputs
-    ]
-
-    def read(t):
-        return tuple(array.read(t) for array in input_arrays)
-
-    if not return_sequences:
-
-        def body(t, carry):
-            carry, _ = step(carry, read(t))
-            return t + 1, carry
-
-        _, carry = tf.while_loop(
-            lambda t, _: t < steps,
-            body,
-            (tf.constant(0), carry),
-            maximum_iterations=steps,
-        )
-        return carry, None
-
-    # The step's output shape is known from the carry: outputs are `h`-shaped.
-    out_shape = carry[-1].shape
-    outputs = tf.TensorArray(carry[-1].dtype, size=steps, element_shape=out_shape)
-
-    def body_with_outputs(t, carry, outputs):
-        carry, y = step(carry, read(t))
-        return t + 1, carry, outputs.write(t, y)
-
-    _, carry, outputs = tf.while_loop(
-        lambda t, *_: t < steps,
-        body_with_outputs,
-        (tf.constant(0), carry, outputs),
-        maximum_iterations=steps,
-    )
-    return carry, outputs.stack()
-
-
 class BaseRecurrent(keras.layers.Layer):
-    """A recurrent layer that hoists the input projection out of the time loop.
+    """A recurrent layer whose loop does the two matmuls and `cell.gates`.
 
-    `X @ kernel (+ input bias)` is one matmul over all `(batch * time)` rows;
-    the loop then runs `cell.recurrent_step`, i.e. `h @ recurrent_kernel` and
-    the gates. Masked steps carry the state unchanged and output the previous
+    On TensorFlow the loop is `TFRecurrence` (compiled forward and backward
+    loops, weight gradients batched after the loop); elsewhere `ops.scan`
+    after one input-projection matmul for all steps. Masked steps carry the state unchanged and output the previous
     output (or zeros with `zero_output_for_mask=True`), as `keras.layers.RNN`.
     Subclasses create `self.cell` and may offer a fused kernel through
     `_fused_call`.
@@ -109,6 +63,7 @@ class BaseRecurrent(keras.layers.Layer):
         stateful=False,
         unroll=False,
         zero_output_for_mask=False,
+        jit_compile="auto",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -119,6 +74,13 @@ class BaseRecurrent(keras.layers.Layer):
         self.stateful = bool(stateful)
         self.unroll = bool(unroll)
         self.zero_output_for_mask = bool(zero_output_for_mask)
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(
+                f"Argument `jit_compile` of `{type(self).__name__}` must be True, "
+                f"False or 'auto', got {jit_compile!r}."
+            )
+        self.jit_compile = jit_compile
+        self._tf_recurrences = {}
         self.supports_masking = True
         self.states = None
 
@@ -259,66 +221,82 @@ class BaseRecurrent(keras.layers.Layer):
             return (output, *states)
         return output
 
+    def _gate_step(self, projected_t, recurrent_t, carry, step_mask, h_in):
+        """The step after both matmuls, with masking: `(carry, output)`.
+
+        `carry` is the cell states, plus the previous output when masked.
+        """
+        num_states = len(self.state_size)
+        states = list(carry[:num_states])
+        output, new_states = self.cell.gates(projected_t, recurrent_t, states, h_in)
+        if step_mask is None:
+            return tuple(new_states), output
+        step_mask = ops.expand_dims(step_mask, -1)
+        new_states = [
+            ops.where(step_mask, new, old) for new, old in zip(new_states, states)
+        ]
+        previous = ops.zeros_like(output) if self.zero_output_for_mask else carry[-1]
+        output = ops.where(step_mask, output, previous)
+        return (*new_states, output), output
+
+    def _tf_recurrence(self):
+        from keras_seq.layers.rnn.tf_recurrence import TFRecurrence
+
+        jit_compile = self.jit_compile
+        if jit_compile == "auto":
+            jit_compile = self.cell.compile_loop_by_default
+        # Traced functions read these attributes: one recurrence per setting.
+        key = (self.return_sequences, self.zero_output_for_mask, jit_compile)
+        if key not in self._tf_recurrences:
+            self._tf_recurrences[key] = TFRecurrence(
+                self._gate_step,
+                return_sequences=self.return_sequences,
+                additive_gates=self.cell.additive_gates,
+                jit_compile=jit_compile,
+            )
+        return self._tf_recurrences[key]
+
     def _loop(self, sequences, initial_state, mask, recurrent_mask):
         cell = self.cell
-        # Transpose the (narrower) inputs, not the projection: (time, batch, gates * units).
-        projected = cell.input_projection(ops.transpose(sequences, (1, 0, 2)))
-        inputs = (projected,)
+        # Time-major: (time, batch, features), mask (time, batch).
+        inputs = (ops.transpose(sequences, (1, 0, 2)),)
         if mask is not None:
-            inputs = (projected, ops.transpose(mask, (1, 0)))
+            inputs = (inputs[0], ops.transpose(mask, (1, 0)))
         if self.go_backwards:
             inputs = tuple(ops.flip(x, axis=0) for x in inputs)
 
-        num_states = len(initial_state)
-        zero_output = self.zero_output_for_mask
-
         kernel = cell._recurrent_matmul_kernel()
-
-        def gate_step(projected_t, recurrent_t, carry, step_mask, h_in):
-            states = list(carry[:num_states])
-            output, new_states = cell.gates(projected_t, recurrent_t, states, h_in)
-            if step_mask is None:
-                return tuple(new_states), output
-            step_mask = ops.expand_dims(step_mask, -1)
-            new_states = [
-                ops.where(step_mask, new, old) for new, old in zip(new_states, states)
-            ]
-            previous = ops.zeros_like(output) if zero_output else carry[-1]
-            output = ops.where(step_mask, output, previous)
-            return (*new_states, output), output
-
         carry = tuple(initial_state)
         if mask is not None:
             carry = carry + (ops.zeros_like(initial_state[0]),)
-        use_tf_recurrence = (
-            keras.backend.backend() == "tensorflow"
-            and not self.unroll
-            and cell.splits_recurrent_matmul
-            and cell.batch_recurrent_gradient
-        )
-        if use_tf_recurrence:
-            from keras_seq.layers.rnn.tf_recurrence import tf_recurrence
+        if keras.backend.backend() == "tensorflow" and not self.unroll:
+            from keras_seq.layers.rnn.tf_recurrence import gradient_may_be_taken
 
-            final, outputs = tf_recurrence(
-                gate_step,
+            final, outputs = self._tf_recurrence()(
                 inputs[0],
-                ops.convert_to_tensor(kernel),
+                cell.kernel,
+                cell._input_bias() if cell.use_bias else None,
+                kernel,
                 carry,
-                inputs[1] if mask is not None else None,
-                recurrent_mask,
-                self.return_sequences,
+                mask=inputs[1] if mask is not None else None,
+                recurrent_mask=recurrent_mask,
+                gate_variables=cell._gate_variables(),
+                save_for_backward=gradient_may_be_taken(),
             )
         else:
+            # The input projection for all steps in one matmul before the loop.
+            inputs = (cell.input_projection(inputs[0]), *inputs[1:])
 
             def step(carry, xs):
                 h_in = carry[0] if recurrent_mask is None else carry[0] * recurrent_mask
                 step_mask = xs[1] if mask is not None else None
                 recurrent_t = ops.matmul(h_in, kernel)
-                return gate_step(xs[0], recurrent_t, carry, step_mask, h_in)
+                return self._gate_step(xs[0], recurrent_t, carry, step_mask, h_in)
 
             final, outputs = time_loop(
                 step, carry, inputs, self.return_sequences, unroll=self.unroll
             )
+        num_states = len(initial_state)
         states = list(final[:num_states])
         # Without a mask the output of the last step is the new `h` (state 0).
         last_output = final[-1] if mask is not None else states[0]
@@ -343,6 +321,7 @@ class BaseRecurrent(keras.layers.Layer):
                 "stateful": self.stateful,
                 "unroll": self.unroll,
                 "zero_output_for_mask": self.zero_output_for_mask,
+                "jit_compile": self.jit_compile,
             }
         )
         return config

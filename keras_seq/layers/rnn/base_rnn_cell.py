@@ -29,11 +29,13 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
 
     num_gates = 1
     _state_count = 1
-    # Whether the TF layers should batch the recurrent-kernel gradient
-    # (`tf_recurrence`). It pays where `h @ U` is wide: for the LSTM cell the
-    # train step got ~5-10 % faster, for SimpleRNN ~13 % slower, GRU even
-    # (bench/rnn.py sizes, CPU). Cells opt in.
-    batch_recurrent_gradient = False
+    # Whether the TensorFlow layers compile their loops with XLA when
+    # `jit_compile="auto"` (see `keras_seq/layers/rnn/tf_recurrence.py`).
+    compile_loop_by_default = True
+    # Whether `gates(p, a, ...)` depends on `p` and `a` only through `p + a`;
+    # then `gates(p + a, None, ...)` must give the same result (the TensorFlow
+    # loop adds once and its backward loop keeps one array, not two).
+    additive_gates = False
 
     def __init__(
         self,
@@ -143,15 +145,6 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
             projected = projected + self._input_bias()
         return projected
 
-    @property
-    def splits_recurrent_matmul(self):
-        """Whether `gates` is elementwise given `h_{t-1} @ recurrent_kernel`.
-
-        Then the recurrent layers may differentiate the matmul and the gates
-        separately (see `keras_seq.layers.rnn.tf_recurrence`).
-        """
-        return True
-
     def recurrent_step(self, projected, states, recurrent_mask=None):
         """One step from the projected input; returns `(output, new_states)`."""
         h_in = states[0] if recurrent_mask is None else states[0] * recurrent_mask
@@ -161,11 +154,16 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
     def _recurrent_matmul_kernel(self):
         return self.recurrent_kernel
 
+    def _gate_variables(self):
+        """The trainable variables `gates` reads (beyond the two matmuls)."""
+        return []
+
     def gates(self, projected, recurrent, states, h_in):
         """The step given `recurrent = h_in @ _recurrent_matmul_kernel()`.
 
         Returns `(output, new_states)`. `h_in` is `h_{t-1}` after recurrent
-        dropout; cells with `splits_recurrent_matmul` do not use it.
+        dropout, for gates with a matmul of their own (GRU with
+        `reset_after=False`).
         """
         raise NotImplementedError
 

@@ -10,8 +10,8 @@ class GRU(BaseRecurrent):
 
     The equations are those of `keras_seq.layers.GRUCell`; this is a drop-in for
     `keras.layers.GRU` (same arguments and weight layout for both values of
-    `reset_after`). `x W + b` is computed for all steps in one matmul before the
-    loop. On TensorFlow with a GPU and a cuDNN-compatible configuration
+    `reset_after`). How the loop runs (XLA-compiled on TensorFlow, with the
+    weight gradients as one matmul each): docs/layers.md. On TensorFlow with a GPU and a cuDNN-compatible configuration
     (`reset_after=True`, tanh / sigmoid, bias, no recurrent dropout, not
     unrolled, right-padded mask) it runs Keras's fused cuDNN kernel instead.
 
@@ -34,6 +34,9 @@ class GRU(BaseRecurrent):
             Default False.
         zero_output_for_mask: Output zeros (instead of the previous output) at
             masked steps. Default False, as Keras.
+        jit_compile: TensorFlow only: compile the time loops with XLA (True),
+            not (False), or as measured fastest for the cell ("auto",
+            default: XLA for LSTM and GRU).
 
     Call arguments:
         sequences: `(batch, time, features)` float tensor.

@@ -110,15 +110,19 @@ class GRUCell(BaseRNNCell):
     def _input_bias(self):
         return self.bias[0] if self.reset_after else self.bias
 
-    @property
-    def splits_recurrent_matmul(self):
-        # reset_after=False needs a second matmul, (r * h) @ U_h, inside the gates.
-        return self.reset_after
-
     def _recurrent_matmul_kernel(self):
+        # reset_after=False needs a second matmul, (r * h) @ U_h, in the gates.
         if self.reset_after:
             return self.recurrent_kernel
         return self.recurrent_kernel[:, : 2 * self.units]
+
+    def _gate_variables(self):
+        variables = []
+        if self.reset_after and self.use_bias:
+            variables.append(self.bias)
+        if not self.reset_after:
+            variables.append(self.recurrent_kernel)
+        return [v for v in variables if v.trainable]
 
     def gates(self, projected, recurrent, states, h_in):
         h_tm1 = states[0]

@@ -10,8 +10,9 @@ class LSTM(BaseRecurrent):
 
     The equations are those of `keras_seq.layers.PeepholeLSTMCell`. With
     `use_peepholes=False` (the default) this is `keras.layers.LSTM` with the same
-    arguments and weight layout; `x W + b` is computed for all steps in one
-    matmul before the loop. On TensorFlow with a GPU and a cuDNN-compatible
+    arguments and weight layout. How the loop runs (XLA-compiled on
+    TensorFlow, with the weight gradients as one matmul each): docs/layers.md.
+    On TensorFlow with a GPU and a cuDNN-compatible
     configuration (no peepholes, tanh / sigmoid, bias, no recurrent dropout, not
     unrolled, right-padded mask) it runs Keras's fused cuDNN kernel instead.
 
@@ -33,6 +34,9 @@ class LSTM(BaseRecurrent):
             Default False.
         zero_output_for_mask: Output zeros (instead of the previous output) at
             masked steps. Default False, as Keras.
+        jit_compile: TensorFlow only: compile the time loops with XLA (True),
+            not (False), or as measured fastest for the cell ("auto",
+            default: XLA for LSTM and GRU).
 
     Call arguments:
         sequences: `(batch, time, features)` float tensor.

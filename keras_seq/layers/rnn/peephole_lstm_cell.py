@@ -70,8 +70,8 @@ class PeepholeLSTMCell(BaseRNNCell):
     """
 
     num_gates = 4
+    additive_gates = True
     _state_count = 2
-    batch_recurrent_gradient = True
 
     def __init__(
         self,
@@ -152,9 +152,18 @@ class PeepholeLSTMCell(BaseRNNCell):
 
         return initializer
 
+    def _gate_variables(self):
+        if not self.use_peepholes:
+            return []
+        return [
+            weight
+            for gate in ("input", "forget", "output")
+            if (weight := getattr(self, f"{gate}_gate_peephole_weights")).trainable
+        ]
+
     def gates(self, projected, recurrent, states, h_in):
         c_tm1 = states[1]
-        z = projected + recurrent
+        z = projected if recurrent is None else projected + recurrent
         z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
         if self.use_peepholes:
             z_i = z_i + self.input_gate_peephole_weights * c_tm1

@@ -8,9 +8,9 @@ from keras_seq.layers.rnn.simple_rnn_cell import SimpleRNNCell
 class SimpleRNN(BaseRecurrent):
     """Fast vanilla RNN layer: `h_t = activation(x_t W + h_{t-1} U + b)`.
 
-    A drop-in for `keras.layers.SimpleRNN` (same arguments and weight layout):
-    `x W + b` is computed for all steps in one matmul before the loop, which
-    then only does `h U` and the activation.
+    A drop-in for `keras.layers.SimpleRNN` (same arguments and weight layout).
+    How the loop runs (on TensorFlow with the weight gradients as one matmul
+    each): docs/layers.md.
 
     Args:
         units: Positive integer, size of the state.
@@ -30,6 +30,9 @@ class SimpleRNN(BaseRecurrent):
             Default False.
         zero_output_for_mask: Output zeros (instead of the previous output) at
             masked steps. Default False, as Keras.
+        jit_compile: TensorFlow only: compile the time loops with XLA (True),
+            not (False), or as measured fastest for the cell ("auto",
+            default: XLA for LSTM and GRU).
 
     Call arguments:
         sequences: `(batch, time, features)` float tensor.

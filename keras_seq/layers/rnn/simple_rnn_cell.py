@@ -47,8 +47,13 @@ class SimpleRNNCell(BaseRNNCell):
     """
 
     num_gates = 1
+    additive_gates = True
+    # Its steps are too small for XLA to pay: measured on bench/rnn.py (CPU),
+    # training ~10 % slower compiled, prediction ~8 % faster.
+    compile_loop_by_default = False
     _state_count = 1
 
     def gates(self, projected, recurrent, states, h_in):
-        h = self.activation(projected + recurrent)
+        z = projected if recurrent is None else projected + recurrent
+        h = self.activation(z)
         return h, [h]

@@ -1,159 +1,368 @@
-"""A TensorFlow recurrence whose backward pass batches the weight gradient.
+"""The TensorFlow recurrence: XLA-compiled loops and a batched weight gradient.
 
-Autodiff of a `tf.while_loop` over `h_t = g(p_t, h_{t-1} U, ...)` does two
-small matmuls per step in the backward pass: `da_t U^T` (needed, it feeds the
-previous step) and `h_{t-1}^T da_t` accumulated into `dU`. The second one does
-not need to be in the loop: here the backward loop only differentiates the
-elementwise `g` and does `da_t U^T`, writing `da_t` out, and `dU = H^T DA` is
-one large matmul over all `time * batch` rows afterwards, as cuDNN does. On a
-CPU a `(64, 256) @ (256, 1024)` matmul runs about 4x below the throughput of
-the large one.
+Two things make the recurrent layers fast on TensorFlow without a cuDNN kernel:
+
+1. The forward and the backward loop are each one `tf.function` compiled with
+   XLA (`jit_compile=True`), whether or not the surrounding model is. Keras
+   compiles `fit` with XLA only on GPUs (`jit_compile="auto"` is off on a CPU),
+   and a while loop run op by op by the TensorFlow executor spends most of its
+   time dispatching the ~20 small elementwise ops of each step; XLA fuses them.
+2. The gradient is written by hand around the loop (`tf.custom_gradient`).
+   Autodiff of `h_t = g(x_t W + b, h_{t-1} U, ...)` does four small matmuls
+   per step backwards: `dp_t W^T`, `x_t^T dp_t`, `da_t U^T` and
+   `h_{t-1}^T da_t`. Only `da_t U^T` must be in the loop (it feeds the previous
+   step). Here the backward loop differentiates the elementwise `g` (a
+   `GradientTape` of one step), does `da_t U^T` and writes `da_t` (and `dp_t`)
+   out; `dW = X^T DP`, `dU = H^T DA` and `dX = DP W^T` are then one large
+   matmul each over all `time * batch` rows, as cuDNN does.
+
+The forward loop computes `x_t W` step by step rather than hoisting it into one
+`(time * batch, gates * units)` matmul before the loop: on a CPU that large
+intermediate does not stay in cache, and reading it back step by step cost more
+(7 ms of 24 ms for the benchmark LSTM under XLA) than the small matmuls it saves.
+For cells whose gates see only `p_t + a_t` (`additive_gates`: SimpleRNN, LSTM)
+the loop saves that sum once and `dp_t = da_t`.
+
+Gates that read layer variables (peepholes, the GRU recurrent bias, the GRU
+`U_h` with `reset_after=False`) get their gradients from the per-step tape,
+summed over the steps.
 """
 
 import tensorflow as tf
 
+# TensorFlow's tape API has no public "is a tape recording" / "stop all tapes".
+from tensorflow.python.eager import record
 
-# The forward arrays are read again by the backward loop: keep their elements.
-def _array(x):
+
+def gradient_may_be_taken():
+    """Whether a gradient tape is recording (if False, the loop saves nothing).
+
+    A gradient asked for later all the same (e.g. of a traced function) is
+    still right: the backward pass then runs the forward loop again first.
+    """
+    return bool(record.could_possibly_record())
+
+
+def _array(x, keep=True):
+    """A TensorArray holding the rows of `x`."""
     return tf.TensorArray(
         x.dtype,
         size=tf.shape(x)[0],
         element_shape=x.shape[1:],
-        clear_after_read=False,
-    )
+        clear_after_read=not keep,
+    ).unstack(x)
 
 
-def _empty_like(x, steps):
-    return tf.TensorArray(
-        x.dtype, size=steps, element_shape=x.shape, clear_after_read=False
-    )
+def _empty(dtype, shape, steps):
+    return tf.TensorArray(dtype, size=steps, element_shape=shape)
 
 
-def tf_recurrence(
-    gate_step, projected, kernel, carry, mask, recurrent_mask, return_sequences
-):
-    """Runs the recurrence; its gradient batches `d kernel` after the loop.
+def _zeros_if_none(gradient, source):
+    return tf.zeros_like(source) if gradient is None else gradient
+
+
+def _flat(x):
+    return tf.reshape(x, (-1, x.shape[-1]))
+
+
+class TFRecurrence:
+    """The compiled forward and backward loops of one recurrent layer.
 
     Args:
         gate_step: `(p_t, a_t, carry, mask_t, h_in) -> (carry, y_t)`, the step
-            after the recurrent matmul `a_t = h_in @ kernel`, where
-            `h_in = carry[0] * recurrent_mask`. Elementwise in `a_t`; it may
-            read (and is differentiated with respect to) layer variables.
-        projected: `(time, batch, gates * units)` projected inputs.
-        kernel: `(units, gates * units)` recurrent kernel (a tensor).
-        carry: Tuple of `(batch, ...)` tensors; `carry[0]` is `h`.
-        mask: Optional `(time, batch)` boolean tensor.
-        recurrent_mask: Optional `(batch, units)` recurrent dropout mask.
+            after the input projection `p_t = x_t @ input_kernel + input_bias`
+            and the recurrent matmul `a_t = h_in @ kernel`, where
+            `h_in = carry[0] * recurrent_mask`. It may read layer variables.
         return_sequences: Whether to return the stacked `y_t`.
+        additive_gates: Whether `gate_step` sees `p_t` and `a_t` only through
+            `p_t + a_t`.
+        jit_compile: Whether to compile the loops with XLA.
 
-    Returns:
-        `(final_carry, ys)`, `ys` `(time, batch, ...)` or None.
+    The instance keeps its `tf.function`s, so a layer traces (and XLA
+    compiles) each loop once per input signature, not once per call.
     """
-    num_carry = len(carry)
 
-    def h_in_of(h):
-        return h if recurrent_mask is None else h * recurrent_mask
+    def __init__(self, gate_step, return_sequences, additive_gates, jit_compile):
+        self.gate_step = gate_step
+        self.return_sequences = return_sequences
+        self.additive_gates = additive_gates
+        self.num_pre_gates = 1 if additive_gates else 2
+        options = {
+            "jit_compile": jit_compile,
+            "autograph": False,
+            "reduce_retracing": True,
+        }
+        self._forward = tf.function(self._forward_loop, **options)
+        self._backward = {}
+        self._options = options
 
-    @tf.custom_gradient
-    def run(projected, kernel, *carry):
-        steps = tf.shape(projected)[0]
-        projected_t = _array(projected).unstack(projected)
-        mask_t = None if mask is None else _array(mask).unstack(mask)
+    def __call__(
+        self,
+        inputs,
+        input_kernel,
+        input_bias,
+        kernel,
+        carry,
+        mask=None,
+        recurrent_mask=None,
+        gate_variables=(),
+        save_for_backward=True,
+    ):
+        """Runs the recurrence.
 
-        def read_mask(t):
-            return None if mask_t is None else mask_t.read(t)
+        Args:
+            inputs: `(time, batch, input_dim)` inputs.
+            input_kernel: `(input_dim, width)` input kernel.
+            input_bias: `(width,)` bias added to `p_t`, or None.
+            kernel: `(units, width)` recurrent kernel.
+            carry: Tuple of `(batch, ...)` tensors; `carry[0]` is `h`.
+            mask: Optional `(time, batch)` boolean tensor.
+            recurrent_mask: Optional `(batch, units)` recurrent dropout mask.
+            gate_variables: The variables `gate_step` reads.
+            save_for_backward: Whether the forward loop keeps what the backward
+                loop reads. Without it, a gradient (if one is asked for after
+                all) runs the forward loop again.
 
-        def body(t, carry, saved, recurrent, outputs):
-            h_in = h_in_of(carry[0])
+        Returns:
+            `(final_carry, ys)`, `ys` `(time, batch, ...)` or None.
+        """
+        if input_bias is None:
+            input_bias = tf.zeros((input_kernel.shape[-1],), inputs.dtype)
+        num_carry = len(carry)
+
+        @tf.custom_gradient
+        def recurrence(inputs, input_kernel, input_bias, kernel, *carry):
+            args = (
+                inputs,
+                input_kernel,
+                input_bias,
+                kernel,
+                carry,
+                mask,
+                recurrent_mask,
+            )
+            # The tape must not differentiate the compiled loop itself (its
+            # TensorArrays cannot leave XLA); `grad` below is the gradient.
+            # Stopped, it would not see the variables the gates read either:
+            # read them here so that `grad` receives them.
+            for variable in gate_variables:
+                tf.convert_to_tensor(variable)
+            with record.stop_recording():
+                final, outputs, saved = self._forward(*args, save=save_for_backward)
+            results = (*final, outputs) if self.return_sequences else tuple(final)
+
+            def grad(*upstream, variables=None):
+                variables = list(variables or [])
+                nonlocal saved
+                if not save_for_backward:
+                    with record.stop_recording():
+                        saved = self._forward(*args, save=True)[2]
+                upstream = [
+                    tf.zeros_like(r) if u is None else u
+                    for u, r in zip(upstream, results)
+                ]
+                d_outputs = upstream[-1] if self.return_sequences else None
+                backward = self._backward_for(variables)
+                # Not under `stop_recording`: the loop has a tape of its own.
+                d_pre_gates, d_carry, d_variables = backward(
+                    inputs,
+                    input_kernel,
+                    kernel,
+                    saved,
+                    tuple(upstream[:num_carry]),
+                    d_outputs,
+                    mask,
+                    recurrent_mask,
+                )
+                # The weight gradients as one (features, T*B) @ (T*B, width)
+                # matmul each, outside XLA: its CPU matmuls with a long
+                # reduction run at about half of TensorFlow's (oneDNN) speed.
+                # Outside, graph pruning also drops `d_inputs` when the inputs
+                # need no gradient (a first layer).
+                d_projected = _flat(d_pre_gates[0])
+                d_recurrent = _flat(d_pre_gates[-1])
+                h_in = saved[0] if recurrent_mask is None else saved[0] * recurrent_mask
+                d_kernel = tf.matmul(_flat(h_in), d_recurrent, transpose_a=True)
+                d_input_kernel = tf.matmul(_flat(inputs), d_projected, transpose_a=True)
+                d_input_bias = tf.reduce_sum(d_projected, axis=0)
+                d_inputs = tf.reshape(
+                    tf.matmul(d_projected, input_kernel, transpose_b=True),
+                    tf.shape(inputs),
+                )
+                input_grads = (
+                    d_inputs,
+                    d_input_kernel,
+                    d_input_bias,
+                    d_kernel,
+                    *d_carry,
+                )
+                if variables:
+                    return input_grads, list(d_variables)
+                return input_grads
+
+            return results, grad
+
+        results = recurrence(
+            inputs,
+            tf.convert_to_tensor(input_kernel),
+            tf.convert_to_tensor(input_bias),
+            tf.convert_to_tensor(kernel),
+            *carry,
+        )
+        if self.return_sequences:
+            return tuple(results[:-1]), results[-1]
+        return tuple(results), None
+
+    def _forward_loop(
+        self,
+        inputs,
+        input_kernel,
+        input_bias,
+        kernel,
+        carry,
+        mask,
+        recurrent_mask,
+        save,
+    ):
+        steps = tf.shape(inputs)[0]
+        inputs_t = _array(inputs, keep=False)
+        mask_t = None if mask is None else _array(mask, keep=False)
+        widths = [(inputs.shape[1], input_kernel.shape[-1])]
+        widths.append((inputs.shape[1], kernel.shape[-1]))
+
+        def body(t, carry, saved, pre_gates, outputs):
+            h_in = carry[0] if recurrent_mask is None else carry[0] * recurrent_mask
+            p = tf.matmul(inputs_t.read(t), input_kernel) + input_bias
             a = tf.matmul(h_in, kernel)
-            new_carry, y = gate_step(projected_t.read(t), a, carry, read_mask(t), h_in)
-            saved = tuple(array.write(t, c) for array, c in zip(saved, carry))
-            if return_sequences:
+            step_mask = None if mask_t is None else mask_t.read(t)
+            if self.additive_gates:
+                # The gates take the sum as `projected` and `recurrent=None`.
+                p, a = p + a, None
+            new_carry, y = self.gate_step(p, a, carry, step_mask, h_in)
+            if save:
+                saved = tuple(array.write(t, c) for array, c in zip(saved, carry))
+                if self.additive_gates:
+                    pre_gates = (pre_gates[0].write(t, p),)
+                else:
+                    pre_gates = (pre_gates[0].write(t, p), pre_gates[1].write(t, a))
+            if self.return_sequences:
                 outputs = outputs.write(t, y)
-            return t + 1, tuple(new_carry), saved, recurrent.write(t, a), outputs
+            return t + 1, tuple(new_carry), saved, pre_gates, outputs
 
-        _, final, saved, recurrent, outputs = tf.while_loop(
+        saved = pre_gates = ()
+        if save:
+            saved = tuple(_empty(c.dtype, c.shape, steps) for c in carry)
+            pre_gates = tuple(
+                _empty(inputs.dtype, widths[i], steps)
+                for i in range(self.num_pre_gates)
+            )
+        outputs = _empty(carry[-1].dtype, carry[-1].shape, steps)
+        _, final, saved, pre_gates, outputs = tf.while_loop(
             lambda t, *_: t < steps,
             body,
+            (tf.constant(0), tuple(carry), saved, pre_gates, outputs),
+            maximum_iterations=steps,
+        )
+        outputs = outputs.stack() if self.return_sequences else None
+        saved = tuple(array.stack() for array in saved + pre_gates) if save else None
+        return final, outputs, saved
+
+    def _backward_for(self, variables):
+        # One compiled backward loop per set of variables the gates read.
+        key = tuple(id(v) for v in variables)
+        if key not in self._backward:
+
+            def backward(*args):
+                return self._backward_loop(variables, *args)
+
+            self._backward[key] = tf.function(backward, **self._options)
+        return self._backward[key]
+
+    def _backward_loop(
+        self,
+        variables,
+        inputs,
+        input_kernel,
+        kernel,
+        saved,
+        d_carry,
+        d_outputs,
+        mask,
+        recurrent_mask,
+    ):
+        num_carry = len(d_carry)
+        additive = self.additive_gates
+        steps = tf.shape(inputs)[0]
+        # Transposed once, not in every step's matmul (~10 % of the loop).
+        kernel_t = tf.transpose(kernel)
+        previous_t = tuple(_array(s) for s in saved[:num_carry])
+        pre_gates_t = tuple(_array(s) for s in saved[num_carry:])
+        mask_t = None if mask is None else _array(mask)
+        d_outputs_t = None if d_outputs is None else _array(d_outputs, keep=False)
+        widths = [(inputs.shape[1], input_kernel.shape[-1])]
+        widths.append((inputs.shape[1], kernel.shape[-1]))
+
+        def h_in_of(h):
+            return h if recurrent_mask is None else h * recurrent_mask
+
+        def body(t, d_carry, d_variables, d_pre_gates):
+            previous = tuple(array.read(t) for array in previous_t)
+            if additive:
+                watched = [pre_gates_t[0].read(t), None]
+            else:
+                watched = [pre_gates_t[0].read(t), pre_gates_t[1].read(t)]
+            step_mask = None if mask_t is None else mask_t.read(t)
+            with tf.GradientTape() as tape:
+                tape.watch([*watched[: self.num_pre_gates], *previous])
+                new_carry, y = self.gate_step(
+                    *watched, previous, step_mask, h_in_of(previous[0])
+                )
+            targets, seeds = list(new_carry), list(d_carry)
+            if d_outputs_t is not None:
+                targets.append(y)
+                seeds.append(d_outputs_t.read(t))
+            sources = watched[: self.num_pre_gates] + [*previous, *variables]
+            grads = tape.gradient(
+                targets,
+                sources,
+                output_gradients=seeds,
+            )
+            # None (not a zeros tensor and an add) where nothing depends on
+            # a source, e.g. `h_{t-1}` outside the recurrent matmul.
+            d_p = _zeros_if_none(grads[0], watched[0])
+            d_a = d_p if additive else _zeros_if_none(grads[1], watched[1])
+            rest = grads[self.num_pre_gates :]
+            d_h = h_in_of(tf.matmul(d_a, kernel_t))
+            d_previous = [
+                _zeros_if_none(g, c) for g, c in zip(rest[:num_carry], previous)
+            ]
+            d_previous[0] = d_h if rest[0] is None else d_h + rest[0]
+            d_variables = tuple(
+                total if g is None else total + g
+                for total, g in zip(d_variables, rest[num_carry:])
+            )
+            if additive:
+                d_pre_gates = (d_pre_gates[0].write(t, d_p),)
+            else:
+                d_pre_gates = (
+                    d_pre_gates[0].write(t, d_p),
+                    d_pre_gates[1].write(t, d_a),
+                )
+            return t - 1, tuple(d_previous), d_variables, d_pre_gates
+
+        _, d_carry, d_variables, d_pre_gates = tf.while_loop(
+            lambda t, *_: t >= 0,
+            body,
             (
-                tf.constant(0),
-                tuple(carry),
-                tuple(_empty_like(c, steps) for c in carry),
-                _empty_like(projected[0], steps),
-                _empty_like(carry[-1], steps),
+                steps - 1,
+                tuple(d_carry),
+                tuple(tf.zeros_like(v) for v in variables),
+                tuple(
+                    _empty(inputs.dtype, widths[i], steps)
+                    for i in range(self.num_pre_gates)
+                ),
             ),
             maximum_iterations=steps,
         )
-        results = (*final, outputs.stack()) if return_sequences else final
-
-        def grad(*upstream, variables=None):
-            variables = list(variables or [])
-            upstream = [
-                tf.zeros_like(r) if u is None else u for u, r in zip(upstream, results)
-            ]
-            d_outputs = None
-            if return_sequences:
-                d_outputs = _array(upstream[-1]).unstack(upstream[-1])
-
-            def backward(t, d_carry, d_variables, d_projected, d_recurrent):
-                previous = tuple(array.read(t) for array in saved)
-                p_t, a_t = projected_t.read(t), recurrent.read(t)
-                with tf.GradientTape() as tape:
-                    tape.watch([p_t, a_t, *previous])
-                    new_carry, y = gate_step(
-                        p_t, a_t, previous, read_mask(t), h_in_of(previous[0])
-                    )
-                targets, seeds = list(new_carry), list(d_carry)
-                if return_sequences:
-                    targets.append(y)
-                    seeds.append(d_outputs.read(t))
-                grads = tape.gradient(
-                    targets,
-                    [p_t, a_t, *previous, *variables],
-                    output_gradients=seeds,
-                    unconnected_gradients=tf.UnconnectedGradients.ZERO,
-                )
-                d_p, d_a = grads[0], grads[1]
-                d_previous = list(grads[2 : 2 + num_carry])
-                d_previous[0] += h_in_of(tf.matmul(d_a, kernel, transpose_b=True))
-                d_variables = tuple(
-                    total + g for total, g in zip(d_variables, grads[2 + num_carry :])
-                )
-                return (
-                    t - 1,
-                    tuple(d_previous),
-                    d_variables,
-                    d_projected.write(t, d_p),
-                    d_recurrent.write(t, d_a),
-                )
-
-            _, d_carry, d_variables, d_projected, d_recurrent = tf.while_loop(
-                lambda t, *_: t >= 0,
-                backward,
-                (
-                    steps - 1,
-                    tuple(upstream[:num_carry]),
-                    tuple(tf.zeros_like(v) for v in variables),
-                    _empty_like(projected[0], steps),
-                    _empty_like(projected[0], steps),
-                ),
-                maximum_iterations=steps,
-            )
-            # dU = sum_t h_in_t^T da_t as one (units, T*B) @ (T*B, gates*units).
-            h_in_all = h_in_of(saved[0].stack())
-            d_kernel = tf.matmul(
-                tf.reshape(h_in_all, (-1, kernel.shape[0])),
-                tf.reshape(d_recurrent.stack(), (-1, kernel.shape[1])),
-                transpose_a=True,
-            )
-            input_grads = (d_projected.stack(), d_kernel, *d_carry)
-            if variables:
-                return input_grads, list(d_variables)
-            return input_grads
-
-        return results, grad
-
-    results = run(projected, tf.convert_to_tensor(kernel), *carry)
-    if return_sequences:
-        return tuple(results[:-1]), results[-1]
-    return tuple(results), None
+        d_pre_gates = tuple(array.stack() for array in d_pre_gates)
+        return d_pre_gates, d_carry, d_variables

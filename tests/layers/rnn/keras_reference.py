@@ -100,6 +100,8 @@ def check_bad_inputs(test, layer_cls):
         layer_cls(UNITS, dropout=1.5)
     with test.assertRaisesRegex(ValueError, "initial_state"):
         layer(x, initial_state=[np.zeros((BATCH, UNITS + 1), "float32")] * 2)
+    with test.assertRaisesRegex(ValueError, "`jit_compile`.*'auto', got 'yes'"):
+        layer_cls(UNITS, jit_compile="yes")
 
 
 def check_stateful(test, layer_cls, **kwargs):
