@@ -47,15 +47,17 @@ def compiled(layer, args):
 
 
 def median_times(models, x, y, repeats):
-    """Alternates the models each repeat; returns {name: (train_s, predict_s)}."""
+    """Alternates the models (ABBA order); returns {name: (train_s, predict_s)}."""
     for model in models.values():
         for _ in range(2):  # compile + warm up
             model.train_on_batch(x, y)
             model.predict_on_batch(x)
     train = {name: [] for name in models}
     predict = {name: [] for name in models}
-    for _ in range(repeats):
-        for name, model in models.items():
+    names = list(models)
+    for repeat in range(repeats):
+        for name in names if repeat % 2 == 0 else names[::-1]:
+            model = models[name]
             start = time.perf_counter()
             model.train_on_batch(x, y)
             train[name].append(time.perf_counter() - start)
@@ -113,7 +115,7 @@ def main():
     parser.add_argument("--length", type=int, default=100)
     parser.add_argument("--input", type=int, default=128)
     parser.add_argument("--units", type=int, default=256)
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument(
         "--only", default=None, help="run the pairs whose name contains this"
     )
