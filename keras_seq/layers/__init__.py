@@ -1,3 +1,9 @@
+from keras_seq.layers.attention import (
+    AdditiveAttention,
+    DotProductAttention,
+    MultiHeadAttention,
+)
+from keras_seq.layers.position_embedding import PositionEmbedding
 from keras_seq.layers.rnn import (
     GRU,
     LSTM,
@@ -8,14 +14,26 @@ from keras_seq.layers.rnn import (
     SimpleRNNCell,
     Stacked,
 )
+from keras_seq.layers.sinusoidal_positional_encoding import (
+    SinusoidalPositionalEncoding,
+)
+from keras_seq.layers.transformer_decoder_block import TransformerDecoderBlock
+from keras_seq.layers.transformer_encoder_block import TransformerEncoderBlock
 
 __all__ = [
     "GRU",
     "LSTM",
+    "AdditiveAttention",
     "Bidirectional",
+    "DotProductAttention",
     "GRUCell",
+    "MultiHeadAttention",
     "PeepholeLSTMCell",
+    "PositionEmbedding",
     "SimpleRNN",
     "SimpleRNNCell",
+    "SinusoidalPositionalEncoding",
     "Stacked",
+    "TransformerDecoderBlock",
+    "TransformerEncoderBlock",
 ]

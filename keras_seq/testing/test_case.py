@@ -47,6 +47,7 @@ class TestCase(unittest.TestCase):
         call_kwargs=None,
         run_training_check=True,
         run_saving_check=True,
+        mask_argument="mask",
     ):
         """Checks a layer end to end.
 
@@ -55,14 +56,18 @@ class TestCase(unittest.TestCase):
         2. Eager call: output shapes (`expected_output_shape`, a shape or a list
            of shapes for several outputs) and weight counts; outputs finite.
         3. Symbolic call on `keras.Input`: same shapes with a free batch size.
-        4. With `input_mask` (`(batch, time)`): the layer supports masking, the
-           masked call is finite and `compute_mask` gives a `(batch, time)` mask
-           or None.
+        4. With `input_mask` (`(batch, time)`, passed as `mask_argument`): the
+           layer supports masking, the masked call is finite and `compute_mask`
+           gives a `(batch, time)` mask or None.
         5. One `fit` step on a functional model changes the trainable weights
            and gives a finite loss.
         6. `.keras` save and load reproduce the outputs exactly.
+
+        `input_data` is one array, or a tuple of arrays passed as positional
+        arguments (e.g. `(query, value)`).
         """
         call_kwargs = call_kwargs or {}
+        args = input_data if isinstance(input_data, tuple) else (input_data,)
 
         layer = layer_cls(**init_kwargs)
         config = layer.get_config()
@@ -72,7 +77,7 @@ class TestCase(unittest.TestCase):
         self.assertIsInstance(revived, layer_cls)
         self.assertEqual(revived.get_config(), config)
 
-        outputs = layer(input_data, **call_kwargs)
+        outputs = layer(*args, **call_kwargs)
         output_shapes = [tuple(t.shape) for t in tree.flatten(outputs)]
         if expected_output_shape is not None:
             expected = expected_output_shape
@@ -85,10 +90,8 @@ class TestCase(unittest.TestCase):
             self.assertLen(layer.trainable_weights, expected_num_trainable_weights)
         self.assertLen(layer.non_trainable_weights, expected_num_non_trainable_weights)
 
-        inputs = tree.map_structure(
-            lambda x: keras.Input(shape=x.shape[1:], dtype=str(x.dtype)), input_data
-        )
-        symbolic = layer_cls(**init_kwargs)(inputs, **call_kwargs)
+        inputs = [keras.Input(shape=x.shape[1:], dtype=str(x.dtype)) for x in args]
+        symbolic = layer_cls(**init_kwargs)(*inputs, **call_kwargs)
         symbolic_shapes = [tuple(t.shape) for t in tree.flatten(symbolic)]
         self.assertEqual(
             symbolic_shapes, [(None,) + shape[1:] for shape in output_shapes]
@@ -96,10 +99,10 @@ class TestCase(unittest.TestCase):
 
         if input_mask is not None:
             self.assertTrue(layer.supports_masking, "layer must support masking")
-            masked = layer(input_data, mask=input_mask, **call_kwargs)
+            masked = layer(*args, **{mask_argument: input_mask}, **call_kwargs)
             for value in _flatten(masked):
                 self.assertTrue(np.all(np.isfinite(value)), "non-finite output")
-            output_mask = layer.compute_mask(input_data, input_mask)
+            output_mask = layer.compute_mask(args[0], input_mask)
             for m in tree.flatten(output_mask):
                 if m is not None:
                     self.assertEqual(tuple(m.shape), tuple(input_mask.shape))
@@ -160,20 +163,22 @@ class TestCase(unittest.TestCase):
         self.assertEqual(len(container), length)
 
     def _functional(self, layer_cls, init_kwargs, input_data, call_kwargs):
-        inputs = tree.map_structure(
-            lambda x: keras.Input(shape=x.shape[1:], dtype=str(x.dtype)), input_data
-        )
-        outputs = layer_cls(**init_kwargs)(inputs, **call_kwargs)
-        return keras.Model(inputs, outputs)
+        args = input_data if isinstance(input_data, tuple) else (input_data,)
+        inputs = [keras.Input(shape=x.shape[1:], dtype=str(x.dtype)) for x in args]
+        outputs = layer_cls(**init_kwargs)(*inputs, **call_kwargs)
+        if isinstance(input_data, tuple):
+            return keras.Model(inputs, outputs)
+        return keras.Model(inputs[0], outputs)
 
     def _run_fit_step(self, layer_cls, init_kwargs, input_data, call_kwargs):
         model = self._functional(layer_cls, init_kwargs, input_data, call_kwargs)
+        x = list(input_data) if isinstance(input_data, tuple) else input_data
         targets = tree.map_structure(
-            lambda y: np.ones(y.shape, "float32"), _to_numpy(model(input_data))
+            lambda y: np.ones(y.shape, "float32"), _to_numpy(model(x))
         )
         model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
         before = [keras.ops.convert_to_numpy(w) for w in model.trainable_weights]
-        history = model.fit(input_data, targets, epochs=1, batch_size=8, verbose=0)
+        history = model.fit(x, targets, epochs=1, batch_size=8, verbose=0)
         self.assertTrue(np.isfinite(history.history["loss"][-1]))
         after = [keras.ops.convert_to_numpy(w) for w in model.trainable_weights]
         if before:
@@ -182,8 +187,9 @@ class TestCase(unittest.TestCase):
 
     def _run_saving_check(self, layer_cls, init_kwargs, input_data, call_kwargs):
         model = self._functional(layer_cls, init_kwargs, input_data, call_kwargs)
-        expected = model(input_data)
+        x = list(input_data) if isinstance(input_data, tuple) else input_data
+        expected = model(x)
         path = os.path.join(self.get_temp_dir(), "model.keras")
         model.save(path)
         restored = keras.saving.load_model(path)
-        self.assertAllClose(restored(input_data), expected, atol=0, rtol=0)
+        self.assertAllClose(restored(x), expected, atol=0, rtol=0)

@@ -1,0 +1,5 @@
+from keras_seq.layers.attention.additive_attention import AdditiveAttention
+from keras_seq.layers.attention.dot_product_attention import DotProductAttention
+from keras_seq.layers.attention.multi_head_attention import MultiHeadAttention
+
+__all__ = ["AdditiveAttention", "DotProductAttention", "MultiHeadAttention"]

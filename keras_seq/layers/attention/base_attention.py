@@ -1,0 +1,80 @@
+"""Shared call logic of the single-head attention layers (not exported)."""
+
+import keras
+from keras import ops
+
+from keras_seq.layers.attention import masking
+from keras_seq.utils import checks
+
+
+class BaseAttention(keras.layers.Layer):
+    """Attention of `query` over `key` / `value` with a score from the subclass.
+
+    Subclasses define `_scores(query, key)` -> `(batch, T_q, T_k)`. This class
+    merges the masks, applies the masked softmax and dropout on the weights and
+    returns the weighted sum of the values.
+    """
+
+    def __init__(self, dropout=0.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.dropout = checks.check_rate("dropout", dropout)
+        self.seed = seed
+        if self.dropout > 0:
+            self.seed_generator = keras.random.SeedGenerator(seed)
+        self.supports_masking = True
+
+    def _scores(self, query, key):
+        raise NotImplementedError
+
+    def compute_output_shape(self, query_shape, value_shape, key_shape=None):
+        return (*query_shape[:-1], value_shape[-1])
+
+    def call(
+        self,
+        query,
+        value,
+        key=None,
+        query_mask=None,
+        value_mask=None,
+        key_mask=None,
+        attention_mask=None,
+        use_causal_mask=False,
+        return_attention_scores=False,
+        training=None,
+    ):
+        if key is None:
+            key = value
+            key_mask = None
+        masking.check_attention_inputs(query, value, key, query_rank=(2, 3))
+        single_query = len(query.shape) == 2
+        if single_query:
+            # One query per sequence (a decoder step): a length-1 query axis.
+            query = ops.expand_dims(query, 1)
+            if query_mask is not None:
+                query_mask = ops.expand_dims(query_mask, 1)
+            if attention_mask is not None and len(attention_mask.shape) == 2:
+                attention_mask = ops.expand_dims(attention_mask, 1)
+        mask, may_have_empty_rows = masking.attention_mask(
+            query,
+            value,
+            query_mask=query_mask,
+            value_mask=value_mask,
+            key_mask=key_mask,
+            attention_mask=attention_mask,
+            use_causal_mask=use_causal_mask,
+        )
+        dropout_fn = masking.weights_dropout(self, training)
+
+        weights, context = masking.attend(
+            self._scores(query, key), value, mask, may_have_empty_rows, dropout_fn
+        )
+        if single_query:
+            context, weights = context[:, 0], weights[:, 0]
+        if return_attention_scores:
+            return context, weights
+        return context
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"dropout": self.dropout, "seed": self.seed})
+        return config

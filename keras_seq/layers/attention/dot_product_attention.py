@@ -1,0 +1,83 @@
+import math
+
+import keras
+
+from keras_seq.layers.attention.base_attention import BaseAttention
+from keras_seq.layers.attention.multi_head_attention import matmul_transposed
+
+
+@keras.saving.register_keras_serializable(package="keras_seq")
+class DotProductAttention(BaseAttention):
+    """Scaled dot-product attention: `softmax(Q K^T / sqrt(d)) V`.
+
+    No weights: the query and the keys must have the same last dimension `d`.
+
+    Args:
+        scale: True (default) divides the scores by `sqrt(d)`, False leaves
+            them, a positive float multiplies them by that number.
+        dropout: Dropout rate on the attention weights (training only).
+        seed: Seed of the dropout.
+
+    Call arguments:
+        query: `(batch, T_q, d)`, or `(batch, d)` for a single query.
+        value: `(batch, T_k, d_v)`.
+        key: Optional `(batch, T_k, d)`; `value` is used when None.
+        query_mask: Optional `(batch, T_q)` boolean, False at padded queries
+            (their output and weights are zeros). Filled in from a Keras mask
+            on `query` (e.g. `Embedding(mask_zero=True)`) when not given.
+        value_mask: Optional `(batch, T_k)` boolean, False at padded keys
+            (their weight is exactly 0). From the Keras mask of `value`.
+        key_mask: Optional `(batch, T_k)` boolean, as `value_mask`.
+        attention_mask: Optional `(batch, T_q, T_k)` boolean, False where a
+            query must not see a key.
+        use_causal_mask: Query `i` sees keys `0..i` only.
+        return_attention_scores: Also return the weights `(batch, T_q, T_k)`.
+        training: Whether dropout is active.
+
+    All masks are combined with a logical AND; a query that sees no key gets
+    zero weights and a zero output, never NaN.
+
+    Returns:
+        `(batch, T_q, d_v)` (or `(batch, d_v)`), and the weights when asked.
+
+    Example:
+
+    >>> attention = DotProductAttention()
+    >>> q, v = np.ones((2, 3, 8), "float32"), np.ones((2, 5, 8), "float32")
+    >>> attention(q, v).shape
+    (2, 3, 8)
+
+    Reference:
+        Vaswani et al., "Attention is all you need", NeurIPS 2017.
+    """
+
+    def __init__(self, scale=True, dropout=0.0, seed=None, **kwargs):
+        super().__init__(dropout=dropout, seed=seed, **kwargs)
+        valid = isinstance(scale, bool) or (
+            isinstance(scale, (int, float)) and scale > 0
+        )
+        if not valid:
+            raise ValueError(
+                "Received an invalid value for argument `scale`, expected True, "
+                f"False or a positive number, got {scale!r}."
+            )
+        self.scale = scale
+
+    def _scores(self, query, key):
+        if query.shape[-1] != key.shape[-1]:
+            raise ValueError(
+                "Dot-product attention needs `query` and `key` with the same last "
+                f"dimension, got query shape {tuple(query.shape)} and key shape "
+                f"{tuple(key.shape)}."
+            )
+        scores = matmul_transposed(query, key)
+        if self.scale is True:
+            scores = scores / math.sqrt(query.shape[-1])
+        elif self.scale is not False:
+            scores = scores * self.scale
+        return scores
+
+    def get_config(self):
+        config = super().get_config()
+        config["scale"] = self.scale
+        return config

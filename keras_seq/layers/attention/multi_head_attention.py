@@ -1,0 +1,317 @@
+import math
+
+import keras
+from keras import ops
+
+from keras_seq.layers.attention import masking
+from keras_seq.utils import checks
+
+
+def matmul_transposed(a, b):
+    """`a @ swapaxes(b, -1, -2)`, without materialising the transpose on TF."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.matmul(a, b, transpose_b=True)
+    return ops.matmul(a, ops.swapaxes(b, -1, -2))
+
+
+@keras.saving.register_keras_serializable(package="keras_seq")
+class MultiHeadAttention(keras.layers.Layer):
+    """Multi-head attention with a dot-product or an additive score.
+
+    Each head `i` projects the query, key and value (`Q W_i^q`, `K W_i^k`,
+    `V W_i^v`), scores every query against every key, takes the softmax over
+    the keys and the weighted sum of its values; the heads are concatenated and
+    projected by `W_o`. With `score="dot"` the score is `q . k / sqrt(key_dim)`
+    and the layer is `keras.layers.MultiHeadAttention` (same weight shapes and
+    order, so `set_weights` moves weights between them); with
+    `score="additive"` it is Bahdanau's `w_i^T tanh(q + k)` per head.
+
+    Args:
+        num_heads: Positive integer, number of heads.
+        key_dim: Positive integer, size of each head's query and key.
+        value_dim: Size of each head's value. Default `key_dim`.
+        score: `"dot"` (default) or `"additive"`.
+        dropout: Dropout rate on the attention weights (training only).
+        use_bias: Whether the projections have biases. Default True.
+        output_shape: Last dimension of the output. Default: the query's.
+        kernel_initializer, bias_initializer: For all projections (and the
+            additive `score_kernel` `(num_heads, key_dim)`).
+        seed: Seed of the dropout.
+
+    Weights (Keras's layout): `query_kernel` `(d_q, heads, key_dim)`,
+    `query_bias` `(heads, key_dim)`, the same for `key_*` and `value_*`
+    (`value_dim`), `output_kernel` `(heads, value_dim, output_dim)`,
+    `output_bias` `(output_dim,)`; additive: `score_kernel` after the value
+    projection.
+
+    Call arguments:
+        query: `(batch, T_q, d_q)`.
+        value: `(batch, T_k, d_v)`.
+        key: Optional `(batch, T_k, d_k)`; `value` is used when None.
+        query_mask, value_mask, key_mask, attention_mask, use_causal_mask:
+            As `keras_seq.layers.DotProductAttention` (Keras masks on the
+            inputs fill in the first three).
+        return_attention_scores: Also return the weights
+            `(batch, heads, T_q, T_k)`.
+        training: Whether dropout is active.
+        cache: Optional `(batch, 2, T_max, heads, key_dim)` keys and values
+            for incremental decoding (needs `value_dim == key_dim`). With
+            `cache_update_index=None` it holds precomputed keys and values
+            (cross-attention: `key` and `value` are not used); otherwise the
+            projected `key` / `value` of the new steps are written at
+            `cache_update_index` and the query attends over the whole cache
+            (mask the slots not filled yet with `attention_mask`).
+        cache_update_index: Integer (tensor) position of the new steps.
+
+    Returns:
+        `(batch, T_q, output_dim)`, then the weights when asked, then the
+        updated cache when `cache` is given.
+
+    Example:
+
+    >>> mha = MultiHeadAttention(num_heads=2, key_dim=4)
+    >>> x = np.ones((3, 5, 8), "float32")
+    >>> mha(x, x, use_causal_mask=True).shape
+    (3, 5, 8)
+
+    References:
+        Vaswani et al., "Attention is all you need", NeurIPS 2017.
+        Bahdanau, Cho & Bengio, ICLR 2015 (the additive score).
+    """
+
+    def __init__(
+        self,
+        num_heads,
+        key_dim,
+        value_dim=None,
+        score="dot",
+        dropout=0.0,
+        use_bias=True,
+        output_shape=None,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.num_heads = checks.check_positive_int("num_heads", num_heads)
+        self.key_dim = checks.check_positive_int("key_dim", key_dim)
+        self.value_dim = checks.check_positive_int(
+            "value_dim", key_dim if value_dim is None else value_dim
+        )
+        self.score = checks.check_choice("score", score, ("dot", "additive"))
+        self.dropout = checks.check_rate("dropout", dropout)
+        self.use_bias = bool(use_bias)
+        if isinstance(output_shape, (list, tuple)):
+            if len(output_shape) != 1:
+                raise ValueError(
+                    "Received an invalid value for argument `output_shape`, "
+                    f"expected an integer or a 1-tuple, got {output_shape!r}."
+                )
+            output_shape = output_shape[0]
+        if output_shape is not None:
+            checks.check_positive_int("output_shape", output_shape)
+        self._output_dim = output_shape
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.seed = seed
+        if self.dropout > 0:
+            self.seed_generator = keras.random.SeedGenerator(seed)
+        self.supports_masking = True
+
+    def _projection(self, name, input_dim, size):
+        kernel = self.add_weight(
+            shape=(input_dim, self.num_heads, size),
+            initializer=self.kernel_initializer,
+            name=f"{name}_kernel",
+        )
+        bias = None
+        if self.use_bias:
+            bias = self.add_weight(
+                shape=(self.num_heads, size),
+                initializer=self.bias_initializer,
+                name=f"{name}_bias",
+            )
+        return kernel, bias
+
+    def build(self, query_shape, value_shape, key_shape=None):
+        key_shape = value_shape if key_shape is None else key_shape
+        self.output_dim = self._output_dim or query_shape[-1]
+        self.query_kernel, self.query_bias = self._projection(
+            "query", query_shape[-1], self.key_dim
+        )
+        self.key_kernel, self.key_bias = self._projection(
+            "key", key_shape[-1], self.key_dim
+        )
+        self.value_kernel, self.value_bias = self._projection(
+            "value", value_shape[-1], self.value_dim
+        )
+        if self.score == "additive":
+            self.score_kernel = self.add_weight(
+                shape=(self.num_heads, self.key_dim),
+                initializer=self.kernel_initializer,
+                name="score_kernel",
+            )
+        self.output_kernel = self.add_weight(
+            shape=(self.num_heads, self.value_dim, self.output_dim),
+            initializer=self.kernel_initializer,
+            name="output_kernel",
+        )
+        self.output_bias = None
+        if self.use_bias:
+            self.output_bias = self.add_weight(
+                shape=(self.output_dim,),
+                initializer=self.bias_initializer,
+                name="output_bias",
+            )
+
+    def compute_output_shape(self, query_shape, value_shape, key_shape=None):
+        return (*query_shape[:-1], self._output_dim or query_shape[-1])
+
+    def _project(self, inputs, kernel, bias):
+        """`(batch, T, d)` -> `(batch, T, heads, size)` as one 2-D matmul."""
+        heads, size = kernel.shape[1], kernel.shape[2]
+        projected = ops.matmul(inputs, ops.reshape(kernel, (kernel.shape[0], -1)))
+        if bias is not None:
+            projected = projected + ops.reshape(bias, (-1,))
+        return ops.reshape(projected, (*ops.shape(inputs)[:-1], heads, size))
+
+    def _check_inputs(self, query, value, key):
+        masking.check_attention_inputs(query, value, key)
+        for name, tensor, kernel in (
+            ("query", query, self.query_kernel),
+            ("key", key, self.key_kernel),
+            ("value", value, self.value_kernel),
+        ):
+            if tensor.shape[-1] != kernel.shape[0]:
+                raise ValueError(
+                    f"Argument `{name}` must have last dimension {kernel.shape[0]} "
+                    f"(as when the layer was built), got shape {tuple(tensor.shape)}."
+                )
+
+    def _check_cache(self, cache):
+        expected = (2, None, self.num_heads, self.key_dim)
+        shape = tuple(cache.shape)
+        if self.value_dim != self.key_dim:
+            raise ValueError(
+                "A key/value `cache` needs `value_dim == key_dim`, got "
+                f"key_dim={self.key_dim} and value_dim={self.value_dim}."
+            )
+        if len(shape) != 5 or any(
+            e is not None and s is not None and s != e
+            for s, e in zip(shape[1:], expected)
+        ):
+            raise ValueError(
+                "Argument `cache` must have shape (batch, 2, max_length, "
+                f"{self.num_heads}, {self.key_dim}), got shape {shape}."
+            )
+
+    def _scores(self, query, key):
+        """`(B, H, T_q, k)`, `(B, H, T_k, k)` -> `(B, H, T_q, T_k)`."""
+        if self.score == "dot":
+            query = query * ops.cast(1.0 / math.sqrt(self.key_dim), query.dtype)
+            return matmul_transposed(query, key)
+        # Per head: w_h . tanh(q + k), over (B, H, T_q, T_k, key_dim).
+        hidden = ops.tanh(ops.expand_dims(query, 3) + ops.expand_dims(key, 2))
+        score_kernel = ops.reshape(self.score_kernel, (self.num_heads, 1, 1, -1))
+        return ops.sum(hidden * score_kernel, axis=-1)
+
+    def call(
+        self,
+        query,
+        value,
+        key=None,
+        query_mask=None,
+        value_mask=None,
+        key_mask=None,
+        attention_mask=None,
+        use_causal_mask=False,
+        return_attention_scores=False,
+        training=None,
+        cache=None,
+        cache_update_index=None,
+    ):
+        if key is None:
+            key = value
+            key_mask = None
+        if cache is not None:
+            self._check_cache(cache)
+        if cache is not None and cache_update_index is None:
+            # Precomputed keys and values (cross-attention).
+            checks.check_rank("query", query.shape, 3, "(batch, time, dim)")
+            projected_query = self._project(query, self.query_kernel, self.query_bias)
+            projected_key, projected_value = cache[:, 0], cache[:, 1]
+            value = projected_value
+        else:
+            self._check_inputs(query, value, key)
+            # Three matmuls: measured faster on a TF CPU than one fused QKV
+            # matmul for self-attention (the concatenated output must be split
+            # and transposed again).
+            projected_query = self._project(query, self.query_kernel, self.query_bias)
+            projected_key = self._project(key, self.key_kernel, self.key_bias)
+            projected_value = self._project(value, self.value_kernel, self.value_bias)
+            if cache is not None:
+                start = [0, 0, cache_update_index, 0, 0]
+                new = ops.stack([projected_key, projected_value], axis=1)
+                cache = ops.slice_update(cache, start, ops.cast(new, cache.dtype))
+                projected_key, projected_value = cache[:, 0], cache[:, 1]
+                value = projected_value
+        mask, may_have_empty_rows = masking.attention_mask(
+            query,
+            value,
+            query_mask=query_mask,
+            value_mask=value_mask,
+            key_mask=key_mask,
+            attention_mask=attention_mask,
+            use_causal_mask=use_causal_mask,
+        )
+        if mask is not None:
+            mask = ops.expand_dims(mask, 1)  # one mask for all heads
+        # (B, T, H, size) -> (B, H, T, size)
+        query_h, key_h, value_h = (
+            ops.transpose(x, (0, 2, 1, 3))
+            for x in (projected_query, projected_key, projected_value)
+        )
+        dropout_fn = masking.weights_dropout(self, training)
+
+        # context: (B, H, T_q, value_dim)
+        weights, context = masking.attend(
+            self._scores(query_h, key_h), value_h, mask, may_have_empty_rows, dropout_fn
+        )
+        context = ops.reshape(
+            ops.transpose(context, (0, 2, 1, 3)),
+            (*ops.shape(query)[:-1], self.num_heads * self.value_dim),
+        )
+        output = ops.matmul(
+            context, ops.reshape(self.output_kernel, (-1, self.output_dim))
+        )
+        if self.use_bias:
+            output = output + self.output_bias
+        results = (output,)
+        if return_attention_scores:
+            results += (weights,)
+        if cache is not None:
+            results += (cache,)
+        return results[0] if len(results) == 1 else results
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_heads": self.num_heads,
+                "key_dim": self.key_dim,
+                "value_dim": self.value_dim,
+                "score": self.score,
+                "dropout": self.dropout,
+                "use_bias": self.use_bias,
+                "output_shape": self._output_dim,
+                "kernel_initializer": keras.initializers.serialize(
+                    self.kernel_initializer
+                ),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+                "seed": self.seed,
+            }
+        )
+        return config

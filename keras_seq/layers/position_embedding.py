@@ -1,0 +1,89 @@
+import keras
+from keras import ops
+
+from keras_seq.utils import checks
+
+
+@keras.saving.register_keras_serializable(package="keras_seq")
+class PositionEmbedding(keras.layers.Layer):
+    """Learned position embedding: one trainable `(d,)` vector per position.
+
+    Args:
+        sequence_length: Positive integer, the most positions the layer holds.
+        initializer: Initializer of `embeddings` `(sequence_length, d)`.
+            Default `"glorot_uniform"`.
+        add_to_inputs: Return `inputs + E[positions]` (True) or the
+            embeddings broadcast to the input's shape (False, default, as
+            `keras_hub.layers.PositionEmbedding`).
+
+    Call arguments:
+        inputs: `(batch, time, d)` float tensor.
+        start_index: Position of the first step, for step-by-step decoding.
+
+    Returns:
+        `(batch, time, d)`.
+
+    Example:
+
+    >>> layer = PositionEmbedding(sequence_length=10)
+    >>> layer(np.zeros((2, 4, 6), "float32")).shape
+    (2, 4, 6)
+    """
+
+    def __init__(
+        self,
+        sequence_length,
+        initializer="glorot_uniform",
+        add_to_inputs=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.sequence_length = checks.check_positive_int(
+            "sequence_length", sequence_length
+        )
+        self.initializer = keras.initializers.get(initializer)
+        self.add_to_inputs = bool(add_to_inputs)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        checks.check_rank("inputs", input_shape, 3, "(batch, time, dim)")
+        self.embeddings = self.add_weight(
+            shape=(self.sequence_length, input_shape[-1]),
+            initializer=self.initializer,
+            name="embeddings",
+        )
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def call(self, inputs, start_index=0):
+        checks.check_rank("inputs", inputs.shape, 3, "(batch, time, dim)")
+        checks.check_floating("inputs", inputs)
+        length = inputs.shape[1]
+        static = isinstance(start_index, int) and length is not None
+        if static and not 0 <= start_index <= self.sequence_length - length:
+            raise ValueError(
+                f"PositionEmbedding holds {self.sequence_length} positions "
+                f"(`sequence_length`); got inputs of length {length} starting "
+                f"at `start_index={start_index}`."
+            )
+        table = ops.slice(
+            ops.convert_to_tensor(self.embeddings),
+            (start_index, 0),
+            (ops.shape(inputs)[1], self.embeddings.shape[-1]),
+        )
+        table = ops.cast(table, inputs.dtype)
+        if self.add_to_inputs:
+            return inputs + table
+        return ops.broadcast_to(table, ops.shape(inputs))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "sequence_length": self.sequence_length,
+                "initializer": keras.initializers.serialize(self.initializer),
+                "add_to_inputs": self.add_to_inputs,
+            }
+        )
+        return config
