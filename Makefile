@@ -34,6 +34,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/rnn.py
+	$(BIN)/python bench/attention.py
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

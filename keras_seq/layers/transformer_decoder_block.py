@@ -88,6 +88,34 @@ class TransformerDecoderBlock(BaseTransformerBlock):
     def compute_output_shape(self, decoder_sequence_shape, encoder_sequence_shape=None):
         return decoder_sequence_shape
 
+    def compute_output_spec(
+        self,
+        decoder_sequence,
+        encoder_sequence=None,
+        self_attention_cache=None,
+        cross_attention_cache=None,
+        return_attention_scores=False,
+        **kwargs,
+    ):
+        spec = keras.KerasTensor(decoder_sequence.shape, decoder_sequence.dtype)
+        results = (spec,)
+        if self_attention_cache is not None:
+            results += (
+                keras.KerasTensor(self_attention_cache.shape, spec.dtype),
+                None
+                if cross_attention_cache is None
+                else keras.KerasTensor(cross_attention_cache.shape, spec.dtype),
+            )
+        if return_attention_scores:
+            source = (
+                encoder_sequence.shape[1]
+                if cross_attention_cache is None
+                else cross_attention_cache.shape[2]
+            )
+            shape = (spec.shape[0], self.num_heads, spec.shape[1], source)
+            results += (keras.KerasTensor(shape, spec.dtype),)
+        return results[0] if len(results) == 1 else results
+
     def initial_cache(self, batch_size, max_length):
         """A zero self-attention cache `(batch, 2, max_length, heads, head_dim)`."""
         return ops.zeros(

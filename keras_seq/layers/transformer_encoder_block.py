@@ -63,6 +63,14 @@ class TransformerEncoderBlock(BaseTransformerBlock):
     def compute_output_shape(self, input_shape):
         return input_shape
 
+    def compute_output_spec(self, inputs, return_attention_scores=False, **kwargs):
+        spec = keras.KerasTensor(inputs.shape, inputs.dtype)
+        if not return_attention_scores:
+            return spec
+        length = inputs.shape[1]
+        weights = (inputs.shape[0], self.num_heads, length, length)
+        return spec, keras.KerasTensor(weights, inputs.dtype)
+
     def call(
         self,
         inputs,

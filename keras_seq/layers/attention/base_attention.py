@@ -29,6 +29,17 @@ class BaseAttention(keras.layers.Layer):
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
         return (*query_shape[:-1], value_shape[-1])
 
+    def compute_output_spec(
+        self, query, value, key=None, return_attention_scores=False, **kwargs
+    ):
+        output = keras.KerasTensor(
+            self.compute_output_shape(query.shape, value.shape), dtype=query.dtype
+        )
+        if not return_attention_scores:
+            return output
+        weights_shape = (*query.shape[:-1], value.shape[1])
+        return output, keras.KerasTensor(weights_shape, dtype=query.dtype)
+
     def call(
         self,
         query,

@@ -170,6 +170,26 @@ class MultiHeadAttention(keras.layers.Layer):
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
         return (*query_shape[:-1], self._output_dim or query_shape[-1])
 
+    def compute_output_spec(
+        self,
+        query,
+        value,
+        key=None,
+        return_attention_scores=False,
+        cache=None,
+        cache_update_index=None,
+        **kwargs,
+    ):
+        output_dim = self._output_dim or query.shape[-1]
+        results = (keras.KerasTensor((*query.shape[:-1], output_dim), query.dtype),)
+        if return_attention_scores:
+            keys = value.shape[1] if cache is None else cache.shape[2]
+            shape = (query.shape[0], self.num_heads, query.shape[1], keys)
+            results += (keras.KerasTensor(shape, query.dtype),)
+        if cache is not None:
+            results += (keras.KerasTensor(cache.shape, cache.dtype),)
+        return results[0] if len(results) == 1 else results
+
     def _project(self, inputs, kernel, bias):
         """`(batch, T, d)` -> `(batch, T, heads, size)` as one 2-D matmul."""
         heads, size = kernel.shape[1], kernel.shape[2]

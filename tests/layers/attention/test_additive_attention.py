@@ -126,3 +126,24 @@ class AdditiveAttentionTest(TestCase):
             layer(query, value, key, query_mask=np.ones((BATCH, 2), bool))
         with self.assertRaisesRegex(ValueError, "positive integer, got 0"):
             AdditiveAttention(0)
+
+
+def test_functional_model_returns_scores():
+    """Symbolic calls know the shapes of the weights and of the caches."""
+    from keras_seq.layers import MultiHeadAttention, TransformerDecoderBlock
+
+    query, _, value = data(4)
+    layer = AdditiveAttention(UNITS)
+    q, v = keras.Input((T_Q, 5)), keras.Input((T_K, 4))
+    model = keras.Model([q, v], layer(q, v, return_attention_scores=True))
+    context, weights = model([query, value])
+    expected = layer(query, value, return_attention_scores=True)
+    TestCase().assertAllClose(context, expected[0], atol=1e-6)
+    TestCase().assertAllClose(weights, expected[1], atol=1e-6)
+    mha = MultiHeadAttention(2, 3)
+    outputs = mha(q, v, return_attention_scores=True)
+    assert [tuple(t.shape) for t in outputs] == [(None, T_Q, 5), (None, 2, T_Q, T_K)]
+    block = TransformerDecoderBlock(8, 1)
+    x = keras.Input((T_Q, 4))
+    outputs = block(x, v, return_attention_scores=True)
+    assert [tuple(t.shape) for t in outputs] == [(None, T_Q, 4), (None, 1, T_Q, T_K)]
