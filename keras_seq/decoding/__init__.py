@@ -1,0 +1,6 @@
+"""Decoders: beam search, greedy search and sampling over a step function."""
+
+from keras_seq.decoding.beam_search import beam_search
+from keras_seq.decoding.sampling import filter_logits, greedy_search, sample
+
+__all__ = ["beam_search", "filter_logits", "greedy_search", "sample"]

@@ -1,0 +1,89 @@
+"""Step functions and plain-Python references for the decoder tests."""
+
+import itertools
+
+import numpy as np
+from keras import ops
+
+VOCAB, END, MAX_LENGTH = 5, 0, 4
+
+
+def table(seed=0, vocab=VOCAB, steps=MAX_LENGTH, scale=2.0):
+    """Fixed random logits indexed by [step, previous token, next token]."""
+    return np.random.default_rng(seed).normal(scale=scale, size=(steps, vocab, vocab))
+
+
+def table_step_fn(logits_table):
+    """A step function whose logits depend on the previous token and the step."""
+    steps, vocab, _ = logits_table.shape
+    flat = ops.convert_to_tensor(logits_table.reshape(steps * vocab, vocab), "float32")
+
+    def step_fn(tokens, state):
+        index = state["step"] * vocab + ops.cast(tokens, "int32")
+        return ops.take(flat, index, axis=0), {"step": state["step"] + 1}
+
+    return step_fn
+
+
+def initial_state(batch):
+    return {"step": np.zeros((batch,), "int32")}
+
+
+def log_softmax(x):
+    x = np.asarray(x, np.float64)
+    return (
+        x
+        - np.log(np.exp(x - x.max(-1, keepdims=True)).sum(-1, keepdims=True))
+        - x.max(-1, keepdims=True)
+    )
+
+
+def padded(tokens, length=MAX_LENGTH, end=END):
+    return list(tokens) + [end] * (length - len(tokens))
+
+
+def brute_force(logits_table, start, alpha, n, end=END, length=MAX_LENGTH):
+    """All finished hypotheses ranked by sum(log p) / length**alpha."""
+    vocab = logits_table.shape[1]
+    words = [v for v in range(vocab) if v != end]
+    results = []
+    for size in range(1, length + 1):
+        for body in itertools.product(words, repeat=size - 1):
+            for last in [end] if size < length else [end, *words]:
+                tokens = [*body, last]
+                score, previous = 0.0, start
+                for step, token in enumerate(tokens):
+                    score += log_softmax(logits_table[step, previous])[token]
+                    previous = token
+                results.append((score / size**alpha, padded(tokens, length, end), size))
+    results.sort(key=lambda r: -r[0])
+    return results[:n]
+
+
+def python_beam_search(
+    logits_table, start, beam_width, alpha, n, end=END, length=MAX_LENGTH
+):
+    """A plain Python beam search with the documented rules."""
+    vocab = logits_table.shape[1]
+    live = [(0.0, [])]
+    finished = []
+    for step in range(length):
+        candidates = []
+        for score, tokens in live:
+            previous = tokens[-1] if tokens else start
+            log_p = log_softmax(logits_table[step, previous])
+            candidates += [(score + log_p[v], [*tokens, v]) for v in range(vocab)]
+        finished += [
+            (s / (step + 1) ** alpha, padded(t, length, end), step + 1)
+            for s, t in candidates
+            if t[-1] == end
+        ]
+        live = sorted((c for c in candidates if c[1][-1] != end), key=lambda c: -c[0])[
+            :beam_width
+        ]
+        if step == length - 1:
+            finished += [(s / length**alpha, t, length) for s, t in live]
+        finished = sorted(finished, key=lambda r: -r[0])[:n]
+        if len(finished) == n and live and live[0][0] / length**alpha < finished[-1][0]:
+            break
+    return finished
