@@ -1,0 +1,135 @@
+"""keras_seq.decoding.beam_search vs keras_hub.samplers.BeamSampler.
+
+The same step function for both: embedding -> GRU step -> dense to the
+vocabulary (random weights), batch 32, beam 4, 32 generated tokens, each search
+compiled (`tf.function(jit_compile=True)` on TensorFlow, `jax.jit` on JAX).
+Prints compile time (the first call) apart and sentences per second (batch /
+median time of a call) and the ratio ours / keras-hub. keras-hub's sampler has
+no length penalty and stops at the end token only when every beam has one;
+ours runs with length_penalty=0.7 and its exact early stop.
+
+    python bench/decoding.py                      # TF backend, CPU
+    KERAS_BACKEND=jax python bench/decoding.py    # e.g. on a GPU machine
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import time
+
+import keras
+import keras_hub
+from keras import ops
+
+from keras_seq.decoding import beam_search
+
+
+def compiled(fn):
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(fn, jit_compile=True)
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.jit(fn)
+    return fn
+
+
+def make_step(args):
+    """Embedding + GRUCell + Dense; `(tokens, h) -> (logits, h)`."""
+    keras.utils.set_random_seed(0)
+    embedding = keras.layers.Embedding(args.vocab, args.units)
+    cell = keras.layers.GRUCell(args.units)
+    dense = keras.layers.Dense(args.vocab)
+    embedding.build((None,))
+    cell.build((None, args.units))
+    dense.build((None, args.units))
+
+    def step(tokens, h):
+        output, states = cell(embedding(tokens), [h])
+        return dense(output), states[0]
+
+    return step
+
+
+def timed(fn, repeats):
+    start = time.perf_counter()
+    keras.tree.map_structure(ops.convert_to_numpy, fn())
+    first = time.perf_counter() - start
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        keras.tree.map_structure(ops.convert_to_numpy, fn())
+        times.append(time.perf_counter() - start)
+    return first, statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--beam", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=32)
+    parser.add_argument("--vocab", type=int, default=8000)
+    parser.add_argument("--units", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=15)
+    args = parser.parse_args()
+    step = make_step(args)
+    end_id, start_id = 2, 1
+    h0 = ops.zeros((args.batch, args.units))
+    starts = ops.full((args.batch,), start_id, "int32")
+
+    def ours():
+        def step_fn(tokens, state):
+            return step(tokens, state)
+
+        return beam_search(
+            step_fn, h0, starts, end_id, args.beam, args.steps, length_penalty=0.7
+        )
+
+    sampler = keras_hub.samplers.BeamSampler(num_beams=args.beam)
+    prompt = ops.concatenate(
+        [
+            ops.full((args.batch, 1), start_id, "int32"),
+            ops.zeros((args.batch, args.steps), "int32"),
+        ],
+        axis=1,
+    )
+
+    def theirs():
+        def next_fn(prompt, cache, index):
+            tokens = ops.take_along_axis(
+                prompt, ops.broadcast_to(index - 1, (ops.shape(prompt)[0], 1)), axis=1
+            )[:, 0]
+            logits, h = step(tokens, cache)
+            return logits, None, h
+
+        return sampler(next_fn, prompt, cache=h0, index=1, stop_token_ids=[end_id])
+
+    print(
+        f"backend={keras.backend.backend()} keras={keras.__version__} "
+        f"keras_hub={keras_hub.__version__} machine={platform.machine()} "
+        f"cpus={os.cpu_count()} batch={args.batch} beam={args.beam} "
+        f"steps={args.steps} vocab={args.vocab} units={args.units} "
+        f"repeats={args.repeats} (median)"
+    )
+    results = {}
+    for name, fn in (
+        ("keras_seq beam_search", ours),
+        ("keras_hub BeamSampler", theirs),
+    ):
+        results[name] = timed(compiled(fn), args.repeats)
+    print("| search | compile s | ms per batch | sentences/s |")
+    print("|---|---|---|---|")
+    for name, (first, median) in results.items():
+        print(
+            f"| {name} | {first:.2f} | {median * 1e3:.1f} | {args.batch / median:.0f} |"
+        )
+    ours_t = results["keras_seq beam_search"][1]
+    theirs_t = results["keras_hub BeamSampler"][1]
+    print(f"speed-up (keras-hub time / ours): {theirs_t / ours_t:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
