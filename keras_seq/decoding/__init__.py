@@ -2,5 +2,18 @@
 
 from keras_seq.decoding.beam_search import beam_search
 from keras_seq.decoding.sampling import filter_logits, greedy_search, sample
+from keras_seq.decoding.scheduled_sampling import (
+    ScheduledSampling,
+    ScheduledSamplingDecoder,
+    sampling_probability,
+)
 
-__all__ = ["beam_search", "filter_logits", "greedy_search", "sample"]
+__all__ = [
+    "ScheduledSampling",
+    "ScheduledSamplingDecoder",
+    "beam_search",
+    "filter_logits",
+    "greedy_search",
+    "sample",
+    "sampling_probability",
+]

@@ -1,0 +1,149 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+from scipy import stats
+
+from keras_seq.decoding import (
+    ScheduledSampling,
+    ScheduledSamplingDecoder,
+    greedy_search,
+    sampling_probability,
+)
+from keras_seq.layers import GRUCell
+from keras_seq.testing import TestCase
+
+VOCAB, DIM, UNITS, BATCH, STEPS = 7, 5, 6, 4, 6
+
+
+def decoder(probability=0.0, seed=0):
+    keras.utils.set_random_seed(seed)
+    return ScheduledSamplingDecoder(
+        keras.layers.Embedding(VOCAB, DIM),
+        GRUCell(UNITS),
+        keras.layers.Dense(VOCAB),
+        sampling_probability=probability,
+        seed=seed,
+    )
+
+
+def targets(seed=0):
+    return np.random.default_rng(seed).integers(1, VOCAB, size=(BATCH, STEPS))
+
+
+def manual_run(layer, tokens, sampled):
+    """Python loop over the same sublayers, reading predictions where `sampled`."""
+    h = np.zeros((BATCH, UNITS), "float32")
+    previous = np.zeros((BATCH,), "int64")
+    outputs = []
+    for t in range(tokens.shape[1]):
+        token = np.where(sampled[:, t], previous, tokens[:, t])
+        out, states = layer.cell(layer.embedding(token), [h])
+        h = states[0]
+        logits = keras.ops.convert_to_numpy(layer.output_layer(out))
+        previous = logits.argmax(-1)
+        outputs.append(logits)
+    return np.stack(outputs, 1)
+
+
+def test_probability_zero_is_teacher_forcing():
+    layer = decoder(0.0)
+    tokens = targets()
+    logits = layer(tokens, training=True)
+    rnn = keras.layers.RNN(layer.cell, return_sequences=True)
+    expected = layer.output_layer(rnn(layer.embedding(tokens)))
+    TestCase().assertAllClose(logits, expected, atol=1e-5)
+
+
+def test_probability_one_is_free_running():
+    layer = decoder(1.0)
+    tokens = targets(1)
+    logits, sampled = layer(tokens, training=True, return_sampled=True)
+    sampled = keras.ops.convert_to_numpy(sampled)
+    assert not sampled[:, 0].any() and sampled[:, 1:].all()
+
+    def step_fn(token, state):
+        out, states = layer.cell(layer.embedding(token), [state])
+        return layer.output_layer(out), states[0]
+
+    greedy, _, _ = greedy_search(
+        step_fn,
+        keras.ops.zeros((BATCH, UNITS)),
+        tokens[:, 0],
+        end_id=VOCAB - 1,
+        max_length=STEPS,
+    )
+    predicted = keras.ops.convert_to_numpy(keras.ops.argmax(logits, -1))
+    greedy = keras.ops.convert_to_numpy(greedy)
+    # Until a row emits the end id (6) the free-running predictions are greedy's.
+    for row in range(BATCH):
+        stop = np.argmax(np.append(greedy[row] == VOCAB - 1, True))
+        np.testing.assert_array_equal(
+            predicted[row, : stop + 1][:STEPS], greedy[row, : stop + 1][:STEPS]
+        )
+
+
+def test_mixed_steps_match_manual_loop_and_rate():
+    layer = decoder(0.4, seed=3)
+    tokens = targets(2)
+    logits, sampled = layer(tokens, training=True, return_sampled=True)
+    sampled = keras.ops.convert_to_numpy(sampled)
+    TestCase().assertAllClose(logits, manual_run(layer, tokens, sampled), atol=1e-5)
+    # The draws follow the probability (binomial test over many rows).
+    big = np.random.default_rng(4).integers(1, VOCAB, size=(2000, STEPS))
+    layer_big = decoder(0.4, seed=5)
+    _, mask = layer_big(big, training=True, return_sampled=True)
+    mask = keras.ops.convert_to_numpy(mask)[:, 1:]
+    result = stats.binomtest(int(mask.sum()), mask.size, 0.4)
+    assert result.pvalue > 1e-3
+    # Not in training: teacher forcing whatever the probability.
+    _, off = layer(tokens, training=False, return_sampled=True)
+    assert not keras.ops.convert_to_numpy(off).any()
+
+
+def test_schedules():
+    assert sampling_probability("linear", 3, k=0.1) == pytest.approx(0.3)
+    assert sampling_probability("linear", 30, k=0.1) == 1.0
+    assert sampling_probability("exponential", 2, k=0.9) == pytest.approx(1 - 0.81)
+    assert sampling_probability("inverse_sigmoid", 5, k=10) == pytest.approx(
+        1 - 10 / (10 + math.exp(0.5))
+    )
+    assert sampling_probability("linear", 9, k=0.1, maximum=0.5) == 0.5
+    with pytest.raises(ValueError, match="`kind`"):
+        sampling_probability("cosine", 1)
+
+
+def test_inside_fit_with_callback():
+    layer = decoder(0.0)
+    inputs = keras.Input((STEPS,), dtype="int32")
+    model = keras.Model(inputs, layer(inputs))
+    model.compile(
+        keras.optimizers.Adam(1e-2),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    tokens = targets(5)
+    x = np.repeat(tokens, 8, axis=0)
+    callback = ScheduledSampling("linear", k=0.25)
+    history = model.fit(x, x, epochs=3, batch_size=8, callbacks=[callback], verbose=0)
+    assert callback.history == pytest.approx([0.0, 0.25, 0.5])
+    assert float(layer.sampling_probability.numpy()) == pytest.approx(0.5)
+    assert np.all(np.isfinite(history.history["loss"]))
+    batch_callback = ScheduledSampling("exponential", k=0.5, every="batch")
+    model.fit(x, x, epochs=1, batch_size=8, callbacks=[batch_callback], verbose=0)
+    assert batch_callback.history == pytest.approx([1 - 0.5**i for i in range(4)])
+
+
+def test_config_and_bad_input():
+    layer = decoder(0.3)
+    layer(targets())
+    revived = ScheduledSamplingDecoder.from_config(layer.get_config())
+    assert revived.get_config() == layer.get_config()
+    with pytest.raises(ValueError, match="`sampling_probability`"):
+        decoder(1.5)
+    with pytest.raises(ValueError, match="integer token ids"):
+        layer(targets().astype("float32"))
+    with pytest.raises(ValueError, match="rank 2"):
+        layer(targets()[0])
+    with pytest.raises(ValueError, match="`every`"):
+        ScheduledSampling(every="step")
