@@ -99,6 +99,26 @@ def beam_search(
             axis=1,
         )
 
+    def merge(finished, candidates, frozen):
+        """The `best_n` best of the finished set and new finished candidates."""
+        fin_seqs, fin_scores, fin_lengths = finished
+        seqs, scores, size = candidates
+        pool_scores = ops.concatenate([fin_scores, scores], axis=1)
+        pool_seqs = ops.concatenate([fin_seqs, seqs], axis=1)
+        pool_lengths = ops.concatenate(
+            [fin_lengths, ops.ones_like(scores, "int32") * size], axis=1
+        )
+        best_scores, best_index = ops.top_k(pool_scores, best_n)
+        best_lengths = ops.take_along_axis(pool_lengths, best_index, axis=1)
+        keep = ops.expand_dims(frozen, -1)
+        return (
+            ops.where(
+                ops.expand_dims(keep, -1), fin_seqs, gather_beams(pool_seqs, best_index)
+            ),
+            ops.where(keep, fin_scores, best_scores),
+            ops.where(keep, fin_lengths, best_lengths),
+        )
+
     def body(
         step,
         tokens,
@@ -134,28 +154,15 @@ def beam_search(
         new_seqs = gather_beams(live_seqs, parent)
         new_seqs = ops.where(position, ops.expand_dims(token, -1), new_seqs)
 
-        # After the last step the live hypotheses finish with length `length`.
-        last = step == length - 1
-        last_scores = ops.where(last, top_scores / normaliser(length), _NEG_INF)
-        pool_scores = ops.concatenate([fin_scores, end_scores, last_scores], axis=1)
-        pool_seqs = ops.concatenate([fin_seqs, end_seqs, new_seqs], axis=1)
-        lengths_now = ops.ones_like(end_scores, "int32")
-        pool_lengths = ops.concatenate(
-            [fin_lengths, lengths_now * (step + 1), lengths_now * length], axis=1
-        )
-        best_scores, best_index = ops.top_k(pool_scores, best_n)
-        keep = ops.expand_dims(done, -1)
-        fin_scores = ops.where(keep, fin_scores, best_scores)
-        fin_lengths = ops.where(
-            keep, fin_lengths, ops.take_along_axis(pool_lengths, best_index, axis=1)
-        )
-        fin_seqs = ops.where(
-            ops.expand_dims(keep, -1), fin_seqs, gather_beams(pool_seqs, best_index)
+        fin_seqs, fin_scores, fin_lengths = merge(
+            (fin_seqs, fin_scores, fin_lengths),
+            (end_seqs, end_scores, step + 1),
+            done,
         )
 
         # Exact early stop: the best live hypothesis cannot reach the n-th best.
         bound = ops.max(top_scores, axis=1) / normaliser(length)
-        done = done | last | (bound < fin_scores[:, best_n - 1])
+        done = done | (bound < fin_scores[:, best_n - 1])
 
         flat_parent = ops.reshape(
             parent + ops.expand_dims(ops.arange(batch) * width, -1), (-1,)
@@ -193,4 +200,13 @@ def beam_search(
         ops.zeros((batch,), "bool"),
     )
     result = ops.while_loop(cond, body, loop_vars, maximum_iterations=length)
-    return result[5], result[6], result[7]
+    live_scores, live_seqs = result[3], result[4]
+    # Hypotheses still live finish with length `length`. (In a row that
+    # stopped early they cannot enter its n-best: their score is below the
+    # bound that stopped it.)
+    final = merge(
+        result[5:8],
+        (live_seqs, live_scores / normaliser(length), length),
+        ops.zeros_like(result[8]),
+    )
+    return final
