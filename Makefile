@@ -35,6 +35,7 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/rnn.py
 	$(BIN)/python bench/attention.py
+	$(BIN)/python bench/decoding.py
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info
