@@ -185,3 +185,67 @@ def test_bad_input():
 
     with pytest.raises(ValueError, match="logits of shape"):
         beam_search(wrong_rank, state, STARTS, 0, 2, 4)
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="SavedModel is TensorFlow's"
+)
+def test_inside_a_saved_model():
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    embedding = keras.layers.Embedding(12, 8)
+    cell = keras.layers.GRUCell(8)
+    dense = keras.layers.Dense(12)
+
+    def step_fn(tokens, h):
+        output, states = cell(embedding(tokens), [h])
+        return dense(output), states[0]
+
+    class Decoder(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = [embedding, cell, dense]
+
+        @tf.function(input_signature=[tf.TensorSpec((None,), tf.int32)])
+        def decode(self, start_ids):
+            h = tf.zeros((tf.shape(start_ids)[0], 8))
+            sequences, scores, lengths = beam_search(
+                step_fn, h, start_ids, 0, 3, 6, length_penalty=0.7, num_return=2
+            )
+            return {"sequences": sequences, "scores": scores, "lengths": lengths}
+
+    module = Decoder()
+    starts = np.array([1, 5, 7], "int32")
+    embedding.build((None,))
+    cell.build((None, 8))
+    dense.build((None, 8))
+    expected = beam_search(
+        step_fn, np.zeros((3, 8), "float32"), starts, 0, 3, 6, 0.7, 2
+    )
+    path = tempfile.mkdtemp()
+    tf.saved_model.save(module, path)
+    script = (
+        "import sys, json, numpy as np, tensorflow as tf\n"
+        f"m = tf.saved_model.load({path!r})\n"
+        "out = m.decode(tf.constant([1, 5, 7], tf.int32))\n"
+        "print(json.dumps({k: v.numpy().tolist() for k, v in out.items()}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    np.testing.assert_array_equal(
+        loaded["sequences"], keras.ops.convert_to_numpy(expected[0])
+    )
+    np.testing.assert_array_equal(
+        loaded["lengths"], keras.ops.convert_to_numpy(expected[2])
+    )
+    np.testing.assert_allclose(
+        loaded["scores"], keras.ops.convert_to_numpy(expected[1]), atol=1e-5
+    )
