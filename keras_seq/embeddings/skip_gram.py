@@ -1,0 +1,172 @@
+import keras
+from keras import ops
+
+from keras_seq.utils import checks
+
+
+def negative_sampling_loss(positive, negatives, negative):
+    """`-log sig(positive) - negative * mean_s log sig(-negatives_s)` per example.
+
+    `negatives` `(batch, shared)` are scores against negatives drawn once per
+    batch and shared by all its examples; weighting their mean by `negative`
+    makes the loss an unbiased estimate of word2vec's loss with `negative`
+    negatives per example (Mikolov et al. 2013).
+    """
+    log_sigmoid = keras.activations.log_sigmoid
+    return -log_sigmoid(positive) - negative * ops.mean(
+        log_sigmoid(-negatives), axis=-1
+    )
+
+
+def identity_loss(y_true, y_pred):
+    """The models return their per-example loss; `fit` averages it."""
+    return y_pred
+
+
+class Word2VecBase(keras.Model):
+    """Input (`embeddings`) and output (`context_embeddings`) vectors of word2vec."""
+
+    def __init__(
+        self,
+        vocabulary_size,
+        dim=100,
+        negative=5,
+        shared_negatives=None,
+        unigram_log_probs=None,
+        loss="negative_sampling",
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocabulary_size = checks.check_positive_int(
+            "vocabulary_size", vocabulary_size
+        )
+        self.dim = checks.check_positive_int("dim", dim)
+        self.negative = checks.check_positive_int("negative", negative)
+        self.shared_negatives = checks.check_positive_int(
+            "shared_negatives", shared_negatives or 8 * negative
+        )
+        self.loss_kind = checks.check_choice(
+            "loss", loss, ("negative_sampling", "softmax")
+        )
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        if unigram_log_probs is None:
+            unigram_log_probs = [0.0] * vocabulary_size
+        if len(unigram_log_probs) != vocabulary_size:
+            raise ValueError(
+                f"`unigram_log_probs` must have {vocabulary_size} entries (one per "
+                f"word), got {len(unigram_log_probs)}."
+            )
+        self.unigram_log_probs = [float(p) for p in unigram_log_probs]
+        # word2vec's initialisation: inputs uniform in +-0.5 / dim, outputs 0.
+        self.embeddings = self.add_weight(
+            shape=(vocabulary_size, dim),
+            initializer=keras.initializers.RandomUniform(-0.5 / dim, 0.5 / dim, seed),
+            name="embeddings",
+        )
+        self.context_embeddings = self.add_weight(
+            shape=(vocabulary_size, dim), initializer="zeros", name="context_embeddings"
+        )
+
+    def _loss_from_hidden(self, hidden, targets):
+        """Per-example loss of predicting `targets` from `hidden` `(batch, dim)`."""
+        if self.loss_kind == "softmax":
+            logits = ops.matmul(hidden, ops.transpose(self.context_embeddings))
+            return keras.losses.sparse_categorical_crossentropy(
+                targets, logits, from_logits=True
+            )
+        positive = ops.sum(
+            hidden * ops.take(self.context_embeddings, targets, axis=0), -1
+        )
+        negatives = keras.random.categorical(
+            ops.convert_to_tensor([self.unigram_log_probs]),
+            self.shared_negatives,
+            seed=self.seed_generator,
+        )[0]
+        scores = ops.matmul(
+            hidden, ops.transpose(ops.take(self.context_embeddings, negatives, axis=0))
+        )
+        return negative_sampling_loss(positive, scores, self.negative)
+
+    def get_config(self):
+        return {
+            "vocabulary_size": self.vocabulary_size,
+            "dim": self.dim,
+            "negative": self.negative,
+            "shared_negatives": self.shared_negatives,
+            "unigram_log_probs": self.unigram_log_probs,
+            "loss": self.loss_kind,
+            "seed": self.seed,
+            "name": self.name,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_seq")
+class SkipGram(Word2VecBase):
+    """Skip-gram: predict each context word from the centre word's vector.
+
+    For a (centre, context) pair the score is `v_centre . u_context`
+    (`embeddings` and `context_embeddings`). With negative sampling the loss
+    is `-log sig(v . u_context) - sum_k log sig(-v . u_k)` over `negative`
+    words drawn from the unigram distribution to the power 0.75; here
+    `shared_negatives` words are drawn once per batch and shared by its pairs
+    (one matmul instead of a gather per pair), their mean weighted by
+    `negative`. `loss="softmax"` uses the full softmax over the vocabulary
+    (the course notes' formulation, small vocabularies only).
+
+    Args:
+        vocabulary_size: Number of words.
+        dim: Vector size. Default 100.
+        negative: Negatives per pair. Default 5.
+        shared_negatives: Negatives drawn per batch. Default `8 * negative`.
+        unigram_log_probs: Log-probabilities of drawing each word as a
+            negative (`keras_seq.embeddings.unigram_table`); uniform if None.
+        loss: `"negative_sampling"` (default) or `"softmax"`.
+        seed: Seed of the initialisation and of the negatives.
+
+    Call: `model((centres, contexts))`, `(batch,)` int ids each; returns the
+    per-pair loss `(batch,)` (compile with `identity_loss`).
+    """
+
+    def call(self, inputs):
+        centres, contexts = inputs
+        hidden = ops.take(self.embeddings, ops.cast(centres, "int32"), axis=0)
+        return self._loss_from_hidden(hidden, ops.cast(contexts, "int32"))
+
+
+@keras.saving.register_keras_serializable(package="keras_seq")
+class CBOW(Word2VecBase):
+    """Continuous bag of words: predict the centre word from its context.
+
+    The hidden vector is the mean (`cbow_mean=True`, default) or the sum of
+    the input vectors of the context words; the loss is that of `SkipGram`
+    with the centre word as the target.
+
+    Args:
+        vocabulary_size, dim, negative, shared_negatives, unigram_log_probs,
+        loss, seed: As `SkipGram`.
+        cbow_mean: Mean (True) or sum (False) of the context vectors.
+
+    Call: `model((contexts, centres))`: `(batch, 2 * window)` context ids
+    padded with -1, `(batch,)` centre ids; returns the per-example loss.
+    """
+
+    def __init__(self, vocabulary_size, cbow_mean=True, **kwargs):
+        super().__init__(vocabulary_size, **kwargs)
+        self.cbow_mean = bool(cbow_mean)
+
+    def call(self, inputs):
+        contexts, centres = inputs
+        contexts = ops.cast(contexts, "int32")
+        real = ops.cast(contexts >= 0, self.embeddings.dtype)
+        vectors = ops.take(self.embeddings, ops.maximum(contexts, 0), axis=0)
+        hidden = ops.sum(vectors * ops.expand_dims(real, -1), axis=1)
+        if self.cbow_mean:
+            hidden = hidden / ops.maximum(ops.sum(real, axis=1, keepdims=True), 1.0)
+        return self._loss_from_hidden(hidden, ops.cast(centres, "int32"))
+
+    def get_config(self):
+        config = super().get_config()
+        config["cbow_mean"] = self.cbow_mean
+        return config

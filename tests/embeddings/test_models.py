@@ -1,0 +1,139 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_seq.embeddings import (
+    CBOW,
+    SkipGram,
+    Vocabulary,
+    identity_loss,
+    negative_sampling_loss,
+    train,
+)
+from keras_seq.testing import TestCase
+
+
+def np_log_sigmoid(x):
+    return -np.logaddexp(0.0, -x)
+
+
+def test_negative_sampling_loss_and_gradients_match_numpy():
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(4, 6))
+    u_pos = rng.normal(size=(4, 6))
+    u_neg = rng.normal(size=(7, 6))
+    k = 5
+    tensors = [tf.constant(a, tf.float64) for a in (v, u_pos, u_neg)]
+    with tf.GradientTape() as tape:
+        tape.watch(tensors)
+        tv, tp, tn = tensors
+        loss = negative_sampling_loss(
+            tf.reduce_sum(tv * tp, -1), tf.matmul(tv, tn, transpose_b=True), k
+        )
+        total = tf.reduce_sum(loss)
+    grads = tape.gradient(total, tensors)
+    pos, neg = (v * u_pos).sum(-1), v @ u_neg.T
+    expected = -np_log_sigmoid(pos) - k * np_log_sigmoid(-neg).mean(-1)
+    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-12)
+    sig = lambda x: 1 / (1 + np.exp(-x))
+    d_v = -(1 - sig(pos))[:, None] * u_pos + k * (sig(neg) @ u_neg) / len(u_neg)
+    d_pos = -(1 - sig(pos))[:, None] * v
+    d_neg = k * sig(neg).T @ v / len(u_neg)
+    for got, want in zip(grads, (d_v, d_pos, d_neg)):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-10, atol=1e-12)
+
+
+def test_softmax_losses_match_numpy():
+    rng = np.random.default_rng(1)
+    for model in (SkipGram(9, dim=4, loss="softmax"), CBOW(9, dim=4, loss="softmax")):
+        model.embeddings.assign(rng.normal(size=(9, 4)).astype("float32"))
+        model.context_embeddings.assign(rng.normal(size=(9, 4)).astype("float32"))
+        emb, ctx = model.embeddings.numpy(), model.context_embeddings.numpy()
+        if isinstance(model, SkipGram):
+            centres, targets = np.array([1, 2, 3]), np.array([4, 5, 0])
+            hidden = emb[centres]
+            loss = model((centres, targets))
+        else:
+            windows = np.array([[1, 2, -1, -1], [3, 4, 5, 6], [-1, 7, -1, -1]])
+            targets = np.array([0, 8, 2])
+            hidden = np.stack([emb[w[w >= 0]].mean(0) for w in windows])
+            loss = model((windows, targets))
+        logits = hidden @ ctx.T
+        log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        expected = -log_p[np.arange(3), targets]
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(loss), expected, rtol=1e-5
+        )
+
+
+def test_cbow_sum_and_padding():
+    model = CBOW(5, dim=3, cbow_mean=False, loss="softmax")
+    emb = np.arange(15, dtype="float32").reshape(5, 3) / 10
+    model.embeddings.assign(emb)
+    a = model((np.array([[1, 2, -1]]), np.array([0])))
+    b = model((np.array([[2, -1, 1]]), np.array([0])))
+    TestCase().assertAllClose(a, b, atol=1e-6)
+
+
+def planted_corpus(seed=0, sentences=3000):
+    rng = np.random.default_rng(seed)
+    families = [[f"a{i}" for i in range(10)], [f"b{i}" for i in range(10)]]
+    return [
+        list(rng.choice(families[rng.random() < 0.5], size=8)) for _ in range(sentences)
+    ]
+
+
+@pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
+def test_planted_families_are_recovered(architecture):
+    wv, _, history = train(
+        planted_corpus(),
+        architecture,
+        dim=16,
+        window=3,
+        min_count=1,
+        sample=0,
+        epochs=3,
+        batch_size=256,
+        verbose=0,
+    )
+    for word in ("a0", "b3"):
+        neighbours = [w for w, _ in wv.most_similar(word, topn=9)]
+        assert all(w[0] == word[0] for w in neighbours), (word, neighbours)
+    assert history.history["words_per_second"][0] > 0
+    assert wv.similarity("a1", "a2") > wv.similarity("a1", "b2")
+
+
+def test_model_config_round_trip():
+    model = SkipGram(6, dim=3, negative=2, unigram_log_probs=[0.0] * 6, seed=1)
+    config = model.get_config()
+    assert SkipGram.from_config(config).get_config() == config
+    model = CBOW(6, dim=3, cbow_mean=False)
+    assert CBOW.from_config(model.get_config()).cbow_mean is False
+    assert identity_loss(None, 3.0) == 3.0
+    with pytest.raises(ValueError, match="`unigram_log_probs` must have 6 entries"):
+        SkipGram(6, unigram_log_probs=[0.0])
+    with pytest.raises(ValueError, match="`loss`"):
+        SkipGram(6, loss="hierarchical")
+
+
+def test_vocabulary_text_round_trip(tmp_path):
+    vocab = Vocabulary.build([["b", "a", "a", "c", "c", "c"], ["x y"]], min_count=1)
+    assert vocab.words[:3] == ["c", "a", "b"] and vocab.counts[:3] == [3, 2, 1]
+    path = tmp_path / "vocab.txt"
+    vocab.save(path)
+    loaded = Vocabulary.load(path)
+    assert loaded.words == vocab.words and loaded.counts == vocab.counts
+    assert "words\tcounts" not in path.read_text() and "c\t3" in path.read_text()
+    with pytest.raises(KeyError, match="'zebra' is not in the vocabulary"):
+        vocab.index("zebra")
+    with_unk = Vocabulary.build([["a", "a", "b"]], min_count=2, unk=True)
+    assert with_unk.words == ["<unk>", "a"] and with_unk.counts == [1, 2]
+    assert with_unk.ids(["a", "zebra"]) == [1, 0]
+    with_unk.save(path)
+    assert Vocabulary.load(path).unk
+    assert Vocabulary.build([["a", "b", "c"]], min_count=1, max_size=2).words == [
+        "a",
+        "b",
+    ]

@@ -1,0 +1,120 @@
+import numpy as np
+import pytest
+from scipy import stats
+
+from keras_seq.embeddings import (
+    Vocabulary,
+    cbow_examples,
+    corpus_ids,
+    keep_probabilities,
+    skipgram_pairs,
+    subsample,
+    unigram_table,
+)
+
+NOTES = ["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog"]
+
+
+def notes_ids():
+    vocab = Vocabulary.build([NOTES], min_count=1)
+    ids, sentences = corpus_ids([NOTES], vocab)
+    return vocab, ids, sentences
+
+
+def test_notes_example_pairs():
+    vocab, ids, sentences = notes_ids()
+    centres, contexts = skipgram_pairs(ids, sentences, window=2, dynamic=False)
+    pairs = [
+        (vocab.words[c], vocab.words[x])
+        for c, x in zip(centres.numpy(), contexts.numpy())
+    ]
+    assert pairs[:9] == [
+        ("the", "quick"),
+        ("the", "brown"),
+        ("quick", "the"),
+        ("quick", "brown"),
+        ("quick", "fox"),
+        ("brown", "the"),
+        ("brown", "quick"),
+        ("brown", "fox"),
+        ("brown", "jumps"),
+    ]
+    # Every token pairs with each neighbour within 2: 2+3+4*5+3+2 = 30 pairs.
+    expected = [
+        (NOTES[i], NOTES[j])
+        for i in range(len(NOTES))
+        for j in range(i - 2, i + 3)
+        if j != i and 0 <= j < len(NOTES)
+    ]
+    assert pairs == expected
+
+
+def test_windows_stay_in_sentences():
+    vocab = Vocabulary.build([["a", "b"], ["c", "d", "e"]], min_count=1)
+    ids, sentences = corpus_ids([["a", "b"], ["c", "d", "e"]], vocab)
+    centres, contexts = skipgram_pairs(ids, sentences, window=3, dynamic=False)
+    pairs = {
+        (vocab.words[c], vocab.words[x])
+        for c, x in zip(centres.numpy(), contexts.numpy())
+    }
+    assert pairs == {
+        ("a", "b"), ("b", "a"), ("c", "d"), ("c", "e"),
+        ("d", "c"), ("d", "e"), ("e", "c"), ("e", "d"),
+    }  # fmt: skip
+    contexts, centres = cbow_examples(
+        ids, sentences, window=2, pad_id=-1, dynamic=False
+    )
+    assert contexts.numpy().tolist()[0] == [-1, -1, ids[1], -1]  # "a": only "b"
+    assert centres.numpy().tolist() == ids.tolist()
+
+
+def test_dynamic_window_distribution():
+    # Reach b ~ uniform{1..w}: a pair at distance d survives with (w - d + 1) / w.
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 50, size=20000).astype("int32")
+    sentences = np.zeros_like(ids)
+    window = 5
+    centres, _ = skipgram_pairs(ids, sentences, window, seed=[1, 2])
+    # Recover distances from positions: use unique ids per position instead.
+    positions = np.arange(len(ids), dtype="int32")
+    c, x = skipgram_pairs(positions, sentences, window, seed=[1, 2])
+    distances = np.abs(x.numpy() - c.numpy())
+    counts = np.bincount(distances, minlength=window + 1)[1:]
+    expected = np.array([(window - d + 1) / window for d in range(1, window + 1)])
+    expected = expected / expected.sum() * counts.sum()
+    assert stats.chisquare(counts, expected).pvalue > 1e-3
+    assert len(centres) == len(c)  # the same seed draws the same windows
+
+
+def test_subsampling_follows_keep_probabilities():
+    counts = np.array([50000, 20000, 5000, 500, 50])
+    ids = np.repeat(np.arange(5), counts).astype("int32")
+    keep = keep_probabilities(counts, sample=1e-2)
+    kept, _ = subsample(ids, np.zeros_like(ids), keep, seed=[3, 4])
+    kept_counts = np.bincount(kept.numpy(), minlength=5)
+    for word in range(5):
+        result = stats.binomtest(int(kept_counts[word]), int(counts[word]), keep[word])
+        assert result.pvalue > 1e-3, (
+            word,
+            kept_counts[word],
+            counts[word] * keep[word],
+        )
+    # word2vec's formula: (sqrt(f / t) + 1) * t / f, capped at 1.
+    f = counts / counts.sum()
+    np.testing.assert_allclose(keep, np.minimum(1, (np.sqrt(f / 1e-2) + 1) * 1e-2 / f))
+    assert np.all(keep_probabilities(counts, 0) == 1)
+
+
+def test_unigram_table():
+    table = unigram_table([16, 1])
+    np.testing.assert_allclose(np.exp(table), [8 / 9, 1 / 9], rtol=1e-6)
+
+
+def test_empty_corpus_and_min_count():
+    with pytest.raises(ValueError, match="corpus is empty"):
+        Vocabulary.build([[], []])
+    with pytest.raises(ValueError, match="`min_count=5` leaves no word.*2 times"):
+        Vocabulary.build([["a", "a", "b"]], min_count=5)
+    vocab = Vocabulary.build([["a", "a", "b"]], min_count=2)
+    with pytest.raises(ValueError, match="No word of the corpus is in the vocabulary"):
+        corpus_ids([["c", "d"]], vocab)
