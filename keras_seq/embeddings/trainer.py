@@ -112,6 +112,8 @@ def train(
     cbow_mean=True,
     seed=0,
     verbose=1,
+    jit_compile="auto",
+    steps_per_execution=1,
 ):
     """Trains skip-gram or CBOW word2vec on `corpus`; returns `WordVectors`.
 
@@ -122,8 +124,10 @@ def train(
         dim, window, negative, sample, min_count, epochs: As word2vec.
         batch_size: Examples per step.
         learning_rate: Start of the linear decay to 1e-4 of it (word2vec's
-            schedule); default 0.025 (skip-gram) or 0.05 (CBOW). Per example,
-            as word2vec: the optimizer's rate is this times `batch_size`.
+            schedule). Default 0.025. Per example, as word2vec: the
+            optimizer's rate is this times `batch_size`. (word2vec.c uses 0.05
+            for CBOW, one example at a time; applied to a batch of 4096 at
+            once it diverged on PTB, so both default to 0.025.)
         loss: `"negative_sampling"` or `"softmax"`.
         cbow_mean: CBOW hidden vector = mean (True) or sum of the context.
         seed: Seed of every random draw.
@@ -137,7 +141,7 @@ def train(
         vocabulary = Vocabulary.build(corpus, min_count=min_count)
     token_ids, sentence_ids = corpus_ids(corpus, vocabulary)
     if learning_rate is None:
-        learning_rate = 0.025 if architecture == "skipgram" else 0.05
+        learning_rate = 0.025
     dataset = make_dataset(
         token_ids,
         sentence_ids,
@@ -168,7 +172,12 @@ def train(
         model = SkipGram(len(vocabulary), **options)
     else:
         model = CBOW(len(vocabulary), cbow_mean=cbow_mean, **options)
-    model.compile(optimizer=keras.optimizers.SGD(schedule), loss=identity_loss)
+    model.compile(
+        optimizer=keras.optimizers.SGD(schedule),
+        loss=identity_loss,
+        jit_compile=jit_compile,
+        steps_per_execution=steps_per_execution,
+    )
     rate = WordsPerSecond(len(token_ids) * epochs)  # all epochs in one `fit` epoch
     with warnings.catch_warnings():
         # The dataset's length is unknown up front: Keras warns at its end.

