@@ -11,7 +11,10 @@ def write_corpus(path):
     rng = np.random.default_rng(0)
     families = [[f"a{i}" for i in range(8)], [f"b{i}" for i in range(8)]]
     with open(path, "w") as f:
-        f.writelines(" ".join(rng.choice(families[rng.random() < 0.5], size=6)) + "\n" for _ in range(1500))
+        f.writelines(
+            " ".join(rng.choice(families[rng.random() < 0.5], size=6)) + "\n"
+            for _ in range(1500)
+        )
 
 
 def test_train_writes_vectors_metrics_plot(tmp_path, capsys):
