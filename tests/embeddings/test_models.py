@@ -137,3 +137,39 @@ def test_vocabulary_text_round_trip(tmp_path):
         "a",
         "b",
     ]
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TF-only step")
+@pytest.mark.parametrize("architecture", ["skipgram", "cbow_mean", "cbow_sum"])
+def test_fused_step_equals_autodiff_step(architecture):
+    rng = np.random.default_rng(2)
+    vocab, dim, batch = 30, 6, 16
+    if architecture == "skipgram":
+        inputs = (rng.integers(0, vocab, batch), rng.integers(0, vocab, batch))
+    else:
+        windows = rng.integers(0, vocab, (batch, 4))
+        windows[rng.random((batch, 4)) < 0.3] = -1
+        inputs = (windows, rng.integers(0, vocab, batch))
+    start = [rng.normal(scale=0.3, size=(vocab, dim)).astype("float32") for _ in "ab"]
+    log_probs = np.log(rng.dirichlet(np.ones(vocab))).tolist()
+    weights = []
+    for fused in (True, False):
+        kwargs = {"dim": dim, "unigram_log_probs": log_probs, "seed": 3}
+        if architecture == "skipgram":
+            model = SkipGram(vocab, **kwargs)
+        else:
+            model = CBOW(vocab, cbow_mean=architecture == "cbow_mean", **kwargs)
+        model.embeddings.assign(start[0])
+        model.context_embeddings.assign(start[1])
+        model.fused_step = fused
+        model.compile(keras.optimizers.SGD(0.5), identity_loss)
+        history = model.fit(
+            inputs, np.zeros(batch), batch_size=batch, epochs=2, verbose=0
+        )
+        weights.append([model.embeddings.numpy(), model.context_embeddings.numpy()])
+        assert np.isfinite(history.history["loss"]).all()
+    # Both tables moved, and the two steps agree.
+    assert not np.allclose(weights[0][0], start[0])
+    assert not np.allclose(weights[0][1], start[1])
+    for fused, plain in zip(*weights):
+        np.testing.assert_allclose(fused, plain, rtol=1e-5, atol=1e-6)
