@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/rnn.py
 	$(BIN)/python bench/attention.py
 	$(BIN)/python bench/decoding.py
+	$(BIN)/python bench/word2vec.py --seeds 1
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info
