@@ -94,7 +94,7 @@ def main():
     parser.add_argument("--sample", type=float, default=1e-3)
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=4096)
+    parser.add_argument("--batch-size", type=int, default=None)
     args = parser.parse_args()
     sentences = load_ptb()
     words = sum(len(s) for s in sentences) * args.epochs
@@ -103,7 +103,7 @@ def main():
         f"machine={platform.machine()} cpus={os.cpu_count()} corpus=PTB train "
         f"({words // args.epochs} words) dim={args.dim} window={args.window} "
         f"negative={args.negative} sample={args.sample} min_count={args.min_count} "
-        f"epochs={args.epochs} batch={args.batch_size} seeds={args.seeds}"
+        f"epochs={args.epochs} batch={args.batch_size or 'default'} seeds={args.seeds}"
     )
     print(
         "| model | trainer | words/s | WS353 Spearman | SimLex-999 Spearman "

@@ -21,7 +21,7 @@ def main(argv=None):
     train.add_argument("--sample", type=float, default=1e-3)
     train.add_argument("--min-count", type=int, default=5)
     train.add_argument("--epochs", type=int, default=5)
-    train.add_argument("--batch-size", type=int, default=4096)
+    train.add_argument("--batch-size", type=int, default=None)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--workdir", default="runs/word2vec")
     train.add_argument("--plot-words", nargs="*", default=None)
