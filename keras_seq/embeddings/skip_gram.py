@@ -109,7 +109,7 @@ class Word2VecBase(keras.Model):
             return super().train_step(*args)
         import tensorflow as tf
 
-        inputs, _ = args[0][:2] if isinstance(args[0], tuple) else (args[0], None)
+        inputs = args[0][0]  # data = (inputs, dummy targets)
         hidden, targets, rows, row_example, row_weight = self._hidden_and_targets(
             inputs
         )

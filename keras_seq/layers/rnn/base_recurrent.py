@@ -21,10 +21,8 @@ def time_loop(step, carry, inputs, return_sequences, unroll=False):
     Returns:
         `(final_carry, ys)`, `ys` is None unless `return_sequences`.
 
-    On TensorFlow this is one `tf.while_loop` over TensorArrays (it compiles
-    under XLA); elsewhere `keras.ops.scan` (`jax.lax.scan` on JAX). Both carry
-    only what the recurrence needs, so the loop body is the recurrent matmul
-    and the gates.
+    `keras.ops.scan` (`jax.lax.scan` on JAX), or a Python loop with `unroll`.
+    The TensorFlow layers use `tf_recurrence.TFRecurrence` instead.
     """
     if unroll:
         steps = inputs[0].shape[0]
