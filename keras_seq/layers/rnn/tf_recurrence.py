@@ -333,10 +333,9 @@ class TFRecurrence:
             d_a = d_p if additive else _zeros_if_none(grads[1], watched[1])
             rest = grads[self.num_pre_gates :]
             d_h = h_in_of(tf.matmul(d_a, kernel_t))
-            d_previous = [
-                _zeros_if_none(g, c) for g, c in zip(rest[:num_carry], previous)
+            d_previous = [d_h if rest[0] is None else d_h + rest[0]] + [
+                _zeros_if_none(g, c) for g, c in zip(rest[1:num_carry], previous[1:])
             ]
-            d_previous[0] = d_h if rest[0] is None else d_h + rest[0]
             d_variables = tuple(
                 total if g is None else total + g
                 for total, g in zip(d_variables, rest[num_carry:])
