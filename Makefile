@@ -30,7 +30,7 @@ format: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/layers tests/decoding tests/metrics
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/layers tests/decoding tests/metrics tests/embeddings
 
 bench: $(STAMP)
 	$(BIN)/python bench/rnn.py

@@ -79,61 +79,78 @@ class Word2VecBase(keras.Model):
             seed=self.seed_generator,
         )[0]
 
-    def _hidden_and_targets(self, inputs):
+    def _hidden_and_targets(self, inputs, table):
         """For the fused step: `(hidden, targets, rows, row_example, row_weight)`.
 
-        `hidden` `(batch, dim)` is built from the input-table rows `rows`;
-        row `j` belongs to example `row_example[j]` and receives
-        `row_weight[j]` times that example's hidden-vector gradient.
+        `hidden` `(batch, dim)` is built from the rows `rows` of the input
+        table `table`; row `j` belongs to example `row_example[j]` and
+        receives `row_weight[j]` times that example's hidden-vector gradient.
         """
         raise NotImplementedError
 
+    def _uses_fused_step(self):
+        return (
+            self.fused_step
+            and keras.backend.backend() in ("tensorflow", "jax")
+            and self.loss_kind == "negative_sampling"
+            and isinstance(self.optimizer, keras.optimizers.SGD)
+            and not self.optimizer.momentum
+        )
+
+    def _rate_per_example(self, batch):
+        """The compiled rate is per batch-mean loss: per example it is / batch."""
+        rate = self.optimizer.learning_rate
+        if callable(rate):
+            rate = rate(self.optimizer.iterations)
+        return ops.cast(rate, self.embeddings.dtype) / ops.cast(
+            batch, self.embeddings.dtype
+        )
+
+    def _fused_gradients(self, hidden, positive_rows, negative_rows):
+        """Loss and its gradients by the scores and by `hidden`, written out."""
+        positive = ops.sum(hidden * positive_rows, -1)
+        scores = ops.matmul(hidden, ops.transpose(negative_rows))
+        loss = negative_sampling_loss(positive, scores, self.negative)
+        d_positive = ops.sigmoid(positive) - 1.0  # d loss / d positive
+        d_scores = self.negative / self.shared_negatives * ops.sigmoid(scores)
+        d_hidden = ops.expand_dims(d_positive, -1) * positive_rows + ops.matmul(
+            d_scores, negative_rows
+        )
+        return loss, d_positive, d_scores, d_hidden
+
     def train_step(self, *args):
-        """On TensorFlow with negative sampling: a fused SGD step.
+        """With negative sampling and plain SGD: a fused SGD step.
 
         The gradients of the negative-sampling loss are written out (they are
         a few products of the rows involved) and applied as sparse row
         updates, per example as word2vec does, with the rate of the compiled
         optimizer's schedule; this skips the generic autodiff and optimizer
-        path (measured ~1.5x faster per step on a CPU). Elsewhere, and for
+        path (measured ~1.5x faster per step on a CPU). On JAX a batch may
+        hold several steps, `(steps, batch, ...)`, run in one compiled scan
+        on the device (see `keras_seq.embeddings.train`). Otherwise, and for
         the softmax loss, Keras's own step.
         """
-        fused = (
-            self.fused_step
-            and keras.backend.backend() == "tensorflow"
-            and self.loss_kind == "negative_sampling"
-            and isinstance(self.optimizer, keras.optimizers.SGD)
-            and not self.optimizer.momentum
-        )
-        if not fused:
+        if not self._uses_fused_step():
             return super().train_step(*args)
+        if keras.backend.backend() == "jax":
+            return self._jax_train_step(*args)
         import tensorflow as tf
 
         inputs = args[0][0]  # data = (inputs, dummy targets)
+        table = self.embeddings.value
         hidden, targets, rows, row_example, row_weight = self._hidden_and_targets(
-            inputs
+            inputs, table
         )
-        optimizer = self.optimizer
-        rate = optimizer.learning_rate
-        if callable(rate):
-            rate = rate(optimizer.iterations)
-        # The compiled rate is per batch-mean loss: per example it is / batch.
-        batch = tf.cast(tf.shape(targets)[0], hidden.dtype)
-        rate = tf.cast(rate, hidden.dtype) / batch
+        rate = self._rate_per_example(tf.shape(targets)[0])
         negatives = tf.cast(self._negatives(), tf.int32)
         context = self.context_embeddings.value
         positive_rows = tf.gather(context, targets)
         negative_rows = tf.gather(context, negatives)
-        positive = tf.reduce_sum(hidden * positive_rows, -1)
-        scores = tf.matmul(hidden, negative_rows, transpose_b=True)
-        loss = negative_sampling_loss(positive, scores, self.negative)
-        d_positive = tf.sigmoid(positive) - 1.0  # d loss / d positive
-        d_scores = self.negative / self.shared_negatives * tf.sigmoid(scores)
-        d_hidden = d_positive[:, None] * positive_rows + tf.matmul(
-            d_scores, negative_rows
+        loss, d_positive, d_scores, d_hidden = self._fused_gradients(
+            hidden, positive_rows, negative_rows
         )
         d_rows = tf.gather(d_hidden, row_example) * row_weight[:, None]
-        self.embeddings.value.scatter_sub(tf.IndexedSlices(rate * d_rows, rows))
+        table.scatter_sub(tf.IndexedSlices(rate * d_rows, rows))
         context.scatter_sub(
             tf.IndexedSlices(rate * d_positive[:, None] * hidden, targets)
         )
@@ -142,9 +159,84 @@ class Word2VecBase(keras.Model):
                 rate * tf.matmul(d_scores, hidden, transpose_a=True), negatives
             )
         )
-        optimizer.iterations.assign_add(1)
+        self.optimizer.iterations.assign_add(1)
         self._loss_tracker.update_state(loss)
         return {"loss": self._loss_tracker.result()}
+
+    def _jax_train_step(self, state, data):
+        """The fused step on JAX, stateless: `lax.scan` over the steps of `data`.
+
+        Inputs are `(steps, batch, ...)` (or one step, `(batch, ...)`);
+        examples whose target id is -1 are padding and change nothing. The
+        learning rate is the schedule's at the first of the steps.
+        """
+        import jax
+
+        first, second = (ops.cast(x, "int32") for x in data[0])
+        if len(second.shape) == 1:
+            first, second = first[None], second[None]
+        steps = second.shape[0]
+        groups = (
+            (self.trainable_variables, state[0]),
+            (self.non_trainable_variables, state[1]),
+            (self.optimizer.variables, state[2]),
+            (self.metrics_variables, state[3]),
+        )
+        mapping = [pair for refs, values in groups for pair in zip(refs, values)]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            rate = self._rate_per_example(second.shape[1])
+            negatives = ops.reshape(
+                ops.cast(
+                    keras.random.categorical(
+                        ops.convert_to_tensor([self.unigram_log_probs]),
+                        steps * self.shared_negatives,
+                        seed=self.seed_generator,
+                    ),
+                    "int32",
+                ),
+                (steps, self.shared_negatives),
+            )
+
+            def step(tables, inputs):
+                table, context = tables
+                *inputs, negatives = inputs
+                hidden, targets, rows, row_example, row_weight = (
+                    self._hidden_and_targets(inputs, table)
+                )
+                real = ops.cast(targets >= 0, hidden.dtype)
+                targets = ops.maximum(targets, 0)
+                loss, d_positive, d_scores, d_hidden = self._fused_gradients(
+                    hidden, context[targets], context[negatives]
+                )
+                d_positive = d_positive * real
+                d_scores = d_scores * real[:, None]
+                d_hidden = d_hidden * real[:, None]
+                d_rows = d_hidden[row_example] * row_weight[:, None]
+                table = table.at[rows].add(-rate * d_rows)
+                context = context.at[targets].add(-rate * d_positive[:, None] * hidden)
+                context = context.at[negatives].add(-rate * (d_scores.T @ hidden))
+                return (table, context), (ops.sum(loss * real), ops.sum(real))
+
+            tables = (self.embeddings.value, self.context_embeddings.value)
+            (table, context), (losses, counts) = jax.lax.scan(
+                step, tables, (first, second, negatives)
+            )
+            self.embeddings.assign(table)
+            self.context_embeddings.assign(context)
+            self.optimizer.iterations.assign_add(steps)
+            count = ops.sum(counts)
+            self._loss_tracker.update_state(
+                ops.sum(losses) / ops.maximum(count, 1.0), sample_weight=count
+            )
+            logs = {"loss": self._loss_tracker.result()}
+        new_state = []
+        for refs, values in groups:
+            new_values = []
+            for ref, value in zip(refs, values):
+                current = scope.get_current_value(ref)
+                new_values.append(value if current is None else current)
+            new_state.append(new_values)
+        return logs, tuple(new_state)
 
     @property
     def metrics(self):
@@ -215,9 +307,9 @@ class SkipGram(Word2VecBase):
         hidden = ops.take(self.embeddings, ops.cast(centres, "int32"), axis=0)
         return self._loss_from_hidden(hidden, ops.cast(contexts, "int32"))
 
-    def _hidden_and_targets(self, inputs):
+    def _hidden_and_targets(self, inputs, table):
         centres, contexts = (ops.cast(x, "int32") for x in inputs)
-        hidden = ops.take(self.embeddings, centres, axis=0)
+        hidden = ops.take(table, centres, axis=0)
         examples = ops.arange(ops.shape(centres)[0])
         weight = ops.ones_like(centres, hidden.dtype)
         return hidden, contexts, centres, examples, weight
@@ -249,19 +341,19 @@ class CBOW(Word2VecBase):
         contexts = ops.cast(contexts, "int32")
         real = ops.cast(contexts >= 0, self.embeddings.dtype)
         vectors = ops.take(self.embeddings, ops.maximum(contexts, 0), axis=0)
-        hidden = ops.sum(vectors * ops.expand_dims(real, -1), axis=1)
+        hidden = ops.sum(vectors * ops.expand_dims(real, -1), axis=-2)
         if self.cbow_mean:
-            hidden = hidden / ops.maximum(ops.sum(real, axis=1, keepdims=True), 1.0)
+            hidden = hidden / ops.maximum(ops.sum(real, axis=-1, keepdims=True), 1.0)
         return self._loss_from_hidden(hidden, ops.cast(centres, "int32"))
 
-    def _hidden_and_targets(self, inputs):
+    def _hidden_and_targets(self, inputs, table):
         contexts, centres = (ops.cast(x, "int32") for x in inputs)
         real = ops.cast(contexts >= 0, self.embeddings.dtype)
         weight = real
         if self.cbow_mean:
             weight = real / ops.maximum(ops.sum(real, axis=1, keepdims=True), 1.0)
         rows = ops.maximum(contexts, 0)
-        vectors = ops.take(self.embeddings, rows, axis=0)
+        vectors = ops.take(table, rows, axis=0)
         hidden = ops.sum(vectors * ops.expand_dims(weight, -1), axis=1)
         slots = ops.shape(contexts)[1]
         examples = ops.repeat(ops.arange(ops.shape(contexts)[0]), slots)

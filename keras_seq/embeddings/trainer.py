@@ -1,11 +1,13 @@
-"""Training word2vec with `model.fit` on a tf.data pipeline."""
+"""Training word2vec with `model.fit`: a tf.data pipeline, or NumPy off TensorFlow."""
 
+import functools
+import queue
+import threading
 import time
 import warnings
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from keras_seq.embeddings import pairs as pair_ops
 from keras_seq.embeddings.skip_gram import CBOW, SkipGram, identity_loss
@@ -45,6 +47,8 @@ def make_dataset(
     `((centres, contexts), dummy)` for skip-gram and `((contexts, centres),
     dummy)` for CBOW (contexts padded with -1).
     """
+    import tensorflow as tf
+
     keep = pair_ops.keep_probabilities(counts, sample).astype(np.float32)
     token_ids = tf.constant(token_ids)
     sentence_ids = tf.constant(sentence_ids)
@@ -85,6 +89,132 @@ def make_dataset(
     dataset = tf.data.Dataset.range(epochs).flat_map(batches)
     dataset = dataset.map(lambda a, b: ((a, b), tf.zeros_like(b, tf.float32)))
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def numpy_batches(
+    token_ids,
+    sentence_ids,
+    counts,
+    architecture="skipgram",
+    window=5,
+    sample=1e-3,
+    epochs=5,
+    batch_size=1024,
+    seed=0,
+):
+    """`make_dataset`'s batches for backends without tf.data, in NumPy.
+
+    Each epoch's examples come from `pairs.epoch_examples_numpy` with a
+    Generator seeded by `(seed, epoch)`, built ahead in background threads;
+    yields `((first, second), dummy)` NumPy batches, each epoch's last one
+    smaller.
+    """
+    keep = pair_ops.keep_probabilities(counts, sample).astype(np.float32)
+
+    def examples(epoch):
+        rng = np.random.default_rng([seed, epoch])
+        return pair_ops.epoch_examples_numpy(
+            token_ids, sentence_ids, keep, architecture, window, rng
+        )
+
+    for first, second in _in_threads(examples, range(epochs)):
+        for start in range(0, len(second), batch_size):
+            end = start + batch_size
+            yield (
+                (first[start:end], second[start:end]),
+                np.zeros(len(second[start:end]), np.float32),
+            )
+
+
+def jax_batches(
+    token_ids,
+    sentence_ids,
+    counts,
+    architecture="skipgram",
+    window=5,
+    sample=1e-3,
+    epochs=5,
+    batch_size=1024,
+    steps=16,
+    seed=0,
+):
+    """`numpy_batches`'s examples built on the JAX device, `steps` batches at once.
+
+    From `pairs.epoch_examples_jax`, compiled.
+
+    Yields `((first, second), dummy)` device arrays of shape `(steps,
+    batch_size, ...)`, for the fused step on JAX; each epoch's last element
+    is padded with examples whose target is -1.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    keep = jnp.asarray(pair_ops.keep_probabilities(counts, sample), jnp.float32)
+    token_ids = jnp.asarray(token_ids, jnp.int32)
+    sentence_ids = jnp.asarray(sentence_ids, jnp.int32)
+    chunk = steps * batch_size
+    examples = _jax_padded_examples()
+
+    def epoch_examples(epoch):
+        return examples(
+            token_ids,
+            sentence_ids,
+            keep,
+            jax.random.fold_in(jax.random.key(seed), epoch),
+            architecture=architecture,
+            window=window,
+            padding=chunk,
+        )
+
+    upcoming = epoch_examples(0)
+    for epoch in range(epochs):
+        first, second, count = upcoming
+        if epoch + 1 < epochs:  # queued on the device ahead of this epoch's steps
+            upcoming = epoch_examples(epoch + 1)
+        for start in range(0, int(count), chunk):
+            # A traced start: one compiled slice for every position.
+            start = jnp.int32(start)
+            inputs = (
+                jax.lax.dynamic_slice_in_dim(first, start, chunk).reshape(
+                    steps, batch_size, *first.shape[1:]
+                ),
+                jax.lax.dynamic_slice_in_dim(second, start, chunk).reshape(
+                    steps, batch_size
+                ),
+            )
+            yield inputs, jnp.zeros((steps, batch_size))
+
+
+@functools.cache
+def _jax_padded_examples():
+    """`pairs.epoch_examples_jax` compiled, rows padded by `padding` at the end."""
+    import jax
+    import jax.numpy as jnp
+
+    def examples(token_ids, sentence_ids, keep, key, architecture, window, padding):
+        first, second, count = pair_ops.epoch_examples_jax(
+            token_ids, sentence_ids, keep, architecture, window, key
+        )
+        rows = [(0, padding)] + [(0, 0)] * (first.ndim - 1)
+        first = jnp.pad(first, rows, constant_values=0)
+        return first, jnp.pad(second, (0, padding), constant_values=-1), count
+
+    return jax.jit(examples, static_argnames=("architecture", "window", "padding"))
+
+
+def _in_threads(function, items, workers=4):
+    """`function(item)` for each item in order, computed ahead in threads."""
+    items = list(items)
+    results = [queue.Queue(1) for _ in items]
+
+    def work(worker):
+        for index in range(worker, len(items), workers):
+            results[index].put(function(items[index]))
+
+    for worker in range(min(workers, len(items))):
+        threading.Thread(target=work, args=(worker,), daemon=True).start()
+    for result in results:
+        yield result.get()
 
 
 class WordsPerSecond(keras.callbacks.Callback):
@@ -144,8 +274,10 @@ def train(
         verbose: Keras progress-bar mode.
         jit_compile: For `Model.compile`. XLA was measured slower on a CPU
             (its scatter updates of embedding rows).
-        steps_per_execution: For `Model.compile`; 16 (default) runs 16 steps
-            per call (1.35x the words/s of 1 on PTB).
+        steps_per_execution: Steps per call; 16 (default). On TensorFlow
+            `Model.compile`'s (1.35x the words/s of 1 on PTB, CPU). On JAX
+            the NumPy pipeline (`numpy_batches`) hands the model this many
+            batches at once and its fused step scans over them on the device.
 
     Returns:
         `(word_vectors, model, history)`; `history.history["words_per_second"]`.
@@ -158,7 +290,15 @@ def train(
         batch_size = 4096 if architecture == "skipgram" else 2048
     if learning_rate is None:
         learning_rate = 0.025 if architecture == "skipgram" else 0.05
-    dataset = make_dataset(
+    # Steps for the learning-rate decay: expected examples of an epoch.
+    keep = pair_ops.keep_probabilities(vocabulary.counts, sample)[token_ids].mean()
+    per_token = (window + 1) if architecture == "skipgram" else 1.0
+    steps = max(1, int(epochs * len(token_ids) * keep * per_token / batch_size))
+    schedule = keras.optimizers.schedules.PolynomialDecay(
+        learning_rate * batch_size, steps, learning_rate * batch_size * 1e-4
+    )
+    on_tensorflow = keras.backend.backend() == "tensorflow"
+    pipeline_args = (
         token_ids,
         sentence_ids,
         vocabulary.counts,
@@ -167,14 +307,6 @@ def train(
         sample,
         epochs,
         batch_size,
-        seed,
-    )
-    # Steps for the learning-rate decay: expected examples of an epoch.
-    keep = pair_ops.keep_probabilities(vocabulary.counts, sample)[token_ids].mean()
-    per_token = (window + 1) if architecture == "skipgram" else 1.0
-    steps = max(1, int(epochs * len(token_ids) * keep * per_token / batch_size))
-    schedule = keras.optimizers.schedules.PolynomialDecay(
-        learning_rate * batch_size, steps, learning_rate * batch_size * 1e-4
     )
     keras.utils.set_random_seed(seed)
     options = {
@@ -192,8 +324,15 @@ def train(
         optimizer=keras.optimizers.SGD(schedule),
         loss=identity_loss,
         jit_compile=jit_compile,
-        steps_per_execution=steps_per_execution,
+        steps_per_execution=steps_per_execution if on_tensorflow else 1,
     )
+    if on_tensorflow:
+        dataset = make_dataset(*pipeline_args, seed)
+    else:
+        if model._uses_fused_step() and keras.backend.backend() == "jax":
+            dataset = jax_batches(*pipeline_args, steps_per_execution, seed)
+        else:
+            dataset = numpy_batches(*pipeline_args, seed)
     rate = WordsPerSecond(len(token_ids) * epochs)  # all epochs in one `fit` epoch
     with warnings.catch_warnings():
         # The dataset's length is unknown up front: Keras warns at its end.

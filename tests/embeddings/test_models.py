@@ -17,32 +17,60 @@ def np_log_sigmoid(x):
     return -np.logaddexp(0.0, -x)
 
 
-def test_negative_sampling_loss_and_gradients_match_numpy():
-    import tensorflow as tf
-
-    rng = np.random.default_rng(0)
-    v = rng.normal(size=(4, 6))
-    u_pos = rng.normal(size=(4, 6))
-    u_neg = rng.normal(size=(7, 6))
-    k = 5
-    tensors = [tf.constant(a, tf.float64) for a in (v, u_pos, u_neg)]
-    with tf.GradientTape() as tape:
-        tape.watch(tensors)
-        tv, tp, tn = tensors
-        loss = negative_sampling_loss(
-            tf.reduce_sum(tv * tp, -1), tf.matmul(tv, tn, transpose_b=True), k
-        )
-        total = tf.reduce_sum(loss)
-    grads = tape.gradient(total, tensors)
+def numpy_negative_sampling(v, u_pos, u_neg, k):
+    """Loss and its gradients by v, u_pos and u_neg (the notes' formulas)."""
     pos, neg = (v * u_pos).sum(-1), v @ u_neg.T
-    expected = -np_log_sigmoid(pos) - k * np_log_sigmoid(-neg).mean(-1)
-    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-12)
+    loss = -np_log_sigmoid(pos) - k * np_log_sigmoid(-neg).mean(-1)
     sig = lambda x: 1 / (1 + np.exp(-x))
     d_v = -(1 - sig(pos))[:, None] * u_pos + k * (sig(neg) @ u_neg) / len(u_neg)
     d_pos = -(1 - sig(pos))[:, None] * v
     d_neg = k * sig(neg).T @ v / len(u_neg)
-    for got, want in zip(grads, (d_v, d_pos, d_neg)):
+    return loss, (d_v, d_pos, d_neg)
+
+
+def negative_sampling_inputs():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(4, 6)), rng.normal(size=(4, 6)), rng.normal(size=(7, 6))
+
+
+def test_negative_sampling_loss_and_gradients_match_numpy():
+    v, u_pos, u_neg = negative_sampling_inputs()
+    k = 5
+    expected, expected_grads = numpy_negative_sampling(v, u_pos, u_neg, k)
+    v32, pos32, neg32 = (a.astype("float32") for a in (v, u_pos, u_neg))
+    loss = negative_sampling_loss((v32 * pos32).sum(-1), v32 @ neg32.T, k)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loss), expected, rtol=1e-6)
+    if keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    tensors = [tf.constant(a, tf.float64) for a in (v, u_pos, u_neg)]
+    with tf.GradientTape() as tape:
+        tape.watch(tensors)
+        tv, tp, tn = tensors
+        total = tf.reduce_sum(
+            negative_sampling_loss(
+                tf.reduce_sum(tv * tp, -1), tf.matmul(tv, tn, transpose_b=True), k
+            )
+        )
+    for got, want in zip(tape.gradient(total, tensors), expected_grads):
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-10, atol=1e-12)
+
+
+def test_fused_gradients_match_numpy():
+    # The gradients the fused step writes out, on every backend.
+    v, u_pos, u_neg = negative_sampling_inputs()
+    model = SkipGram(10, dim=6, negative=5, shared_negatives=7)
+    arrays = (keras.ops.convert_to_tensor(a, "float32") for a in (v, u_pos, u_neg))
+    loss, d_positive, d_scores, d_hidden = (
+        keras.ops.convert_to_numpy(x) for x in model._fused_gradients(*arrays)
+    )
+    expected, (d_v, d_pos, d_neg) = numpy_negative_sampling(v, u_pos, u_neg, 5)
+    tolerance = {"rtol": 1e-5, "atol": 1e-6}  # float32
+    np.testing.assert_allclose(loss, expected, **tolerance)
+    np.testing.assert_allclose(d_hidden, d_v, **tolerance)
+    np.testing.assert_allclose(d_positive[:, None] * v, d_pos, **tolerance)
+    np.testing.assert_allclose(d_scores.T @ v, d_neg, **tolerance)
 
 
 def test_softmax_losses_match_numpy():
@@ -139,17 +167,25 @@ def test_vocabulary_text_round_trip(tmp_path):
     ]
 
 
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TF-only step")
+FUSED_BACKENDS = ("tensorflow", "jax")
+
+
+def fused_step_inputs(architecture, vocab, batch, rng):
+    if architecture == "skipgram":
+        return rng.integers(0, vocab, batch), rng.integers(0, vocab, batch)
+    windows = rng.integers(0, vocab, (batch, 4))
+    windows[rng.random((batch, 4)) < 0.3] = -1
+    return windows, rng.integers(0, vocab, batch)
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() not in FUSED_BACKENDS, reason="no fused step"
+)
 @pytest.mark.parametrize("architecture", ["skipgram", "cbow_mean", "cbow_sum"])
 def test_fused_step_equals_autodiff_step(architecture):
     rng = np.random.default_rng(2)
     vocab, dim, batch = 30, 6, 16
-    if architecture == "skipgram":
-        inputs = (rng.integers(0, vocab, batch), rng.integers(0, vocab, batch))
-    else:
-        windows = rng.integers(0, vocab, (batch, 4))
-        windows[rng.random((batch, 4)) < 0.3] = -1
-        inputs = (windows, rng.integers(0, vocab, batch))
+    inputs = fused_step_inputs(architecture, vocab, batch, rng)
     start = [rng.normal(scale=0.3, size=(vocab, dim)).astype("float32") for _ in "ab"]
     log_probs = np.log(rng.dirichlet(np.ones(vocab))).tolist()
     weights = []
@@ -173,3 +209,37 @@ def test_fused_step_equals_autodiff_step(architecture):
     assert not np.allclose(weights[0][1], start[1])
     for fused, plain in zip(*weights):
         np.testing.assert_allclose(fused, plain, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="JAX's scanned step")
+@pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
+def test_jax_step_padding_changes_nothing(architecture):
+    # A (steps, batch) element whose extra examples have target -1 updates the
+    # tables exactly as the real examples alone (at the same per-example rate).
+    rng = np.random.default_rng(4)
+    vocab, dim, batch, padding = 30, 6, 12, 4
+    first, second = fused_step_inputs(architecture, vocab, batch, rng)
+    pad_first = np.full((padding, *first.shape[1:]), 0 if first.ndim == 1 else -1)
+    padded = (
+        np.concatenate([first, pad_first])[None],
+        np.concatenate([second, np.full(padding, -1)])[None],
+    )
+    start = [rng.normal(scale=0.3, size=(vocab, dim)).astype("float32") for _ in "ab"]
+    results = []
+    for inputs, size in (((first, second), batch), (padded, batch + padding)):
+        kwargs = {"dim": dim, "seed": 3}
+        model = (
+            SkipGram(vocab, **kwargs)
+            if architecture == "skipgram"
+            else CBOW(vocab, **kwargs)
+        )
+        model.embeddings.assign(start[0])
+        model.context_embeddings.assign(start[1])
+        model.compile(keras.optimizers.SGD(0.5 * size / batch), identity_loss)
+        model.fit(
+            inputs, np.zeros(inputs[1].shape), batch_size=size, epochs=1, verbose=0
+        )
+        results.append([model.embeddings.numpy(), model.context_embeddings.numpy()])
+    assert not np.allclose(results[0][1], start[1])
+    for plain, padded_result in zip(*results):
+        np.testing.assert_allclose(padded_result, plain, rtol=1e-5, atol=1e-6)

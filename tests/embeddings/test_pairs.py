@@ -1,3 +1,5 @@
+import importlib.util
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -12,6 +14,11 @@ from keras_seq.embeddings import (
     unigram_table,
 )
 
+# The tf.data pipeline's functions; tests/embeddings/test_epoch_examples.py
+# checks the NumPy and JAX ones.
+requires_tensorflow = pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow") is None, reason="needs TensorFlow"
+)
 NOTES = ["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog"]
 
 
@@ -21,6 +28,7 @@ def notes_ids():
     return vocab, ids, sentences
 
 
+@requires_tensorflow
 def test_notes_example_pairs():
     vocab, ids, sentences = notes_ids()
     centres, contexts = skipgram_pairs(ids, sentences, window=2, dynamic=False)
@@ -49,6 +57,7 @@ def test_notes_example_pairs():
     assert pairs == expected
 
 
+@requires_tensorflow
 def test_windows_stay_in_sentences():
     vocab = Vocabulary.build([["a", "b"], ["c", "d", "e"]], min_count=1)
     ids, sentences = corpus_ids([["a", "b"], ["c", "d", "e"]], vocab)
@@ -68,6 +77,7 @@ def test_windows_stay_in_sentences():
     assert centres.numpy().tolist() == ids.tolist()
 
 
+@requires_tensorflow
 def test_dynamic_window_distribution():
     # Reach b ~ uniform{1..w}: a pair at distance d survives with (w - d + 1) / w.
     rng = np.random.default_rng(0)
@@ -86,6 +96,7 @@ def test_dynamic_window_distribution():
     assert len(centres) == len(c)  # the same seed draws the same windows
 
 
+@requires_tensorflow
 def test_subsampling_follows_keep_probabilities():
     counts = np.array([50000, 20000, 5000, 500, 50])
     ids = np.repeat(np.arange(5), counts).astype("int32")
