@@ -276,6 +276,7 @@ class BaseRecurrent(keras.layers.Layer):
                 cell._input_bias() if cell.use_bias else None,
                 kernel,
                 carry,
+                recurrent_bias=cell._recurrent_bias(),
                 mask=inputs[1] if mask is not None else None,
                 recurrent_mask=recurrent_mask,
                 gate_variables=cell._gate_variables(),
@@ -289,6 +290,8 @@ class BaseRecurrent(keras.layers.Layer):
                 h_in = carry[0] if recurrent_mask is None else carry[0] * recurrent_mask
                 step_mask = xs[1] if mask is not None else None
                 recurrent_t = ops.matmul(h_in, kernel)
+                if cell._recurrent_bias() is not None:
+                    recurrent_t = recurrent_t + cell._recurrent_bias()
                 return self._gate_step(xs[0], recurrent_t, carry, step_mask, h_in)
 
             final, outputs = time_loop(

@@ -149,17 +149,23 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
         """One step from the projected input; returns `(output, new_states)`."""
         h_in = states[0] if recurrent_mask is None else states[0] * recurrent_mask
         recurrent = ops.matmul(h_in, self._recurrent_matmul_kernel())
+        if self._recurrent_bias() is not None:
+            recurrent = recurrent + self._recurrent_bias()
         return self.gates(projected, recurrent, states, h_in)
 
     def _recurrent_matmul_kernel(self):
         return self.recurrent_kernel
+
+    def _recurrent_bias(self):
+        """A bias added to the recurrent matmul's result (None: no bias)."""
 
     def _gate_variables(self):
         """The trainable variables `gates` reads (beyond the two matmuls)."""
         return []
 
     def gates(self, projected, recurrent, states, h_in):
-        """The step given `recurrent = h_in @ _recurrent_matmul_kernel()`.
+        """The step given `recurrent = h_in @ _recurrent_matmul_kernel()`
+        (`+ _recurrent_bias()` where there is one).
 
         Returns `(output, new_states)`. `h_in` is `h_{t-1}` after recurrent
         dropout, for gates with a matmul of their own (GRU with

@@ -116,20 +116,21 @@ class GRUCell(BaseRNNCell):
             return self.recurrent_kernel
         return self.recurrent_kernel[:, : 2 * self.units]
 
-    def _gate_variables(self):
-        variables = []
+    def _recurrent_bias(self):
+        # reset_after=True: b_rh is inside r * (h U + b_rh), added to the matmul.
         if self.reset_after and self.use_bias:
-            variables.append(self.bias)
-        if not self.reset_after:
-            variables.append(self.recurrent_kernel)
-        return [v for v in variables if v.trainable]
+            return self.bias[1]
+        return None
+
+    def _gate_variables(self):
+        if self.reset_after or not self.recurrent_kernel.trainable:
+            return []
+        return [self.recurrent_kernel]
 
     def gates(self, projected, recurrent, states, h_in):
         h_tm1 = states[0]
         x_z, x_r, x_h = ops.split(projected, 3, axis=-1)
         if self.reset_after:
-            if self.use_bias:
-                recurrent = recurrent + self.bias[1]
             u_z, u_r, u_h = ops.split(recurrent, 3, axis=-1)
             z = self.recurrent_activation(x_z + u_z)
             r = self.recurrent_activation(x_r + u_r)

@@ -107,6 +107,7 @@ class TFRecurrence:
         recurrent_mask=None,
         gate_variables=(),
         save_for_backward=True,
+        recurrent_bias=None,
     ):
         """Runs the recurrence.
 
@@ -122,6 +123,8 @@ class TFRecurrence:
             save_for_backward: Whether the forward loop keeps what the backward
                 loop reads. Without it, a gradient (if one is asked for after
                 all) runs the forward loop again.
+            recurrent_bias: Optional `(width,)` bias added to `a_t`; its
+                gradient is one sum over all steps, outside the loop.
 
         Returns:
             `(final_carry, ys)`, `ys` `(time, batch, ...)` or None.
@@ -129,14 +132,19 @@ class TFRecurrence:
         if input_bias is None:
             input_bias = tf.zeros((input_kernel.shape[-1],), inputs.dtype)
         num_carry = len(carry)
+        biased = recurrent_bias is not None
+        extra = (tf.convert_to_tensor(recurrent_bias),) if biased else ()
 
         @tf.custom_gradient
-        def recurrence(inputs, input_kernel, input_bias, kernel, *carry):
+        def recurrence(inputs, input_kernel, input_bias, kernel, *rest):
+            recurrent_bias = rest[0] if biased else None
+            carry = rest[1:] if biased else rest
             args = (
                 inputs,
                 input_kernel,
                 input_bias,
                 kernel,
+                recurrent_bias,
                 carry,
                 mask,
                 recurrent_mask,
@@ -194,6 +202,7 @@ class TFRecurrence:
                     d_input_kernel,
                     d_input_bias,
                     d_kernel,
+                    *([tf.reduce_sum(d_recurrent, axis=0)] if biased else []),
                     *d_carry,
                 )
                 if variables:
@@ -207,6 +216,7 @@ class TFRecurrence:
             tf.convert_to_tensor(input_kernel),
             tf.convert_to_tensor(input_bias),
             tf.convert_to_tensor(kernel),
+            *extra,
             *carry,
         )
         if self.return_sequences:
@@ -219,6 +229,7 @@ class TFRecurrence:
         input_kernel,
         input_bias,
         kernel,
+        recurrent_bias,
         carry,
         mask,
         recurrent_mask,
@@ -234,6 +245,8 @@ class TFRecurrence:
             h_in = carry[0] if recurrent_mask is None else carry[0] * recurrent_mask
             p = tf.matmul(inputs_t.read(t), input_kernel) + input_bias
             a = tf.matmul(h_in, kernel)
+            if recurrent_bias is not None:
+                a = a + recurrent_bias
             step_mask = None if mask_t is None else mask_t.read(t)
             if self.additive_gates:
                 # The gates take the sum as `projected` and `recurrent=None`.
