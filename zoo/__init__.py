@@ -1,0 +1,79 @@
+"""The keras_seq model zoo: `names()`, `build(name, preset)`, `load(path)`.
+
+Each model lives in `zoo/<name>/` with `configs.py` (`PRESETS`, `tiny` among
+them), `model.py` and `train.py` (`train_and_evaluate(config, workdir)`);
+`python -m zoo train|evaluate|export|predict NAME` drives them.
+"""
+
+import importlib
+import os
+
+# Models with the common interface (the adding problem and word2vec have CLIs
+# of their own: `python -m zoo.adding_problem`, `python -m zoo.word2vec`).
+MODELS = ("sentiment_zh",)
+
+
+def names():
+    """Names of the models `build`, `load` and the CLI know."""
+    return sorted(MODELS)
+
+
+def module(name):
+    """The package `zoo.<name>` (its `PRESETS`, `build_classifier`, `train`)."""
+    if name not in MODELS:
+        raise ValueError(f"Unknown zoo model {name!r}, expected one of {names()}.")
+    return importlib.import_module(f"zoo.{name}")
+
+
+def config(name, preset="default", **overrides):
+    """The preset's `Config`, with fields replaced by `overrides`."""
+    import dataclasses
+
+    presets = module(name).PRESETS
+    if preset not in presets:
+        raise ValueError(
+            f"Unknown preset {preset!r} of {name}, expected one of {sorted(presets)}."
+        )
+    return dataclasses.replace(presets[preset], **overrides)
+
+
+def build(name, preset="default"):
+    """The untrained Keras model of `name` with the preset's sizes."""
+    settings = config(name, preset)
+    return module(name).build_classifier(settings, settings.max_tokens)
+
+
+def load(path):
+    """A trained model: a `.keras` file (Keras model) or a SavedModel directory.
+
+    A SavedModel comes back as `ServedModel`, whose `__call__(texts)` runs the
+    `serving_default` signature and returns NumPy arrays.
+    """
+    if os.path.isdir(path) and os.path.exists(os.path.join(path, "saved_model.pb")):
+        return ServedModel(path)
+    if str(path).endswith(".keras") and os.path.exists(path):
+        import keras
+
+        import keras_seq  # noqa: F401  (registers the layers)
+
+        return keras.saving.load_model(path)
+    raise ValueError(
+        f"Expected a `.keras` file or a SavedModel directory, got {path!r}."
+    )
+
+
+class ServedModel:
+    """An exported SavedModel, called like TF Serving calls it."""
+
+    def __init__(self, path):
+        import tensorflow as tf
+
+        self.path = path
+        self.saved = tf.saved_model.load(path)
+        self.signature = self.saved.signatures["serving_default"]
+
+    def __call__(self, texts):
+        import tensorflow as tf
+
+        outputs = self.signature(texts=tf.constant(list(texts), tf.string))
+        return {k: v.numpy() for k, v in outputs.items()}

@@ -1,5 +1,6 @@
 from keras_seq.layers.attention import (
     AdditiveAttention,
+    AttentionPooling,
     DotProductAttention,
     MultiHeadAttention,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "GRU",
     "LSTM",
     "AdditiveAttention",
+    "AttentionPooling",
     "Bidirectional",
     "DotProductAttention",
     "GRUCell",

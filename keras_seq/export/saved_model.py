@@ -1,0 +1,94 @@
+"""SavedModels whose signatures take raw text, for TF Serving."""
+
+
+def disable_xla(model):
+    """Turns off the XLA-compiled loops of keras_seq recurrent layers in `model`.
+
+    TF Serving on a CPU refuses functions marked for XLA unless started with
+    `--xla_cpu_compilation_enabled`; exported graphs therefore run the loops
+    uncompiled (same results).
+    """
+    for layer in model._flatten_layers(include_self=True):
+        if hasattr(layer, "jit_compile") and hasattr(layer, "_tf_recurrences"):
+            layer.jit_compile = False
+    return model
+
+
+def export_text_classifier(path, model, vectorizer, label_names):
+    """Writes a SavedModel: `serving_default(texts)` -> labels and probabilities.
+
+    Args:
+        path: Directory to write.
+        model: Keras model from token ids `(batch, time)` to class
+            probabilities `(batch, classes)`.
+        vectorizer: Keras layer from a `(batch,)` `tf.string` tensor to ids
+            (e.g. `keras.layers.TextVectorization`).
+        label_names: Names of the classes, in order.
+
+    The signature takes `texts`, a `(batch,)` string tensor, and returns
+    `label` (string), `probability` (of that label) and `probabilities`.
+    """
+    import tensorflow as tf
+
+    disable_xla(model)
+    module = tf.Module()
+    module.model = model
+    module.vectorizer = vectorizer
+    module.label_names = tf.Variable(list(label_names), trainable=False)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
+    def serve(texts):
+        probabilities = model(vectorizer(texts), training=False)
+        index = tf.argmax(probabilities, axis=-1)
+        return {
+            "label": tf.gather(module.label_names, index),
+            "probability": tf.reduce_max(probabilities, axis=-1),
+            "probabilities": probabilities,
+        }
+
+    module.serve = serve
+    tf.saved_model.save(module, path, signatures={"serving_default": serve})
+    return path
+
+
+def graph_ops(path):
+    """The op types of every graph and function in the SavedModel at `path`."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved = saved_model_pb2.SavedModel()
+    with open(f"{path}/saved_model.pb", "rb") as f:
+        saved.ParseFromString(f.read())
+    ops = set()
+    for meta_graph in saved.meta_graphs:
+        ops.update(node.op for node in meta_graph.graph_def.node)
+        for function in meta_graph.graph_def.library.function:
+            ops.update(node.op for node in function.node_def)
+    return ops
+
+
+def xla_functions(path):
+    """Names of the SavedModel's functions marked for XLA compilation."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved = saved_model_pb2.SavedModel()
+    with open(f"{path}/saved_model.pb", "rb") as f:
+        saved.ParseFromString(f.read())
+    return [
+        function.signature.name
+        for meta_graph in saved.meta_graphs
+        for function in meta_graph.graph_def.library.function
+        if function.attr["_XlaMustCompile"].b
+    ]
+
+
+def non_core_ops(ops):
+    """Those of `ops` that core TensorFlow does not define (`tf.raw_ops`).
+
+    Ops of tensorflow-text or other libraries are not in `tf.raw_ops`; a TF
+    Serving binary has core TensorFlow's ops only (plus an old
+    tensorflow-text in the official images).
+    """
+    import tensorflow as tf
+
+    core = set(dir(tf.raw_ops))
+    return sorted(op for op in ops if op not in core)

@@ -1,0 +1,164 @@
+"""The tiny preset end to end: train, save, load, export, serve in a fresh process."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytestmark = [
+    pytest.mark.skipif(
+        importlib.util.find_spec("snownlp") is None, reason="needs snownlp"
+    ),
+]
+tf = pytest.importorskip("tensorflow")
+
+import zoo
+from keras_seq.export import graph_ops, non_core_ops, xla_functions
+from zoo.sentiment_zh import train
+
+TEXTS = [train.NOTES_REVIEW, "质量太差，不推荐", "", "x" * 5000, "☃ unknown ☃"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp("sentiment_zh"))
+    metrics = train.train_and_evaluate(zoo.config("sentiment_zh", "tiny"), workdir)
+    return workdir, metrics
+
+
+def test_tiny_trains_and_writes_its_files(trained):
+    workdir, metrics = trained
+    history = metrics["history"]
+    assert history["loss"][-1] < history["loss"][0]
+    for name in (
+        "model.keras",
+        "best.keras",
+        "last.keras",
+        "metrics.json",
+        "training_curves.png",
+    ):
+        assert os.path.exists(os.path.join(workdir, name)), name
+    assert os.listdir(os.path.join(workdir, "logs"))
+    assert not os.path.exists(os.path.join(workdir, "backup"))  # removed once done
+    with open(os.path.join(workdir, "metrics.json"), encoding="utf-8") as f:
+        assert json.load(f)["test_accuracy"] == metrics["test_accuracy"]
+    assert 0 <= metrics["test_accuracy"] <= 1
+
+
+def test_keras_file_and_saved_model_agree(trained):
+    workdir, metrics = trained
+    model = zoo.load(os.path.join(workdir, "model.keras"))
+    probabilities = train.predict(model, TEXTS)
+    assert probabilities.shape == (len(TEXTS), 2) and np.isfinite(probabilities).all()
+    np.testing.assert_allclose(
+        probabilities[0].max(), metrics["notes_review"]["probability"], rtol=1e-5
+    )
+    served = zoo.load(os.path.join(workdir, "export"))(TEXTS)
+    np.testing.assert_allclose(served["probabilities"], probabilities, atol=1e-5)
+    labels = [train.LABEL_NAMES[i] for i in probabilities.argmax(-1)]
+    assert [label.decode() for label in served["label"]] == labels
+
+
+def test_saved_model_in_a_fresh_process(trained):
+    workdir, _ = trained
+    export = os.path.join(workdir, "export")
+    code = (
+        "import json, sys, tensorflow as tf\n"
+        "f = tf.saved_model.load(sys.argv[1]).signatures['serving_default']\n"
+        "out = f(texts=tf.constant(json.loads(sys.argv[2])))\n"
+        "print(json.dumps(out['probabilities'].numpy().tolist()))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, export, json.dumps(TEXTS)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    fresh = np.array(json.loads(result.stdout.strip().splitlines()[-1]))
+    expected = zoo.load(export)(TEXTS)["probabilities"]
+    np.testing.assert_allclose(fresh, expected, atol=1e-6)
+
+
+def test_export_uses_core_ops_only_and_no_xla(trained):
+    workdir, _ = trained
+    export = os.path.join(workdir, "export")
+    ops = graph_ops(export)
+    assert "UnicodeDecode" in ops  # the character split is in the graph
+    assert non_core_ops(ops) == []
+    assert xla_functions(export) == []
+
+
+def test_serving_contract(trained):
+    workdir, _ = trained
+    export = os.path.join(workdir, "export")
+    loaded = tf.saved_model.load(export)
+    signature = loaded.signatures["serving_default"]
+    assert set(signature.structured_outputs) == {
+        "label",
+        "probability",
+        "probabilities",
+    }
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved = saved_model_pb2.SavedModel()
+    with open(os.path.join(export, "saved_model.pb"), "rb") as f:
+        saved.ParseFromString(f.read())
+    signature_def = saved.meta_graphs[0].signature_def["serving_default"]
+    assert tf.compat.v1.saved_model.is_valid_signature(signature_def)
+    # saved_model_cli: how TF Serving users inspect a model.
+    cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    shown = subprocess.run(
+        [
+            cli,
+            "show",
+            "--dir",
+            export,
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            "serving_default",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "texts" in shown and "DT_STRING" in shown and "label" in shown
+    # A PredictRequest as TF Serving receives it, turned into tensors.
+    from tensorflow_serving.apis import predict_pb2
+
+    request = predict_pb2.PredictRequest()
+    request.model_spec.signature_name = "serving_default"
+    request.inputs["texts"].CopyFrom(tf.make_tensor_proto(TEXTS[:2]))
+    inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
+    outputs = signature(**{k: tf.constant(v) for k, v in inputs.items()})
+    assert outputs["label"].shape == (2,)
+
+
+def test_cli_predict_and_evaluate(trained, capsys):
+    workdir, _ = trained
+    from zoo.__main__ import main
+
+    assert main(["predict", "sentiment_zh", "--workdir", workdir, "太好玩了", ""]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()
+    assert len(rows) == 2 and rows[0].split("\t")[0] in train.LABEL_NAMES
+    assert (
+        main(["evaluate", "sentiment_zh", "--preset", "tiny", "--workdir", workdir])
+        == 0
+    )
+    assert "test_accuracy" in capsys.readouterr().out
+
+
+def test_registry():
+    assert "sentiment_zh" in zoo.names()
+    model = zoo.build("sentiment_zh", "tiny")
+    assert model.output_shape == (None, 2)
+    with pytest.raises(ValueError, match="Unknown zoo model"):
+        zoo.build("nope")
+    with pytest.raises(ValueError, match="Unknown preset"):
+        zoo.config("sentiment_zh", "huge")
+    with pytest.raises(ValueError, match="SavedModel directory"):
+        zoo.load("missing.txt")

@@ -1,0 +1,60 @@
+"""python -m zoo train|evaluate|export|predict NAME [--preset P] [--epochs N] [--workdir DIR]
+
+python -m zoo train sentiment_zh --workdir runs/sentiment_zh
+python -m zoo predict sentiment_zh --workdir runs/sentiment_zh "太好玩了！"
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import zoo
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m zoo", description=__doc__)
+    parser.add_argument("command", choices=["train", "evaluate", "export", "predict"])
+    parser.add_argument("name", choices=zoo.names())
+    parser.add_argument("texts", nargs="*", help="predict: the texts to classify")
+    parser.add_argument("--preset", default="default")
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--workdir", default=None, help="default runs/NAME")
+    parser.add_argument(
+        "--strategy",
+        default="default",
+        choices=["default"],
+        help="tf.distribute strategy (mirrored / multiworker: not yet)",
+    )
+    args = parser.parse_intermixed_args(argv)
+    workdir = args.workdir or os.path.join("runs", args.name)
+    overrides = {} if args.epochs is None else {"epochs": args.epochs}
+    config = zoo.config(args.name, args.preset, **overrides)
+    trainer = zoo.module(args.name).train
+    if args.command == "train":
+        metrics = trainer.train_and_evaluate(config, workdir)
+        print(json.dumps(metrics, indent=2, ensure_ascii=False))
+        return 0
+    model_path = os.path.join(workdir, "model.keras")
+    if args.command == "predict":
+        if not args.texts:
+            parser.error("predict needs at least one text")
+        export = os.path.join(workdir, "export")
+        model = zoo.load(export if os.path.isdir(export) else model_path)
+        for text, row in zip(args.texts, trainer.predict_rows(model, args.texts)):
+            print(f"{row}\t{text}")
+        return 0
+    if not os.path.exists(model_path):
+        parser.error(
+            f"no trained model at {model_path}: run `python -m zoo train` first"
+        )
+    model = zoo.load(model_path)
+    if args.command == "evaluate":
+        print(json.dumps(trainer.evaluate(model, config), indent=2))
+    else:
+        print(trainer.export(model, os.path.join(workdir, "export")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

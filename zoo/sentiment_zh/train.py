@@ -1,0 +1,142 @@
+"""Train, evaluate and export `sentiment_zh`: `train_and_evaluate(config, workdir)`."""
+
+import os
+import time
+
+import keras
+import numpy as np
+
+from keras_seq.datasets import load_chinese_reviews
+from keras_seq.export import export_text_classifier
+from zoo import training
+from zoo.sentiment_zh.model import build_classifier, build_text_model, build_vectorizer
+
+LABEL_NAMES = ["negative", "positive"]
+# The course notes' example review (positive: "so much fun I cannot stop").
+NOTES_REVIEW = "不要把手放在switch上，因为一放上去就根本停不下来，太好玩了！"
+
+
+def load_data(config):
+    splits = load_chinese_reviews(seed=config.seed)
+    if config.train_limit:
+        splits.train.inputs = splits.train.inputs[: config.train_limit]
+        splits.train.targets = splits.train.targets[: config.train_limit]
+    return splits
+
+
+def train_and_evaluate(config, workdir):
+    """Trains on the train split, keeps the best epoch on valid, reports test.
+
+    Writes to `workdir`: `model.keras` (strings in, probabilities out),
+    `best.keras` / `last.keras` checkpoints of the classifier, TensorBoard
+    `logs/`, `training_curves.png`, `metrics.json` and the SavedModel
+    `export/`. Returns the metrics.
+    """
+    os.makedirs(workdir, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
+    splits = load_data(config)
+    vectorizer = build_vectorizer(config, splits.train.inputs)  # train split only
+    classifier = build_classifier(config, vectorizer.vocabulary_size())
+    classifier.compile(
+        optimizer=keras.optimizers.Adam(
+            config.learning_rate, global_clipnorm=config.clipnorm
+        ),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+
+    def batches(split, shuffle=False):
+        data = split.dataset(config.batch_size, shuffle=shuffle, seed=config.seed)
+        return data.map(lambda texts, labels: (vectorizer(texts), labels))
+
+    start = time.perf_counter()
+    history = classifier.fit(
+        batches(splits.train, shuffle=True),
+        validation_data=batches(splits.valid),
+        epochs=config.epochs,
+        callbacks=training.callbacks(
+            workdir, monitor="val_accuracy", mode="max", patience=config.patience
+        ),
+        verbose=2,
+    )
+    seconds = time.perf_counter() - start
+    test_loss, test_accuracy = classifier.evaluate(batches(splits.test), verbose=0)
+    model = build_text_model(vectorizer, classifier)
+    model.save(os.path.join(workdir, "model.keras"))
+    export(model, os.path.join(workdir, "export"))
+    training.plot_history(
+        history.history, os.path.join(workdir, "training_curves.png"), "sentiment_zh"
+    )
+    probabilities = predict(model, [NOTES_REVIEW])[0]
+    return training.write_metrics(
+        workdir,
+        {
+            "model": "sentiment_zh",
+            "config": {k: getattr(config, k) for k in config.__dataclass_fields__},
+            "data": splits.description,
+            "sizes": {
+                "train": len(splits.train),
+                "valid": len(splits.valid),
+                "test": len(splits.test),
+            },
+            "epochs_run": len(history.history["loss"]),
+            "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+            "train_seconds": round(seconds, 1),
+            "test_loss": float(test_loss),
+            "test_accuracy": float(test_accuracy),
+            "notes_review": {
+                "text": NOTES_REVIEW,
+                "label": splits.label_names[int(np.argmax(probabilities))],
+                "probability": float(np.max(probabilities)),
+            },
+        },
+    )
+
+
+def export(model, path):
+    """The SavedModel of a text model (`model.keras`): texts -> label, probability."""
+    classifier = model.get_layer("sentiment_zh")
+    return export_text_classifier(
+        path, classifier, model.get_layer("characters"), LABEL_NAMES
+    )
+
+
+def evaluate(model, config):
+    """Test accuracy of a text model (`model.keras`) on the preset's test split."""
+    splits = load_data(config)
+    probabilities = predict(model, splits.test.inputs)
+    accuracy = float(np.mean(probabilities.argmax(-1) == splits.test.targets))
+    return {"test_accuracy": accuracy, "test_size": len(splits.test)}
+
+
+def predict_rows(model, texts):
+    """`label<TAB>probability` per text, from a text model or a `ServedModel`."""
+    if callable(getattr(model, "signature", None)):
+        outputs = model(texts)
+        labels = [label.decode() for label in outputs["label"]]
+        return [f"{l}\t{p:.3f}" for l, p in zip(labels, outputs["probability"])]
+    probabilities = predict(model, texts)
+    return [
+        f"{LABEL_NAMES[int(row.argmax())]}\t{row.max():.3f}" for row in probabilities
+    ]
+
+
+def predict(model, texts):
+    """Class probabilities `(n, classes)` of `model.keras`'s text model for `texts`."""
+    import tensorflow as tf
+
+    return keras.ops.convert_to_numpy(model(tf.constant(list(texts)), training=False))
+
+
+def naive_bayes_baseline(splits):
+    """snownlp's own naive Bayes classifier retrained on `splits.train`: test accuracy."""
+    from snownlp import sentiment
+
+    classifier = sentiment.Sentiment()
+    texts, labels = splits.train.inputs, splits.train.targets
+    classifier.train(
+        [t for t, y in zip(texts, labels) if y == 0],
+        [t for t, y in zip(texts, labels) if y == 1],
+    )
+    predictions = [int(classifier.classify(t) > 0.5) for t in splits.test.inputs]
+    return float(np.mean(np.array(predictions) == splits.test.targets))

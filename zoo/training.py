@@ -1,0 +1,59 @@
+"""What every zoo model's training shares: callbacks, curves, metrics.json."""
+
+import json
+import os
+
+import keras
+
+
+def callbacks(workdir, monitor="val_loss", mode="min", patience=3):
+    """TensorBoard logs, best and last checkpoints, resumable runs, early stopping.
+
+    `BackupAndRestore` keeps the training state in `workdir/backup`: a run
+    killed mid-way and started again with the same command resumes at the
+    epoch it reached (the backup is deleted once training completes).
+    """
+    return [
+        keras.callbacks.TensorBoard(os.path.join(workdir, "logs")),
+        keras.callbacks.ModelCheckpoint(
+            os.path.join(workdir, "best.keras"),
+            monitor=monitor,
+            mode=mode,
+            save_best_only=True,
+        ),
+        keras.callbacks.ModelCheckpoint(os.path.join(workdir, "last.keras")),
+        keras.callbacks.BackupAndRestore(os.path.join(workdir, "backup")),
+        keras.callbacks.EarlyStopping(
+            monitor=monitor, mode=mode, patience=patience, restore_best_weights=True
+        ),
+    ]
+
+
+def plot_history(history, path, title):
+    """Training and validation curves of every metric, one panel each."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [k for k in history if not k.startswith("val_")]
+    figure, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5))
+    axes = [axes] if len(names) == 1 else axes
+    for axis, name in zip(axes, names):
+        epochs = range(1, len(history[name]) + 1)
+        axis.plot(epochs, history[name], marker="o", label="train")
+        if f"val_{name}" in history:
+            axis.plot(epochs, history[f"val_{name}"], marker="o", label="valid")
+        axis.set_xlabel("epoch")
+        axis.set_title(name)
+        axis.legend()
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def write_metrics(workdir, metrics):
+    with open(os.path.join(workdir, "metrics.json"), "w", encoding="utf-8") as f:
+        json.dump(metrics, f, indent=2, ensure_ascii=False)
+    return metrics
