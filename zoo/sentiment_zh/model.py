@@ -11,6 +11,7 @@ def build_vectorizer(config, texts=None):
         max_tokens=config.max_tokens,
         standardize=None,
         split="character",
+        ngrams=config.ngrams if config.ngrams > 1 else None,
         output_sequence_length=config.max_length,
         name="characters",
     )
