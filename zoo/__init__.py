@@ -1,8 +1,8 @@
 """The keras_seq model zoo: `names()`, `build(name, preset)`, `load(path)`.
 
-Each model lives in `zoo/<name>/` with `configs.py` (`PRESETS`, `tiny` among
-them), `model.py` and `train.py` (`train_and_evaluate(config, workdir)`);
-`python -m zoo train|evaluate|export|predict NAME` drives them.
+Each task lives in a package `zoo/<task>/` with `configs.py` (`PRESETS[name]`,
+`tiny` among them), `model.py` and `train.py` (`train_and_evaluate(config,
+workdir)`); `python -m zoo train|evaluate|export|predict NAME` drives them.
 """
 
 import importlib
@@ -10,7 +10,7 @@ import os
 
 # Models with the common interface (the adding problem and word2vec have CLIs
 # of their own: `python -m zoo.adding_problem`, `python -m zoo.word2vec`).
-MODELS = ("sentiment_zh",)
+MODELS = {"sentiment_zh": "zoo.sentiment", "sentiment_en": "zoo.sentiment"}
 
 
 def names():
@@ -19,17 +19,17 @@ def names():
 
 
 def module(name):
-    """The package `zoo.<name>` (its `PRESETS`, `build_classifier`, `train`)."""
+    """The package of `name` (its `PRESETS`, `build_classifier`, `train`)."""
     if name not in MODELS:
         raise ValueError(f"Unknown zoo model {name!r}, expected one of {names()}.")
-    return importlib.import_module(f"zoo.{name}")
+    return importlib.import_module(MODELS[name])
 
 
 def config(name, preset="default", **overrides):
     """The preset's `Config`, with fields replaced by `overrides`."""
     import dataclasses
 
-    presets = module(name).PRESETS
+    presets = module(name).PRESETS[name]
     if preset not in presets:
         raise ValueError(
             f"Unknown preset {preset!r} of {name}, expected one of {sorted(presets)}."

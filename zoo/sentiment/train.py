@@ -1,4 +1,4 @@
-"""Train, evaluate and export `sentiment_zh`: `train_and_evaluate(config, workdir)`."""
+"""Train, evaluate and export the sentiment models: `train_and_evaluate(config, workdir)`."""
 
 import os
 import time
@@ -6,18 +6,31 @@ import time
 import keras
 import numpy as np
 
-from keras_seq.datasets import load_chinese_reviews
+from keras_seq import datasets
 from keras_seq.export import export_text_classifier
 from zoo import training
-from zoo.sentiment_zh.model import build_classifier, build_text_model, build_vectorizer
+from zoo.sentiment.model import (
+    build_attention_model,
+    build_classifier,
+    build_text_model,
+    build_vectorizer,
+)
 
 LABEL_NAMES = ["negative", "positive"]
 # The course notes' example review (positive: "so much fun I cannot stop").
 NOTES_REVIEW = "不要把手放在switch上，因为一放上去就根本停不下来，太好玩了！"
+EXAMPLES = {
+    "sentiment_zh": NOTES_REVIEW,
+    "sentiment_en": "A gorgeous, witty, seductive movie.",
+}
+LOADERS = {
+    "chinese_reviews": datasets.load_chinese_reviews,
+    "movie_snippets": datasets.load_movie_snippets,
+}
 
 
 def load_data(config):
-    splits = load_chinese_reviews(seed=config.seed)
+    splits = LOADERS[config.dataset](seed=config.seed)
     if config.train_limit:
         splits.train.inputs = splits.train.inputs[: config.train_limit]
         splits.train.targets = splits.train.targets[: config.train_limit]
@@ -65,13 +78,15 @@ def train_and_evaluate(config, workdir):
     model.save(os.path.join(workdir, "model.keras"))
     export(model, os.path.join(workdir, "export"))
     training.plot_history(
-        history.history, os.path.join(workdir, "training_curves.png"), "sentiment_zh"
+        history.history, os.path.join(workdir, "training_curves.png"), config.name
     )
-    probabilities = predict(model, [NOTES_REVIEW])[0]
+    example = EXAMPLES[config.name]
+    probabilities = predict(model, [example])[0]
+    attention_heatmap(model, example, os.path.join(workdir, "attention.png"))
     return training.write_metrics(
         workdir,
         {
-            "model": "sentiment_zh",
+            "model": config.name,
             "config": {k: getattr(config, k) for k in config.__dataclass_fields__},
             "data": splits.description,
             "sizes": {
@@ -84,8 +99,8 @@ def train_and_evaluate(config, workdir):
             "train_seconds": round(seconds, 1),
             "test_loss": float(test_loss),
             "test_accuracy": float(test_accuracy),
-            "notes_review": {
-                "text": NOTES_REVIEW,
+            "example": {
+                "text": example,
                 "label": splits.label_names[int(np.argmax(probabilities))],
                 "probability": float(np.max(probabilities)),
             },
@@ -93,11 +108,50 @@ def train_and_evaluate(config, workdir):
     )
 
 
+def attention_heatmap(model, text, path):
+    """PNG of the attention-pooling weight of each token of `text`."""
+    import tensorflow as tf
+
+    from keras_seq.plotting import plot_attention
+
+    vectorizer = model.get_layer("tokens")
+    ids = keras.ops.convert_to_numpy(vectorizer(tf.constant([text])))
+    length = max(1, int((ids[0] != 0).sum()))
+    probabilities, weights = build_attention_model(model.layers[-1])(
+        ids, training=False
+    )
+    probabilities = keras.ops.convert_to_numpy(probabilities)[0]
+    vocabulary = vectorizer.get_vocabulary()
+    tokens = [vocabulary[i] for i in ids[0, :length]]
+    label = LABEL_NAMES[int(probabilities.argmax())]
+    _use_cjk_font()
+    plot_attention(
+        keras.ops.convert_to_numpy(weights)[:, :length],
+        tokens,
+        ["weight"],
+        path,
+        title=f"{label} ({probabilities.max():.2f})",
+    )
+    return path
+
+
+def _use_cjk_font():
+    """Chinese glyphs need a CJK font: use one matplotlib finds, if any."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    for name in ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "SimHei"):
+        if name in installed:
+            matplotlib.rcParams["font.sans-serif"] = [name, "DejaVu Sans"]
+            return
+
+
 def export(model, path):
     """The SavedModel of a text model (`model.keras`): texts -> label, probability."""
-    classifier = model.get_layer("sentiment_zh")
+    classifier = model.layers[-1]
     return export_text_classifier(
-        path, classifier, model.get_layer("characters"), LABEL_NAMES
+        path, classifier, model.get_layer("tokens"), LABEL_NAMES
     )
 
 
@@ -126,6 +180,46 @@ def predict(model, texts):
     import tensorflow as tf
 
     return keras.ops.convert_to_numpy(model(tf.constant(list(texts)), training=False))
+
+
+def bag_of_words_baseline(splits, config, epochs=20):
+    """Logistic regression on multi-hot words and bigrams: test accuracy.
+
+    The same tokens as `config` (vocabulary from the training split), one
+    sigmoid unit, Adam, early stopping on the validation split.
+    """
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(config.seed)
+    vectorizer = keras.layers.TextVectorization(
+        max_tokens=config.max_tokens,
+        standardize=config.standardize,
+        split=config.split,
+        ngrams=config.ngrams,
+        output_mode="multi_hot",
+    )
+    vectorizer.adapt(splits.train.inputs)
+    model = keras.Sequential([keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
+
+    def features(split):
+        return vectorizer(tf.constant(split.inputs)), split.targets
+
+    model.fit(
+        *features(splits.train),
+        validation_data=features(splits.valid),
+        epochs=epochs,
+        batch_size=64,
+        callbacks=[
+            keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True)
+        ],
+        verbose=0,
+    )
+    return float(model.evaluate(*features(splits.test), verbose=0)[1])
 
 
 def naive_bayes_baseline(splits):

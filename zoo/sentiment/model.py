@@ -1,4 +1,4 @@
-"""Characters -> Embedding -> bidirectional GRU/LSTM -> attention pooling -> 2 classes."""
+"""Tokens -> Embedding -> bidirectional GRU/LSTM -> attention pooling -> 2 classes."""
 
 import keras
 
@@ -6,14 +6,14 @@ from keras_seq import layers
 
 
 def build_vectorizer(config, texts=None):
-    """Characters to ids (0 padding, 1 unknown), adapted on `texts` if given."""
+    """Tokens to ids (0 padding, 1 unknown), adapted on `texts` if given."""
     vectorizer = keras.layers.TextVectorization(
         max_tokens=config.max_tokens,
-        standardize=None,
-        split="character",
+        standardize=config.standardize,
+        split=config.split,
         ngrams=config.ngrams if config.ngrams > 1 else None,
         output_sequence_length=config.max_length,
-        name="characters",
+        name="tokens",
     )
     if texts is not None:
         vectorizer.adapt(texts)
@@ -31,13 +31,15 @@ def build_classifier(config, vocabulary_size, num_classes=2):
     x = keras.layers.Dropout(config.dropout)(x)
     x = layers.AttentionPooling(config.attention_units, name="attention")(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
-    return keras.Model(ids, outputs, name="sentiment_zh")
+    return keras.Model(ids, outputs, name=config.name)
 
 
 def build_text_model(vectorizer, classifier):
     """Raw strings `(batch,)` -> probabilities: what `.keras` files hold."""
     texts = keras.Input((), dtype="string", name="texts")
-    return keras.Model(texts, classifier(vectorizer(texts)), name="sentiment_zh_text")
+    return keras.Model(
+        texts, classifier(vectorizer(texts)), name=f"{classifier.name}_text"
+    )
 
 
 def build_attention_model(classifier):

@@ -1,0 +1,11 @@
+"""Sentiment classifiers (many-to-one RNN with attention pooling).
+
+`sentiment_zh`: characters and character bigrams of Chinese reviews;
+`sentiment_en`: words and word bigrams of English movie snippets.
+"""
+
+from zoo.sentiment.configs import PRESETS, Config
+from zoo.sentiment.model import build_classifier
+from zoo.sentiment.train import train_and_evaluate
+
+__all__ = ["PRESETS", "Config", "build_classifier", "train_and_evaluate"]

@@ -1,0 +1,64 @@
+"""Presets of the sentiment classifiers `sentiment_zh` and `sentiment_en`."""
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Text -> tokens -> Embedding -> BiGRU/LSTM -> attention pooling -> 2 classes."""
+
+    name: str = "sentiment_zh"
+    dataset: str = "chinese_reviews"  # or "movie_snippets" (keras_seq.datasets)
+    # TextVectorization: "character" (Chinese) or "whitespace" (English) tokens,
+    # then n-grams of them (2: bigrams follow the tokens), cut at `max_length`.
+    split: str = "character"
+    standardize: str = None  # e.g. "lower_and_strip_punctuation"
+    ngrams: int = 2
+    # 95 % of the Chinese reviews are shorter than 190 characters.
+    max_length: int = 320
+    max_tokens: int = 40000  # tokens (and n-grams) kept in the vocabulary
+    embedding_dim: int = 64
+    units: int = 64
+    cell: str = "GRU"  # or "LSTM"
+    attention_units: int = 64
+    dropout: float = 0.3
+    batch_size: int = 64
+    epochs: int = 6
+    learning_rate: float = 3e-3
+    clipnorm: float = 1.0
+    patience: int = 2
+    train_limit: int = 0  # 0: the whole training split
+    seed: int = 0
+
+
+ZH = Config()
+EN = Config(
+    name="sentiment_en",
+    dataset="movie_snippets",
+    split="whitespace",
+    standardize="lower_and_strip_punctuation",
+    max_length=120,  # snippets are one sentence: 99 % under 60 words
+    max_tokens=30000,
+    batch_size=32,
+)
+
+
+def tiny(config):
+    """The preset for tests: a few small steps on 256 training examples."""
+    return dataclasses.replace(
+        config,
+        max_length=32,
+        max_tokens=500,
+        embedding_dim=8,
+        units=8,
+        attention_units=8,
+        batch_size=32,
+        epochs=2,
+        train_limit=256,
+    )
+
+
+PRESETS = {
+    "sentiment_zh": {"default": ZH, "tiny": tiny(ZH)},
+    "sentiment_en": {"default": EN, "tiny": tiny(EN)},
+}
