@@ -12,6 +12,10 @@ PYTEST_WORKERS ?= 2
 venv: $(STAMP)
 
 $(STAMP): setup.cfg pyproject.toml
+	@# A CJK font for the Chinese attention heatmaps (plots work without it,
+	@# with boxes for the characters); apt needs root, so a failure only warns.
+	-@fc-list 2>/dev/null | grep -qi wqy || apt-get install -y -q fonts-wqy-microhei >/dev/null \
+		|| echo "note: apt-get install fonts-wqy-microhei failed: Chinese plots will show boxes"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[data,plot,test,bench]"
