@@ -10,7 +10,11 @@ import os
 
 # Models with the common interface (the adding problem and word2vec have CLIs
 # of their own: `python -m zoo.adding_problem`, `python -m zoo.word2vec`).
-MODELS = {"sentiment_zh": "zoo.sentiment", "sentiment_en": "zoo.sentiment"}
+MODELS = {
+    "pos_zh": "zoo.tagger",
+    "sentiment_en": "zoo.sentiment",
+    "sentiment_zh": "zoo.sentiment",
+}
 
 
 def names():
@@ -40,7 +44,7 @@ def config(name, preset="default", **overrides):
 def build(name, preset="default"):
     """The untrained Keras model of `name` with the preset's sizes."""
     settings = config(name, preset)
-    return module(name).build_classifier(settings, settings.max_tokens)
+    return module(name).build(settings)
 
 
 def load(path):

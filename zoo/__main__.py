@@ -50,7 +50,7 @@ def main(argv=None):
         )
     model = zoo.load(model_path)
     if args.command == "evaluate":
-        print(json.dumps(trainer.evaluate(model, config), indent=2))
+        print(json.dumps(trainer.evaluate(model, config, workdir), indent=2))
     else:
         print(trainer.export(model, os.path.join(workdir, "export")))
     return 0

@@ -2,6 +2,7 @@
 
 from keras_seq.export.saved_model import (
     disable_xla,
+    export_sequence_tagger,
     export_text_classifier,
     graph_ops,
     non_core_ops,
@@ -10,6 +11,7 @@ from keras_seq.export.saved_model import (
 
 __all__ = [
     "disable_xla",
+    "export_sequence_tagger",
     "export_text_classifier",
     "graph_ops",
     "non_core_ops",

@@ -92,3 +92,44 @@ def non_core_ops(ops):
 
     core = set(dir(tf.raw_ops))
     return sorted(op for op in ops if op not in core)
+
+
+def export_sequence_tagger(path, model, vectorizer, tag_names):
+    """Writes a SavedModel: `serving_default(texts)` -> one tag per word.
+
+    Args:
+        path: Directory to write.
+        model: Keras model from word ids `(batch, time)` (0 = padding) to tag
+            probabilities `(batch, time, len(tag_names))`.
+        vectorizer: Keras layer from `(batch,)` space-separated words to ids,
+            padded with 0 (a whitespace-split `TextVectorization`).
+        tag_names: Names of the tag ids, in order.
+
+    The signature takes `texts`, a `(batch,)` string tensor of space-separated
+    words, and returns `tags`, the space-separated tags (one per word; empty
+    for an empty text), and `probability`, `(batch, time)` of each chosen tag.
+    """
+    import tensorflow as tf
+
+    disable_xla(model)
+    module = tf.Module()
+    module.model = model
+    module.vectorizer = vectorizer
+    module.tag_names = tf.Variable(list(tag_names), trainable=False)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
+    def serve(texts):
+        ids = vectorizer(texts)
+        probabilities = model(ids, training=False)
+        real = ids != 0
+        tags = tf.ragged.boolean_mask(
+            tf.gather(module.tag_names, tf.argmax(probabilities, axis=-1)), real
+        )
+        return {
+            "tags": tf.strings.reduce_join(tags, axis=-1, separator=" "),
+            "probability": tf.where(real, tf.reduce_max(probabilities, axis=-1), 0.0),
+        }
+
+    module.serve = serve
+    tf.saved_model.save(module, path, signatures={"serving_default": serve})
+    return path

@@ -8,4 +8,10 @@ from zoo.sentiment.configs import PRESETS, Config
 from zoo.sentiment.model import build_classifier
 from zoo.sentiment.train import train_and_evaluate
 
-__all__ = ["PRESETS", "Config", "build_classifier", "train_and_evaluate"]
+
+def build(config):
+    """The untrained network of `config` (token ids -> class probabilities)."""
+    return build_classifier(config, config.max_tokens)
+
+
+__all__ = ["PRESETS", "Config", "build", "build_classifier", "train_and_evaluate"]

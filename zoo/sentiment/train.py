@@ -155,7 +155,7 @@ def export(model, path):
     )
 
 
-def evaluate(model, config):
+def evaluate(model, config, workdir=None):
     """Test accuracy of a text model (`model.keras`) on the preset's test split."""
     splits = load_data(config)
     probabilities = predict(model, splits.test.inputs)

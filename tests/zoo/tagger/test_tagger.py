@@ -1,0 +1,107 @@
+"""`pos_zh` tiny preset end to end, and its baseline."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("snownlp") is None, reason="needs snownlp"
+)
+tf = pytest.importorskip("tensorflow")
+
+import zoo
+from keras_seq.datasets import Split, Splits
+from keras_seq.export import graph_ops, non_core_ops, xla_functions
+from zoo.tagger import train
+
+TEXTS = [train.EXAMPLE, "", "从来 没 见过 的 词语 ☃", " ".join(["的"] * 1000)]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp("pos_zh"))
+    metrics = train.train_and_evaluate(zoo.config("pos_zh", "tiny"), workdir)
+    return workdir, metrics
+
+
+def test_tiny_trains(trained):
+    workdir, metrics = trained
+    assert metrics["history"]["loss"][-1] < metrics["history"]["loss"][0]
+    for name in (
+        "model.keras",
+        "best.keras",
+        "metrics.json",
+        "tags.txt",
+        "training_curves.png",
+    ):
+        assert os.path.exists(os.path.join(workdir, name)), name
+    assert 0 <= metrics["test_token_accuracy"] <= 1
+    assert len(metrics["example"]["tags"]) == len(train.EXAMPLE.split())
+
+
+def test_saved_model_agrees_with_keras_in_a_fresh_process(trained):
+    workdir, _ = trained
+    with open(os.path.join(workdir, "tags.txt"), encoding="utf-8") as f:
+        tag_names = f.read().split()
+    model = zoo.load(os.path.join(workdir, "model.keras"))
+    expected = [" ".join(tags) for tags in train.tag(model, TEXTS, tag_names)]
+    code = (
+        "import json, sys, tensorflow as tf\n"
+        "f = tf.saved_model.load(sys.argv[1]).signatures['serving_default']\n"
+        "out = f(texts=tf.constant(json.loads(sys.argv[2])))\n"
+        "print(json.dumps([t.decode() for t in out['tags'].numpy()]))\n"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            os.path.join(workdir, "export"),
+            json.dumps(TEXTS),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    served = json.loads(result.stdout.strip().splitlines()[-1])
+    assert served == expected
+    assert served[1] == ""  # an empty text gets no tags, not an error
+    assert [len(t.split()) for t in served] == [len(t.split()) for t in TEXTS]
+
+
+def test_export_uses_core_ops_only(trained):
+    workdir, _ = trained
+    export = os.path.join(workdir, "export")
+    ops = graph_ops(export)
+    assert "StringSplitV2" in ops and non_core_ops(ops) == []
+    assert xla_functions(export) == []
+
+
+def test_cli(trained, capsys):
+    workdir, _ = trained
+    from zoo.__main__ import main
+
+    assert main(["predict", "pos_zh", "--workdir", workdir, train.EXAMPLE]) == 0
+    out = capsys.readouterr().out.strip().split("\t")
+    assert len(out[0].split()) == len(train.EXAMPLE.split())
+    assert main(["evaluate", "pos_zh", "--preset", "tiny", "--workdir", workdir]) == 0
+    assert "test_token_accuracy" in capsys.readouterr().out
+
+
+def test_most_frequent_tag_baseline_by_hand():
+    train_split = Split(["a b", "a c", "b"], [["x", "y"], ["x", "z"], ["w"]])
+    test_split = Split(["a b d"], [["x", "w", "y"]])
+    splits = Splits(train_split, Split([]), test_split)
+    # a -> x (twice); b -> y or w (tie: first seen, y); d unknown -> x (most frequent).
+    assert train.most_frequent_tag_accuracy(splits) == pytest.approx(1 / 3)
+    assert np.isclose(
+        train.most_frequent_tag_accuracy(
+            Splits(train_split, Split([]), Split(["a"], [["x"]]))
+        ),
+        1.0,
+    )

@@ -1,0 +1,16 @@
+"""`pos_zh`: part-of-speech tagging of People's Daily (many-to-many BiLSTM)."""
+
+from zoo.tagger.configs import PRESETS, Config
+from zoo.tagger.model import build_classifier
+from zoo.tagger.train import train_and_evaluate
+
+# The 44 PKU tags plus the id of a tag unseen in training.
+NUM_TAGS = 45
+
+
+def build(config):
+    """The untrained network of `config` (word ids -> tag probabilities)."""
+    return build_classifier(config, config.max_tokens, NUM_TAGS)
+
+
+__all__ = ["PRESETS", "Config", "build", "build_classifier", "train_and_evaluate"]

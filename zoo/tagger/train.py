@@ -1,0 +1,180 @@
+"""Train, evaluate and export the POS tagger: `train_and_evaluate(config, workdir)`."""
+
+import collections
+import os
+import time
+
+import keras
+import numpy as np
+
+from keras_seq.datasets import load_peoples_daily_pos
+from keras_seq.export import export_sequence_tagger
+from zoo import training
+from zoo.tagger.model import build_classifier, build_text_model, build_vectorizer
+
+UNKNOWN_TAG = "[UNK]"
+EXAMPLE = "迈向 充满 希望 的 新 世纪"
+
+
+def load_data(config):
+    """People's Daily splits with inputs as space-separated words."""
+    splits = load_peoples_daily_pos(seed=config.seed)
+    for split in splits:
+        split.inputs = [" ".join(words) for words in split.inputs]
+    if config.train_limit:
+        splits.train.inputs = splits.train.inputs[: config.train_limit]
+        splits.train.targets = splits.train.targets[: config.train_limit]
+    return splits
+
+
+def tag_names_of(splits):
+    """Tag id -> name: 0 is a tag unseen in training, then the training tags."""
+    return [UNKNOWN_TAG, *sorted({t for tags in splits.train.targets for t in tags})]
+
+
+def train_and_evaluate(config, workdir):
+    """Trains on train, keeps the best epoch on valid, reports test token accuracy.
+
+    Writes `model.keras` (space-separated words in, tag probabilities out),
+    checkpoints, TensorBoard `logs/`, `training_curves.png`, `metrics.json`
+    and the SavedModel `export/` to `workdir`; returns the metrics.
+    """
+
+    os.makedirs(workdir, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
+    splits = load_data(config)
+    tag_names = tag_names_of(splits)
+    tag_lookup = keras.layers.StringLookup(
+        vocabulary=tag_names[1:], num_oov_indices=1, oov_token=UNKNOWN_TAG
+    )
+    vectorizer = build_vectorizer(config, splits.train.inputs)  # train split only
+    classifier = build_classifier(config, vectorizer.vocabulary_size(), len(tag_names))
+    classifier.compile(
+        optimizer=keras.optimizers.Adam(
+            config.learning_rate, global_clipnorm=config.clipnorm
+        ),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+
+    def batches(split, shuffle=False):
+        data = split.dataset(config.batch_size, shuffle=shuffle, seed=config.seed)
+
+        def encode(texts, tags):
+            ids = vectorizer(texts)[:, : config.max_length]
+            labels = tag_lookup(tags).to_tensor(0)[:, : config.max_length]
+            return ids, labels
+
+        return data.map(encode)
+
+    start = time.perf_counter()
+    history = classifier.fit(
+        batches(splits.train, shuffle=True),
+        validation_data=batches(splits.valid),
+        epochs=config.epochs,
+        callbacks=training.callbacks(
+            workdir, monitor="val_accuracy", mode="max", patience=config.patience
+        ),
+        verbose=2,
+    )
+    seconds = time.perf_counter() - start
+    model = build_text_model(vectorizer, classifier)
+    model.save(os.path.join(workdir, "model.keras"))
+    export(model, os.path.join(workdir, "export"), tag_names)
+    training.plot_history(
+        history.history, os.path.join(workdir, "training_curves.png"), config.name
+    )
+    accuracy = token_accuracy(model, splits.test, tag_names)
+    baseline = most_frequent_tag_accuracy(splits)
+    with open(os.path.join(workdir, "tags.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(tag_names) + "\n")
+    return training.write_metrics(
+        workdir,
+        {
+            "model": config.name,
+            "config": {k: getattr(config, k) for k in config.__dataclass_fields__},
+            "data": splits.description,
+            "sizes": {
+                "train": len(splits.train),
+                "valid": len(splits.valid),
+                "test": len(splits.test),
+            },
+            "epochs_run": len(history.history["loss"]),
+            "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+            "train_seconds": round(seconds, 1),
+            "test_token_accuracy": accuracy,
+            "most_frequent_tag_accuracy": baseline,
+            "example": {"text": EXAMPLE, "tags": tag(model, [EXAMPLE], tag_names)[0]},
+        },
+    )
+
+
+def tag(model, texts, tag_names, batch_size=64):
+    """Tag lists for space-separated texts, from the text model (`model.keras`)."""
+    import tensorflow as tf
+
+    results = []
+    for start in range(0, len(texts), batch_size):
+        chunk = list(texts[start : start + batch_size])
+        probabilities = keras.ops.convert_to_numpy(
+            model(tf.constant(chunk), training=False)
+        )
+        for text, row in zip(chunk, probabilities.argmax(-1)):
+            results.append([tag_names[i] for i in row[: len(text.split())]])
+    return results
+
+
+def token_accuracy(model, split, tag_names):
+    """Share of the split's words whose predicted tag is the gold tag."""
+    predicted = tag(model, split.inputs, tag_names)
+    pairs = [(p, g) for ps, gs in zip(predicted, split.targets) for p, g in zip(ps, gs)]
+    return float(np.mean([p == g for p, g in pairs]))
+
+
+def most_frequent_tag_accuracy(splits):
+    """Baseline: each word's most frequent training tag (unknown words: the
+    most frequent tag overall), token accuracy on the test split."""
+    counts = collections.defaultdict(collections.Counter)
+    overall = collections.Counter()
+    for text, tags in zip(splits.train.inputs, splits.train.targets):
+        for word, t in zip(text.split(), tags):
+            counts[word][t] += 1
+            overall[t] += 1
+    default = overall.most_common(1)[0][0]
+    best = {word: c.most_common(1)[0][0] for word, c in counts.items()}
+    pairs = [
+        (best.get(word, default), t)
+        for text, tags in zip(splits.test.inputs, splits.test.targets)
+        for word, t in zip(text.split(), tags)
+    ]
+    return float(np.mean([p == g for p, g in pairs]))
+
+
+def export(model, path, tag_names=None):
+    """The SavedModel of a text model: space-separated words -> tags."""
+    if tag_names is None:
+        tag_names = _saved_tag_names(path)
+    return export_sequence_tagger(
+        path, model.layers[-1], model.get_layer("tokens"), tag_names
+    )
+
+
+def _saved_tag_names(export_path):
+    with open(
+        os.path.join(os.path.dirname(export_path), "tags.txt"), encoding="utf-8"
+    ) as f:
+        return f.read().split()
+
+
+def evaluate(model, config, workdir):
+    """Test token accuracy of a text model (`model.keras`) of `workdir`."""
+    splits = load_data(config)
+    tag_names = _saved_tag_names(os.path.join(workdir, "export"))
+    return {"test_token_accuracy": token_accuracy(model, splits.test, tag_names)}
+
+
+def predict_rows(model, texts):
+    """Space-separated tags per text, from a `ServedModel`."""
+    if callable(getattr(model, "signature", None)):
+        return [t.decode() for t in model(texts)["tags"]]
+    raise ValueError("pos_zh predicts from its exported SavedModel (workdir/export).")
