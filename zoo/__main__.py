@@ -23,8 +23,8 @@ def main(argv=None):
     parser.add_argument(
         "--strategy",
         default="default",
-        choices=["default"],
-        help="tf.distribute strategy (mirrored / multiworker: not yet)",
+        choices=["default", "mirrored"],
+        help="tf.distribute strategy: mirrored = all local devices (multiworker: not yet)",
     )
     args = parser.parse_intermixed_args(argv)
     workdir = args.workdir or os.path.join("runs", args.name)
@@ -32,7 +32,11 @@ def main(argv=None):
     config = zoo.config(args.name, args.preset, **overrides)
     trainer = zoo.module(args.name).train
     if args.command == "train":
-        metrics = trainer.train_and_evaluate(config, workdir)
+        from zoo.training import strategy_named
+
+        metrics = trainer.train_and_evaluate(
+            config, workdir, strategy_named(args.strategy)
+        )
         print(json.dumps(metrics, indent=2, ensure_ascii=False))
         return 0
     model_path = os.path.join(workdir, "model.keras")

@@ -6,6 +6,28 @@ import os
 import keras
 
 
+def scope(strategy):
+    """`strategy.scope()`, or a no-op context for None."""
+    import contextlib
+
+    return contextlib.nullcontext() if strategy is None else strategy.scope()
+
+
+def strategy_named(name):
+    """A `tf.distribute` strategy: `default` (None) or `mirrored` (every
+    local device: the GPUs, or logical CPU devices if configured)."""
+    import tensorflow as tf
+
+    if name == "default":
+        return None
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    raise ValueError(
+        f"Received an invalid value for argument `strategy`, expected one of "
+        f"['default', 'mirrored'], got {name!r} (multiworker: not yet)."
+    )
+
+
 def callbacks(workdir, monitor="val_loss", mode="min", patience=3):
     """TensorBoard logs, best and last checkpoints, resumable runs, early stopping.
 

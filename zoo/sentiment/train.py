@@ -37,13 +37,14 @@ def load_data(config):
     return splits
 
 
-def train_and_evaluate(config, workdir):
+def train_and_evaluate(config, workdir, strategy=None):
     """Trains on the train split, keeps the best epoch on valid, reports test.
 
     Writes to `workdir`: `model.keras` (strings in, probabilities out),
     `best.keras` / `last.keras` checkpoints of the classifier, TensorBoard
     `logs/`, `training_curves.png`, `metrics.json` and the SavedModel
-    `export/`. Returns the metrics.
+    `export/`. Returns the metrics. `strategy`: a `tf.distribute` strategy
+    whose scope holds the model (None: the default).
     """
     os.makedirs(workdir, exist_ok=True)
     keras.utils.set_random_seed(config.seed)

@@ -32,12 +32,13 @@ def tag_names_of(splits):
     return [UNKNOWN_TAG, *sorted({t for tags in splits.train.targets for t in tags})]
 
 
-def train_and_evaluate(config, workdir):
+def train_and_evaluate(config, workdir, strategy=None):
     """Trains on train, keeps the best epoch on valid, reports test token accuracy.
 
     Writes `model.keras` (space-separated words in, tag probabilities out),
     checkpoints, TensorBoard `logs/`, `training_curves.png`, `metrics.json`
     and the SavedModel `export/` to `workdir`; returns the metrics.
+    `strategy`: a `tf.distribute` strategy whose scope holds the model.
     """
 
     os.makedirs(workdir, exist_ok=True)
