@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/attention.py
 	$(BIN)/python bench/decoding.py
 	$(BIN)/python bench/word2vec.py --seeds 1
+	$(BIN)/python bench/sentiment.py
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info
