@@ -17,6 +17,7 @@ tf = pytest.importorskip("tensorflow")
 import zoo
 from keras_seq.datasets import Split, Splits
 from keras_seq.export import graph_ops, non_core_ops, xla_functions
+from tests.zoo.serving import check_serving_contract
 from zoo.tagger import train
 
 TEXTS = [train.EXAMPLE, "", "从来 没 见过 的 词语 ☃", " ".join(["的"] * 1000)]
@@ -80,6 +81,14 @@ def test_export_uses_core_ops_only(trained):
     ops = graph_ops(export)
     assert "StringSplitV2" in ops and non_core_ops(ops) == []
     assert xla_functions(export) == []
+
+
+def test_serving_contract(trained):
+    workdir, _ = trained
+    answer = check_serving_contract(
+        os.path.join(workdir, "export"), TEXTS[:2], ("tags", "probability")
+    )
+    assert answer["tags"].numpy()[1] == b""
 
 
 def test_cli(trained, capsys):
