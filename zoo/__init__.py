@@ -11,6 +11,7 @@ import os
 # Models with the common interface (the adding problem and word2vec have CLIs
 # of their own: `python -m zoo.adding_problem`, `python -m zoo.word2vec`).
 MODELS = {
+    "lm_ptb": "zoo.language_model",
     "pos_zh": "zoo.tagger",
     "sentiment_en": "zoo.sentiment",
     "sentiment_zh": "zoo.sentiment",

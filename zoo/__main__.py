@@ -45,7 +45,8 @@ def main(argv=None):
             parser.error("predict needs at least one text")
         export = os.path.join(workdir, "export")
         model = zoo.load(export if os.path.isdir(export) else model_path)
-        for text, row in zip(args.texts, trainer.predict_rows(model, args.texts)):
+        rows = trainer.predict_rows(model, args.texts, config=config, workdir=workdir)
+        for text, row in zip(args.texts, rows):
             print(f"{row}\t{text}")
         return 0
     if not os.path.exists(model_path):
@@ -56,7 +57,10 @@ def main(argv=None):
     if args.command == "evaluate":
         print(json.dumps(trainer.evaluate(model, config, workdir), indent=2))
     else:
-        print(trainer.export(model, os.path.join(workdir, "export")))
+        try:
+            print(trainer.export(model, os.path.join(workdir, "export")))
+        except NotImplementedError as error:
+            parser.error(str(error))
     return 0
 
 

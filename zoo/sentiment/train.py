@@ -164,7 +164,7 @@ def evaluate(model, config, workdir=None):
     return {"test_accuracy": accuracy, "test_size": len(splits.test)}
 
 
-def predict_rows(model, texts):
+def predict_rows(model, texts, **unused):
     """`label<TAB>probability` per text, from a text model or a `ServedModel`."""
     if callable(getattr(model, "signature", None)):
         outputs = model(texts)

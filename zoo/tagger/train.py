@@ -174,7 +174,7 @@ def evaluate(model, config, workdir):
     return {"test_token_accuracy": token_accuracy(model, splits.test, tag_names)}
 
 
-def predict_rows(model, texts):
+def predict_rows(model, texts, **unused):
     """Space-separated tags per text, from a `ServedModel`."""
     if callable(getattr(model, "signature", None)):
         return [t.decode() for t in model(texts)["tags"]]

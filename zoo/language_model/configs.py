@@ -1,0 +1,41 @@
+"""Presets of the PTB language model `lm_ptb` (Zaremba et al. 2014)."""
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Word-level stacked LSTM, truncated backpropagation through time."""
+
+    name: str = "lm_ptb"
+    units: int = 200  # also the embedding size
+    num_layers: int = 2
+    dropout: float = 0.0  # on the embeddings, between layers and before the output
+    batch_size: int = 20  # parallel streams of the corpus, state carried along
+    bptt: int = 20  # steps per training window
+    epochs: int = 13
+    learning_rate: float = 1.0  # plain SGD
+    decay: float = 0.5  # the rate is multiplied by this every epoch after `decay_after`
+    decay_after: int = 4
+    clipnorm: float = 5.0  # global norm
+    init_scale: float = 0.1  # uniform initialisation of every weight
+    train_limit: int = 0  # words of the training stream (0: all)
+    seed: int = 0
+
+
+SMALL = Config()
+PRESETS = {
+    "lm_ptb": {
+        "small": SMALL,
+        "default": SMALL,
+        "medium": Config(
+            units=650,
+            dropout=0.5,
+            epochs=39,
+            decay=1 / 1.2,
+            decay_after=6,
+            init_scale=0.05,
+        ),
+        "tiny": Config(units=16, bptt=10, epochs=2, train_limit=8000, decay_after=1),
+    },
+}

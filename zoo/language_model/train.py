@@ -1,0 +1,231 @@
+"""Train and evaluate the PTB language model: `train_and_evaluate(config, workdir)`."""
+
+import collections
+import math
+import os
+import time
+
+import keras
+import numpy as np
+
+from keras_seq.datasets import load_penn_treebank
+from keras_seq.decoding import sample
+from zoo import training
+from zoo.language_model.model import build_language_model
+
+END = "<eos>"
+
+
+def vocabulary_of(sentences):
+    """Words of the training text by decreasing count (ties: alphabetical), `<eos>` first."""
+    counts = collections.Counter(w for s in sentences for w in s.split())
+    return [END, *sorted(counts, key=lambda w: (-counts[w], w))]
+
+
+def stream(sentences, index):
+    """The corpus as one id stream, `<eos>` after each sentence (unknown words: `<unk>`)."""
+    unknown = index.get("<unk>", 0)
+    ids = []
+    for sentence in sentences:
+        ids.extend(index.get(w, unknown) for w in sentence.split())
+        ids.append(index[END])
+    return np.asarray(ids, "int32")
+
+
+def windows(ids, batch_size, bptt):
+    """`batch_size` parallel streams cut into consecutive `bptt`-step windows.
+
+    Returns `(inputs, targets)`, `(windows, batch_size, bptt)` each: window
+    `i + 1` of row `b` continues window `i` of row `b`, so a stateful model
+    carries its state across them; targets are the inputs shifted by one.
+    """
+    length = len(ids) // batch_size
+    if length < bptt + 1:
+        raise ValueError(
+            f"The text has {len(ids)} words: too few for {batch_size} streams "
+            f"of {bptt + 1} words."
+        )
+    data = ids[: length * batch_size].reshape(batch_size, length)
+    count = (length - 1) // bptt
+    inputs = np.stack([data[:, i * bptt : (i + 1) * bptt] for i in range(count)])
+    targets = np.stack(
+        [data[:, i * bptt + 1 : (i + 1) * bptt + 1] for i in range(count)]
+    )
+    return inputs, targets
+
+
+class ResetStates(keras.callbacks.Callback):
+    """Zero states at every epoch and evaluation start: each pass reads its
+    text from the beginning."""
+
+    def _reset(self, logs=None):
+        for layer in self.model.layers:
+            if getattr(layer, "stateful", False):
+                layer.reset_state()
+
+    on_epoch_begin = on_test_begin = lambda self, *args: self._reset()
+
+
+def perplexity(model, inputs, targets):
+    """exp(mean cross entropy) of the windows, state carried from the start."""
+    for layer in model.layers:
+        if getattr(layer, "stateful", False):
+            layer.reset_state()
+    loss = model.evaluate(
+        inputs.reshape(-1, inputs.shape[-1]),
+        targets.reshape(-1, targets.shape[-1]),
+        batch_size=inputs.shape[1],
+        verbose=0,
+    )
+    return math.exp(loss)
+
+
+def train_and_evaluate(config, workdir, strategy=None):
+    """Zaremba et al.'s training: SGD, rate decay, clipping, carried state.
+
+    Writes `model.keras`, checkpoints, logs, `training_curves.png`,
+    `vocabulary.txt` and `metrics.json` (valid and test perplexity, a sample)
+    to `workdir`; returns the metrics.
+    """
+    os.makedirs(workdir, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
+    splits = load_penn_treebank()
+    words = vocabulary_of(splits.train.inputs)
+    index = {w: i for i, w in enumerate(words)}
+    train_ids = stream(splits.train.inputs, index)
+    if config.train_limit:
+        train_ids = train_ids[: config.train_limit]
+    data = {
+        name: windows(ids, config.batch_size, config.bptt)
+        for name, ids in (
+            ("train", train_ids),
+            ("valid", stream(splits.valid.inputs, index)),
+            ("test", stream(splits.test.inputs, index)),
+        )
+    }
+    with training.scope(strategy):
+        model = build_language_model(config, len(words))
+        model.compile(
+            optimizer=keras.optimizers.SGD(
+                config.learning_rate, global_clipnorm=config.clipnorm
+            ),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
+
+    def rate(epoch, current):
+        return config.learning_rate * config.decay ** max(
+            0, epoch + 1 - config.decay_after
+        )
+
+    def flat(name):
+        inputs, targets = data[name]
+        return inputs.reshape(-1, config.bptt), targets.reshape(-1, config.bptt)
+
+    start = time.perf_counter()
+    history = model.fit(
+        *flat("train"),
+        batch_size=config.batch_size,
+        shuffle=False,  # consecutive windows continue each other
+        validation_data=flat("valid"),
+        epochs=config.epochs,
+        callbacks=[
+            ResetStates(),
+            keras.callbacks.LearningRateScheduler(rate),
+            *training.callbacks(workdir, patience=config.epochs),
+        ],
+        verbose=2,
+    )
+    seconds = time.perf_counter() - start
+    model.save(os.path.join(workdir, "model.keras"))
+    with open(os.path.join(workdir, "vocabulary.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(words) + "\n")
+    training.plot_history(
+        history.history, os.path.join(workdir, "training_curves.png"), config.name
+    )
+    metrics = {
+        "model": config.name,
+        "config": {k: getattr(config, k) for k in config.__dataclass_fields__},
+        "vocabulary": len(words),
+        "train_words": len(train_ids),
+        "epochs_run": len(history.history["loss"]),
+        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+        "train_seconds": round(seconds, 1),
+        "valid_perplexity": perplexity(model, *data["valid"]),
+        "test_perplexity": perplexity(model, *data["test"]),
+        "sample": " ".join(
+            generate(model, config, words, "the company said", 20, seed=1)
+        ),
+    }
+    return training.write_metrics(workdir, metrics)
+
+
+def generate(model, config, words, prompt, length, temperature=1.0, top_k=40, seed=0):
+    """Continues `prompt` by sampling (keras_seq.decoding.sample) from the LM.
+
+    The trained weights are copied into the cells of a stateless step: the
+    prompt is read word by word, then `length` words are sampled.
+    """
+    index = {w: i for i, w in enumerate(words)}
+    unknown = index.get("<unk>", 0)
+    prompt_ids = [index.get(w, unknown) for w in prompt.split()] or [index[END]]
+    embedding = model.layers[1]
+    lstms = [layer for layer in model.layers if hasattr(layer, "cell")]
+    output = model.layers[-1]
+
+    def step(tokens, states):
+        x = embedding(tokens)
+        new_states = []
+        for layer, state in zip(lstms, states):
+            x, state = layer.cell(x, list(state))
+            new_states.append(tuple(state))
+        return output(x), tuple(new_states)
+
+    states = tuple(
+        tuple(keras.ops.zeros((1, config.units)) for _ in range(2)) for _ in lstms
+    )
+    for token in prompt_ids[:-1]:
+        _, states = step(keras.ops.convert_to_tensor([token], "int32"), states)
+    sequences, _, lengths = sample(
+        step,
+        states,
+        keras.ops.convert_to_tensor([prompt_ids[-1]], "int32"),
+        end_id=index[END],
+        max_length=length,
+        temperature=temperature,
+        top_k=top_k,
+        seed=seed,
+    )
+    ids = keras.ops.convert_to_numpy(sequences)[0][
+        : int(keras.ops.convert_to_numpy(lengths)[0])
+    ]
+    return prompt.split() + [words[i] for i in ids if words[i] != END]
+
+
+def _workdir_words(workdir):
+    with open(os.path.join(workdir, "vocabulary.txt"), encoding="utf-8") as f:
+        return f.read().split()
+
+
+def evaluate(model, config, workdir):
+    """Valid and test perplexity of a trained `model.keras` of `workdir`."""
+    index = {w: i for i, w in enumerate(_workdir_words(workdir))}
+    splits = load_penn_treebank()
+    return {
+        f"{name}_perplexity": perplexity(
+            model, *windows(stream(split.inputs, index), config.batch_size, config.bptt)
+        )
+        for name, split in (("valid", splits.valid), ("test", splits.test))
+    }
+
+
+def predict_rows(model, texts, config, workdir):
+    """A sampled continuation (20 words, top-k 40) of each prompt."""
+    words = _workdir_words(workdir)
+    return [" ".join(generate(model, config, words, text, 20)) for text in texts]
+
+
+def export(model, path):
+    raise NotImplementedError(
+        "lm_ptb has no SavedModel export yet (prompt -> continuation serving is "
+        "planned); use `python -m zoo predict lm_ptb` for samples."
+    )
