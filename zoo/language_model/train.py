@@ -105,17 +105,22 @@ def train_and_evaluate(config, workdir, strategy=None):
     }
     with training.scope(strategy):
         model = build_language_model(config, len(words))
+        # Zaremba et al. minimise the loss summed over the `bptt` steps (mean
+        # over the batch) with rate `learning_rate`, clipped at `clipnorm`;
+        # Keras's loss is the mean over the steps instead (`loss` is per word,
+        # perplexity = exp(loss)): the same updates need the rate times
+        # `bptt` and the clipping norm divided by it.
         model.compile(
             optimizer=keras.optimizers.SGD(
-                config.learning_rate, global_clipnorm=config.clipnorm
+                config.learning_rate * config.bptt,
+                global_clipnorm=config.clipnorm / config.bptt,
             ),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         )
 
     def rate(epoch, current):
-        return config.learning_rate * config.decay ** max(
-            0, epoch + 1 - config.decay_after
-        )
+        decay = config.decay ** max(0, epoch + 1 - config.decay_after)
+        return config.learning_rate * config.bptt * decay
 
     def flat(name):
         inputs, targets = data[name]
