@@ -158,7 +158,7 @@ def train_and_evaluate(config, workdir, strategy=None):
         "valid_perplexity": perplexity(model, *data["valid"]),
         "test_perplexity": perplexity(model, *data["test"]),
         "sample": " ".join(
-            generate(model, config, words, "the company said", 20, seed=1)
+            generate(model, config, words, "the stock market", 20, seed=1)
         ),
     }
     return training.write_metrics(workdir, metrics)
