@@ -75,6 +75,27 @@ def plot_history(history, path, title):
     plt.close(figure)
 
 
+def run_metrics(config, history, seconds, splits=None):
+    """What every model's `metrics.json` starts with: config, data, history."""
+    metrics = {
+        "model": config.name,
+        "config": {k: getattr(config, k) for k in config.__dataclass_fields__},
+    }
+    if splits is not None:
+        metrics["data"] = splits.description
+        metrics["sizes"] = {
+            "train": len(splits.train),
+            "valid": len(splits.valid),
+            "test": len(splits.test),
+        }
+    metrics["epochs_run"] = len(history.history["loss"])
+    metrics["history"] = {
+        k: [float(v) for v in vs] for k, vs in history.history.items()
+    }
+    metrics["train_seconds"] = round(seconds, 1)
+    return metrics
+
+
 def write_metrics(workdir, metrics):
     with open(os.path.join(workdir, "metrics.json"), "w", encoding="utf-8") as f:
         json.dump(metrics, f, indent=2, ensure_ascii=False)

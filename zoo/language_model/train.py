@@ -148,13 +148,9 @@ def train_and_evaluate(config, workdir, strategy=None):
         history.history, os.path.join(workdir, "training_curves.png"), config.name
     )
     metrics = {
-        "model": config.name,
-        "config": {k: getattr(config, k) for k in config.__dataclass_fields__},
+        **training.run_metrics(config, history, seconds),
         "vocabulary": len(words),
         "train_words": len(train_ids),
-        "epochs_run": len(history.history["loss"]),
-        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-        "train_seconds": round(seconds, 1),
         "valid_perplexity": perplexity(model, *data["valid"]),
         "test_perplexity": perplexity(model, *data["test"]),
         "sample": " ".join(

@@ -92,17 +92,7 @@ def train_and_evaluate(config, workdir, strategy=None):
     return training.write_metrics(
         workdir,
         {
-            "model": config.name,
-            "config": {k: getattr(config, k) for k in config.__dataclass_fields__},
-            "data": splits.description,
-            "sizes": {
-                "train": len(splits.train),
-                "valid": len(splits.valid),
-                "test": len(splits.test),
-            },
-            "epochs_run": len(history.history["loss"]),
-            "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-            "train_seconds": round(seconds, 1),
+            **training.run_metrics(config, history, seconds, splits),
             "test_token_accuracy": accuracy,
             "most_frequent_tag_accuracy": baseline,
             "example": {"text": EXAMPLE, "tags": tag(model, [EXAMPLE], tag_names)[0]},
