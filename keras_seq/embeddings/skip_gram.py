@@ -72,12 +72,16 @@ class Word2VecBase(keras.Model):
         # Use the fused TensorFlow step when it applies (see `train_step`).
         self.fused_step = True
 
-    def _negatives(self):
-        return keras.random.categorical(
-            ops.convert_to_tensor([self.unigram_log_probs]),
-            self.shared_negatives,
-            seed=self.seed_generator,
-        )[0]
+    def _negatives(self, steps=1):
+        """`steps * shared_negatives` int32 ids drawn from the unigram table."""
+        return ops.cast(
+            keras.random.categorical(
+                ops.convert_to_tensor([self.unigram_log_probs]),
+                steps * self.shared_negatives,
+                seed=self.seed_generator,
+            )[0],
+            "int32",
+        )
 
     def _hidden_and_targets(self, inputs, table):
         """For the fused step: `(hidden, targets, rows, row_example, row_weight)`.
@@ -142,7 +146,7 @@ class Word2VecBase(keras.Model):
             inputs, table
         )
         rate = self._rate_per_example(tf.shape(targets)[0])
-        negatives = tf.cast(self._negatives(), tf.int32)
+        negatives = self._negatives()
         context = self.context_embeddings.value
         positive_rows = tf.gather(context, targets)
         negative_rows = tf.gather(context, negatives)
@@ -186,15 +190,7 @@ class Word2VecBase(keras.Model):
         with keras.StatelessScope(state_mapping=mapping) as scope:
             rate = self._rate_per_example(second.shape[1])
             negatives = ops.reshape(
-                ops.cast(
-                    keras.random.categorical(
-                        ops.convert_to_tensor([self.unigram_log_probs]),
-                        steps * self.shared_negatives,
-                        seed=self.seed_generator,
-                    ),
-                    "int32",
-                ),
-                (steps, self.shared_negatives),
+                self._negatives(steps), (steps, self.shared_negatives)
             )
 
             def step(tables, inputs):
@@ -252,11 +248,7 @@ class Word2VecBase(keras.Model):
         positive = ops.sum(
             hidden * ops.take(self.context_embeddings, targets, axis=0), -1
         )
-        negatives = keras.random.categorical(
-            ops.convert_to_tensor([self.unigram_log_probs]),
-            self.shared_negatives,
-            seed=self.seed_generator,
-        )[0]
+        negatives = self._negatives()
         scores = ops.matmul(
             hidden, ops.transpose(ops.take(self.context_embeddings, negatives, axis=0))
         )
