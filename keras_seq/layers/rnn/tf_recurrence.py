@@ -12,9 +12,14 @@ Two things make the recurrent layers fast on TensorFlow without a cuDNN kernel:
    per step backwards: `dp_t W^T`, `x_t^T dp_t`, `da_t U^T` and
    `h_{t-1}^T da_t`. Only `da_t U^T` must be in the loop (it feeds the previous
    step). Here the backward loop differentiates the elementwise `g` (a
-   `GradientTape` of one step), does `da_t U^T` and writes `da_t` (and `dp_t`)
-   out; `dW = X^T DP`, `dU = H^T DA` and `dX = DP W^T` are then one large
-   matmul each over all `time * batch` rows, as cuDNN does.
+   `GradientTape` of one step), does `da_t U^T` and adds `h_{t-1}^T da_t` and
+   `x_t^T dp_t` to `dU` and `dW` while `da_t`, `dp_t` are still in cache; it
+   writes `dp_t` out, and `dX = DP W^T` is one large matmul over all
+   `time * batch` rows after the loop, dropped by graph pruning when the inputs
+   need no gradient (a first layer). Summing `dU` and `dW` after the loop
+   instead, as one `(features, T*B) @ (T*B, width)` matmul each, made the
+   benchmark SimpleRNN's training step ~10 % slower: those matmuls read 6.5 MB
+   intermediates back from memory.
 
 The forward loop computes `x_t W` step by step rather than hoisting it into one
 `(time * batch, gates * units)` matmul before the loop: on a CPU that large
@@ -172,7 +177,7 @@ class TFRecurrence:
                 d_outputs = upstream[-1] if self.return_sequences else None
                 backward = self._backward_for(variables)
                 # Not under `stop_recording`: the loop has a tape of its own.
-                d_pre_gates, d_carry, d_variables = backward(
+                d_projected, d_carry, d_weights, d_variables = backward(
                     inputs,
                     input_kernel,
                     kernel,
@@ -182,27 +187,19 @@ class TFRecurrence:
                     mask,
                     recurrent_mask,
                 )
-                # The weight gradients as one (features, T*B) @ (T*B, width)
-                # matmul each, outside XLA: its CPU matmuls with a long
-                # reduction run at about half of TensorFlow's (oneDNN) speed.
-                # Outside, graph pruning also drops `d_inputs` when the inputs
-                # need no gradient (a first layer).
-                d_projected = _flat(d_pre_gates[0])
-                d_recurrent = _flat(d_pre_gates[-1])
-                h_in = saved[0] if recurrent_mask is None else saved[0] * recurrent_mask
-                d_kernel = tf.matmul(_flat(h_in), d_recurrent, transpose_a=True)
-                d_input_kernel = tf.matmul(_flat(inputs), d_projected, transpose_a=True)
-                d_input_bias = tf.reduce_sum(d_projected, axis=0)
+                # Outside the compiled loop, graph pruning drops `d_inputs`
+                # when the inputs need no gradient (a first layer).
                 d_inputs = tf.reshape(
-                    tf.matmul(d_projected, input_kernel, transpose_b=True),
+                    tf.matmul(_flat(d_projected), input_kernel, transpose_b=True),
                     tf.shape(inputs),
                 )
+                d_input_kernel, d_input_bias, d_kernel, d_recurrent_bias = d_weights
                 input_grads = (
                     d_inputs,
                     d_input_kernel,
                     d_input_bias,
                     d_kernel,
-                    *([tf.reduce_sum(d_recurrent, axis=0)] if biased else []),
+                    *([d_recurrent_bias] if biased else []),
                     *d_carry,
                 )
                 if variables:
@@ -312,13 +309,12 @@ class TFRecurrence:
         pre_gates_t = tuple(_array(s) for s in saved[num_carry:])
         mask_t = None if mask is None else _array(mask)
         d_outputs_t = None if d_outputs is None else _array(d_outputs, keep=False)
-        widths = [(inputs.shape[1], input_kernel.shape[-1])]
-        widths.append((inputs.shape[1], kernel.shape[-1]))
+        inputs_t = _array(inputs, keep=False)
 
         def h_in_of(h):
             return h if recurrent_mask is None else h * recurrent_mask
 
-        def body(t, d_carry, d_variables, d_pre_gates):
+        def body(t, d_carry, d_weights, d_variables, d_projected):
             previous = tuple(array.read(t) for array in previous_t)
             if additive:
                 watched = [pre_gates_t[0].read(t), None]
@@ -353,28 +349,32 @@ class TFRecurrence:
                 total if g is None else total + g
                 for total, g in zip(d_variables, rest[num_carry:])
             )
-            if additive:
-                d_pre_gates = (d_pre_gates[0].write(t, d_p),)
-            else:
-                d_pre_gates = (
-                    d_pre_gates[0].write(t, d_p),
-                    d_pre_gates[1].write(t, d_a),
-                )
-            return t - 1, tuple(d_previous), d_variables, d_pre_gates
+            d_input_kernel, d_input_bias, d_kernel, d_recurrent_bias = d_weights
+            d_weights = (
+                d_input_kernel + tf.matmul(inputs_t.read(t), d_p, transpose_a=True),
+                d_input_bias + tf.reduce_sum(d_p, axis=0),
+                d_kernel + tf.matmul(h_in_of(previous[0]), d_a, transpose_a=True),
+                d_recurrent_bias + tf.reduce_sum(d_a, axis=0),
+            )
+            d_projected = d_projected.write(t, d_p)
+            return t - 1, tuple(d_previous), d_weights, d_variables, d_projected
 
-        _, d_carry, d_variables, d_pre_gates = tf.while_loop(
+        d_weights = (
+            tf.zeros_like(input_kernel),
+            tf.zeros_like(input_kernel[0]),
+            tf.zeros_like(kernel),
+            tf.zeros_like(kernel[0]),
+        )
+        _, d_carry, d_weights, d_variables, d_projected = tf.while_loop(
             lambda t, *_: t >= 0,
             body,
             (
                 steps - 1,
                 tuple(d_carry),
+                d_weights,
                 tuple(tf.zeros_like(v) for v in variables),
-                tuple(
-                    _empty(inputs.dtype, widths[i], steps)
-                    for i in range(self.num_pre_gates)
-                ),
+                _empty(inputs.dtype, (inputs.shape[1], input_kernel.shape[-1]), steps),
             ),
             maximum_iterations=steps,
         )
-        d_pre_gates = tuple(array.stack() for array in d_pre_gates)
-        return d_pre_gates, d_carry, d_variables
+        return d_projected.stack(), d_carry, d_weights, d_variables
