@@ -79,6 +79,8 @@ def filter_logits(logits, temperature=1.0, top_k=None, top_p=None):
     """
     logits = ops.cast(logits, "float32") / temperature
     if top_k is not None:
+        if logits.shape[-1] is not None:
+            top_k = min(top_k, logits.shape[-1])  # more than all: all of them
         kth = ops.top_k(logits, top_k)[0][:, -1:]
         logits = ops.where(logits < kth, float("-inf"), logits)
     if top_p is not None:
@@ -116,9 +118,11 @@ def sample(
         step_fn, initial_state, start_ids, end_id, max_length: As
             `greedy_search`.
         temperature: Positive float. Default 1.
-        top_k: Optional positive integer.
+        top_k: Optional positive integer (above the vocabulary size: all
+            tokens).
         top_p: Optional float in (0, 1].
-        seed: Optional integer.
+        seed: Optional integer or `keras.random.SeedGenerator` (new numbers
+            at every call, e.g. inside an exported model).
 
     Returns:
         `(sequences, scores, lengths)` as `greedy_search`; `scores` are the

@@ -133,3 +133,90 @@ def export_sequence_tagger(path, model, vectorizer, tag_names):
     module.serve = serve
     tf.saved_model.save(module, path, signatures={"serving_default": serve})
     return path
+
+
+def export_text_generator(
+    path,
+    model,
+    continue_ids,
+    words,
+    start_word,
+    end_word,
+    unknown_word,
+    max_prompt_words=100,
+):
+    """Writes a SavedModel: `serving_default(texts)` -> a continuation of each.
+
+    Args:
+        path: Directory to write.
+        model: The Keras model whose variables `continue_ids` reads.
+        continue_ids: `(ids, lengths, seed) -> (sequences, scores, lengths)`:
+            `ids` `(batch, time)` int32 right-padded prompts, `lengths`
+            `(batch,)`, `seed` a `keras.random.SeedGenerator`; returns word
+            ids `(batch, max_length)` padded with the end word's id, their
+            total log-probability and the lengths (end word included), as
+            `keras_seq.decoding.sample` does.
+        words: The vocabulary, word `i` of id `i`.
+        start_word: Put before every prompt (e.g. the sentence end `<eos>`,
+            which precedes every sentence of the training text).
+        end_word: Ends a continuation (not part of the returned text).
+        unknown_word: What words outside `words` become.
+        max_prompt_words: Only a prompt's last `max_prompt_words` words are
+            read (the state of an LSTM forgets older ones anyway).
+
+    The signature takes `texts`, a `(batch,)` string tensor, lower-cases and
+    splits it on whitespace, and returns `continuation` (the new words,
+    space-separated) and `score` (their total log-probability). An empty
+    text is continued from `start_word` alone. Each call draws new samples
+    (the seed generator's state is a variable of the SavedModel).
+    """
+    import keras
+    import tensorflow as tf
+
+    disable_xla(model)
+    index = {word: i for i, word in enumerate(words)}
+    for name, word in (
+        ("start_word", start_word),
+        ("end_word", end_word),
+        ("unknown_word", unknown_word),
+    ):
+        if word not in index:
+            raise ValueError(
+                f"Argument `{name}` must be in `words`, got {word!r}, not among "
+                f"the {len(words)} words."
+            )
+    module = tf.Module()
+    module.model = model
+    module.words = tf.Variable(list(words), trainable=False)
+    module.table = tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(
+            tf.constant(list(words)), tf.range(len(words), dtype=tf.int32)
+        ),
+        default_value=index[unknown_word],
+    )
+    seed = keras.random.SeedGenerator(0)
+    module.seed_state = seed.state
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
+    def serve(texts):
+        tokens = tf.strings.split(tf.strings.lower(texts))[:, -max_prompt_words:]
+        ids = tf.ragged.map_flat_values(module.table.lookup, tokens)
+        start = tf.fill([tf.shape(texts)[0], 1], index[start_word])
+        ids = tf.concat([start, ids], axis=1)
+        sequences, scores, lengths = continue_ids(
+            ids.to_tensor(), tf.cast(ids.row_lengths(), tf.int32), seed
+        )
+        new = tf.sequence_mask(lengths, tf.shape(sequences)[1]) & (
+            sequences != index[end_word]
+        )
+        continuation = tf.ragged.boolean_mask(tf.gather(module.words, sequences), new)
+        return {
+            "continuation": tf.strings.reduce_join(
+                continuation, axis=-1, separator=" "
+            ),
+            "score": scores,
+        }
+
+    module.serve = serve
+    tf.saved_model.save(module, path, signatures={"serving_default": serve})
+    return path

@@ -104,6 +104,18 @@ def test_top_k_one_equals_greedy_and_seed_reproduces():
     assert not np.array_equal(runs[0], runs[2])
 
 
+def test_top_k_above_vocabulary_keeps_all_and_seed_generator_draws_anew():
+    np.testing.assert_array_equal(
+        first_tokens(500, seed=9, top_k=100), first_tokens(500, seed=9)
+    )
+    generator = keras.random.SeedGenerator(4)
+    first, second = (first_tokens(500, seed=generator) for _ in range(2))
+    assert not np.array_equal(first, second)
+    np.testing.assert_array_equal(
+        first, first_tokens(500, seed=keras.random.SeedGenerator(4))
+    )
+
+
 def test_scores_and_lengths():
     # Sampled tokens' log-probabilities add up; the end token stops a row.
     logits_table = ref.table(seed=9)

