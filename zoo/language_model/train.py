@@ -182,22 +182,32 @@ def prompt_ids(prompts, words):
     return ids, np.asarray([len(row) for row in rows], "int32")
 
 
+def continuer(model, words, length=20, temperature=1.0, top_k=40):
+    """`(ids, lengths, seed) -> (sequences, scores, lengths)`: `continue_prompts`
+    with `<eos>` of `words` as the end, for `generate` and the export."""
+
+    def continue_ids(ids, lengths, seed):
+        return continue_prompts(
+            model,
+            ids,
+            lengths,
+            end_id=words.index(END),
+            max_length=length,
+            temperature=temperature,
+            top_k=top_k,
+            seed=seed,
+        )
+
+    return continue_ids
+
+
 def generate(model, words, prompts, length=20, temperature=1.0, top_k=40, seed=0):
     """Continues each prompt by sampling from the LM (`continue_prompts`).
 
     Returns one list of new words per prompt (without the ending `<eos>`).
     """
-    ids, lengths = prompt_ids(prompts, words)
-    sequences, _, new_lengths = continue_prompts(
-        model,
-        ids,
-        lengths,
-        end_id=words.index(END),
-        max_length=length,
-        temperature=temperature,
-        top_k=top_k,
-        seed=seed,
-    )
+    continue_ids = continuer(model, words, length, temperature, top_k)
+    sequences, _, new_lengths = continue_ids(*prompt_ids(prompts, words), seed)
     sequences = keras.ops.convert_to_numpy(sequences)
     new_lengths = keras.ops.convert_to_numpy(new_lengths)
     return [
@@ -242,23 +252,10 @@ def export(model, path, words=None, length=20, temperature=1.0, top_k=40):
     """
     if words is None:
         words = _workdir_words(os.path.dirname(os.path.abspath(path)))
-
-    def continue_ids(ids, lengths, seed):
-        return continue_prompts(
-            model,
-            ids,
-            lengths,
-            end_id=words.index(END),
-            max_length=length,
-            temperature=temperature,
-            top_k=top_k,
-            seed=seed,
-        )
-
     return export_text_generator(
         path,
         model,
-        continue_ids,
+        continuer(model, words, length, temperature, top_k),
         words,
         start_word=END,
         end_word=END,
