@@ -23,8 +23,9 @@ def main(argv=None):
     parser.add_argument(
         "--strategy",
         default="default",
-        choices=["default", "mirrored"],
-        help="tf.distribute strategy: mirrored = all local devices (multiworker: not yet)",
+        choices=["default", "mirrored", "multiworker"],
+        help="tf.distribute strategy: mirrored = all local devices, multiworker = "
+        "one process per machine, cluster from TF_CONFIG",
     )
     args = parser.parse_intermixed_args(argv)
     workdir = args.workdir or os.path.join("runs", args.name)
@@ -32,10 +33,11 @@ def main(argv=None):
     config = zoo.config(args.name, args.preset, **overrides)
     trainer = zoo.module(args.name).train
     if args.command == "train":
-        from zoo.training import strategy_named
+        from zoo.training import strategy_named, worker_workdir
 
+        strategy = strategy_named(args.strategy)
         metrics = trainer.train_and_evaluate(
-            config, workdir, strategy_named(args.strategy)
+            config, worker_workdir(workdir, strategy), strategy
         )
         print(json.dumps(metrics, indent=2, ensure_ascii=False))
         return 0

@@ -13,19 +13,49 @@ def scope(strategy):
     return contextlib.nullcontext() if strategy is None else strategy.scope()
 
 
+STRATEGIES = ("default", "mirrored", "multiworker")
+
+
 def strategy_named(name):
-    """A `tf.distribute` strategy: `default` (None) or `mirrored` (every
-    local device: the GPUs, or logical CPU devices if configured)."""
+    """A `tf.distribute` strategy by name.
+
+    `default`: None (one device). `mirrored`: `MirroredStrategy` over every
+    local device (the GPUs, or logical CPU devices if configured).
+    `multiworker`: `MultiWorkerMirroredStrategy`, one process per machine,
+    the cluster and this process's place in it read from the `TF_CONFIG`
+    environment variable (without it: a cluster of this process alone). It
+    must be created before TensorFlow runs anything else in the process.
+    """
+    if name not in STRATEGIES:
+        raise ValueError(
+            f"Received an invalid value for argument `strategy`, expected one of "
+            f"{list(STRATEGIES)}, got {name!r}."
+        )
     import tensorflow as tf
 
-    if name == "default":
-        return None
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
-    raise ValueError(
-        f"Received an invalid value for argument `strategy`, expected one of "
-        f"['default', 'mirrored'], got {name!r} (multiworker: not yet)."
-    )
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return None
+
+
+def worker_workdir(workdir, strategy):
+    """Where this process writes: `workdir`, or `workdir/workers/N` for the
+    non-chief workers of a multi-worker cluster.
+
+    Every worker runs the same training program (evaluation and saving
+    included), so each needs a directory; the chief's (worker 0) is the one
+    users read.
+    """
+    resolver = getattr(strategy, "cluster_resolver", None)
+    cluster = resolver.cluster_spec().as_dict() if resolver is not None else {}
+    if not cluster:
+        return workdir
+    chief = ("chief", 0) if "chief" in cluster else ("worker", 0)
+    if (resolver.task_type, resolver.task_id) == chief:
+        return workdir
+    return os.path.join(workdir, "workers", f"{resolver.task_type}{resolver.task_id}")
 
 
 def callbacks(workdir, monitor="val_loss", mode="min", patience=3):

@@ -89,6 +89,14 @@ def train_and_evaluate(config, workdir, strategy=None):
     `vocabulary.txt`, `metrics.json` (valid and test perplexity, a sample)
     and the SavedModel `export/` to `workdir`; returns the metrics.
     """
+    if strategy is not None and strategy.num_replicas_in_sync > 1:
+        raise ValueError(
+            f"lm_ptb trains on one device, got a strategy with "
+            f"{strategy.num_replicas_in_sync} replicas: its LSTM state is carried "
+            "from window to window per stream, and a distribution strategy's "
+            "mirrored variables cannot hold a different state per replica. Use "
+            "`--strategy default`."
+        )
     os.makedirs(workdir, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
     splits = load_penn_treebank()

@@ -188,3 +188,13 @@ def test_tiny_preset(tmp_path):
     assert len(answers) == 2
     assert all(set(answer.split()) <= words for answer in answers)
     assert main(["export", "lm_ptb", "--preset", "tiny", "--workdir", workdir]) == 0
+
+
+def test_several_replicas_are_refused(tmp_path):
+    class TwoReplicas:
+        num_replicas_in_sync = 2
+
+    with pytest.raises(ValueError, match="one device"):
+        train.train_and_evaluate(
+            zoo.config("lm_ptb", "tiny"), str(tmp_path), TwoReplicas()
+        )

