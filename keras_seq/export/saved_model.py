@@ -31,24 +31,17 @@ def export_text_classifier(path, model, vectorizer, label_names):
     import tensorflow as tf
 
     disable_xla(model)
-    module = tf.Module()
-    module.model = model
-    module.vectorizer = vectorizer
-    module.label_names = tf.Variable(list(label_names), trainable=False)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
     def serve(texts):
         probabilities = model(vectorizer(texts), training=False)
         index = tf.argmax(probabilities, axis=-1)
         return {
-            "label": tf.gather(module.label_names, index),
+            "label": tf.gather(tf.constant(list(label_names)), index),
             "probability": tf.reduce_max(probabilities, axis=-1),
             "probabilities": probabilities,
         }
 
-    module.serve = serve
-    tf.saved_model.save(module, path, signatures={"serving_default": serve})
-    return path
+    return write_text_signature(path, serve, [model, vectorizer])
 
 
 def graph_ops(path):
@@ -112,27 +105,21 @@ def export_sequence_tagger(path, model, vectorizer, tag_names):
     import tensorflow as tf
 
     disable_xla(model)
-    module = tf.Module()
-    module.model = model
-    module.vectorizer = vectorizer
-    module.tag_names = tf.Variable(list(tag_names), trainable=False)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
     def serve(texts):
         ids = vectorizer(texts)
         probabilities = model(ids, training=False)
         real = ids != 0
         tags = tf.ragged.boolean_mask(
-            tf.gather(module.tag_names, tf.argmax(probabilities, axis=-1)), real
+            tf.gather(tf.constant(list(tag_names)), tf.argmax(probabilities, axis=-1)),
+            real,
         )
         return {
             "tags": tf.strings.reduce_join(tags, axis=-1, separator=" "),
             "probability": tf.where(real, tf.reduce_max(probabilities, axis=-1), 0.0),
         }
 
-    module.serve = serve
-    tf.saved_model.save(module, path, signatures={"serving_default": serve})
-    return path
+    return write_text_signature(path, serve, [model, vectorizer])
 
 
 def export_text_generator(
@@ -185,22 +172,17 @@ def export_text_generator(
                 f"Argument `{name}` must be in `words`, got {word!r}, not among "
                 f"the {len(words)} words."
             )
-    module = tf.Module()
-    module.model = model
-    module.words = tf.Variable(list(words), trainable=False)
-    module.table = tf.lookup.StaticHashTable(
+    table = tf.lookup.StaticHashTable(
         tf.lookup.KeyValueTensorInitializer(
             tf.constant(list(words)), tf.range(len(words), dtype=tf.int32)
         ),
         default_value=index[unknown_word],
     )
     seed = keras.random.SeedGenerator(0)
-    module.seed_state = seed.state
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
     def serve(texts):
         tokens = tf.strings.split(tf.strings.lower(texts))[:, -max_prompt_words:]
-        ids = tf.ragged.map_flat_values(module.table.lookup, tokens)
+        ids = tf.ragged.map_flat_values(table.lookup, tokens)
         start = tf.fill([tf.shape(texts)[0], 1], index[start_word])
         ids = tf.concat([start, ids], axis=1)
         sequences, scores, lengths = continue_ids(
@@ -209,7 +191,9 @@ def export_text_generator(
         new = tf.sequence_mask(lengths, tf.shape(sequences)[1]) & (
             sequences != index[end_word]
         )
-        continuation = tf.ragged.boolean_mask(tf.gather(module.words, sequences), new)
+        continuation = tf.ragged.boolean_mask(
+            tf.gather(tf.constant(list(words)), sequences), new
+        )
         return {
             "continuation": tf.strings.reduce_join(
                 continuation, axis=-1, separator=" "
@@ -217,6 +201,30 @@ def export_text_generator(
             "score": scores,
         }
 
-    module.serve = serve
-    tf.saved_model.save(module, path, signatures={"serving_default": serve})
+    return write_text_signature(path, serve, [model, table])
+
+
+def write_text_signature(path, serve, resources):
+    """Writes `serve(texts)` as the SavedModel's `serving_default` signature.
+
+    `texts` is a `(batch,)` `tf.string` tensor. `resources` are the Keras
+    layers and TensorFlow resources (lookup tables) that `serve` reads.
+    Written with `keras.export.ExportArchive`, which saves the TensorFlow
+    variables the function captures themselves: saved through a
+    `tf.Module` holding the Keras layers instead, TF Serving's
+    (session-based) loader restores other copies of them and fails with
+    "Could not find variable" (`saved_model_cli run` shows it).
+    """
+    import keras
+    import tensorflow as tf
+
+    archive = keras.export.ExportArchive()
+    for resource in resources:
+        archive.track(resource)
+    archive.add_endpoint(
+        "serving_default",
+        serve,
+        input_signature=[tf.TensorSpec([None], tf.string, name="texts")],
+    )
+    archive.write_out(path, verbose=False)
     return path

@@ -8,8 +8,9 @@ import tensorflow as tf
 
 
 def check_serving_contract(export, texts, outputs):
-    """`serving_default(texts)` is a valid signature with `outputs`, shown by
-    `saved_model_cli`, and answers a `PredictRequest` as TF Serving builds it.
+    """`serving_default(texts)` is a valid signature with `outputs`, shown and
+    run by `saved_model_cli`, answers a `PredictRequest` as TF Serving builds
+    it, and answers bytes that are not UTF-8.
 
     Returns the signature's answer to the request.
     """
@@ -22,17 +23,28 @@ def check_serving_contract(export, texts, outputs):
         saved.ParseFromString(f.read())
     signature_def = saved.meta_graphs[0].signature_def["serving_default"]
     assert tf.compat.v1.saved_model.is_valid_signature(signature_def)
-    # saved_model_cli: how TF Serving users inspect a model.
+    # saved_model_cli: how TF Serving users inspect and try a model. `run`
+    # loads it in a TF1 session, as TF Serving's C++ loader does.
     cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
-    command = [cli, "show", "--dir", export, "--tag_set", "serve"]
     shown = subprocess.run(
-        [*command, "--signature_def", "serving_default"],
+        [cli, "show", "--dir", export, "--all"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+    assert "signature_def['serving_default']" in shown
     assert "texts" in shown and "DT_STRING" in shown
     assert all(name in shown for name in outputs)
+    ran = subprocess.run(
+        [cli, "run", "--dir", export, "--tag_set", "serve"]
+        + ["--signature_def", "serving_default"]
+        + ["--input_exprs", f"texts={list(texts)!r}"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert all(f"Result for output key {name}" in ran.stdout for name in outputs)
     # A PredictRequest as TF Serving receives it, turned into tensors.
     from tensorflow_serving.apis import predict_pb2
 
@@ -42,4 +54,7 @@ def check_serving_contract(export, texts, outputs):
     inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
     answer = signature(**{k: tf.constant(v) for k, v in inputs.items()})
     assert all(answer[name].shape[0] == len(texts) for name in outputs)
+    # Bytes that are not UTF-8, and an empty text, get an answer too.
+    odd = signature(texts=tf.constant([b"\xff\xfe\x80 caf\xe9", b""]))
+    assert all(odd[name].shape[0] == 2 for name in outputs)
     return answer
