@@ -123,6 +123,10 @@ def run_metrics(config, history, seconds, splits=None):
         k: [float(v) for v in vs] for k, vs in history.history.items()
     }
     metrics["train_seconds"] = round(seconds, 1)
+    if splits is not None:
+        metrics["train_examples_per_second"] = round(
+            len(splits.train) * metrics["epochs_run"] / seconds, 1
+        )
     return metrics
 
 

@@ -161,6 +161,9 @@ def train_and_evaluate(config, workdir, strategy=None):
         **training.run_metrics(config, history, seconds),
         "vocabulary": len(words),
         "train_words": len(train_ids),
+        "train_words_per_second": round(
+            len(train_ids) * len(history.history["loss"]) / seconds, 1
+        ),
         "valid_perplexity": perplexity(model, *data["valid"]),
         "test_perplexity": perplexity(model, *data["test"]),
         "sample": "the stock market "
