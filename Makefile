@@ -16,6 +16,9 @@ $(STAMP): setup.cfg pyproject.toml
 	@# with boxes for the characters); apt needs root, so a failure only warns.
 	-@fc-list 2>/dev/null | grep -qi wqy || apt-get install -y -q fonts-wqy-microhei >/dev/null \
 		|| echo "note: apt-get install fonts-wqy-microhei failed: Chinese plots will show boxes"
+	@# The Ding German-English dictionary: the translation models' default data.
+	-@test -f /usr/share/trans/de-en || apt-get install -y -q trans-de-en >/dev/null \
+		|| echo "note: apt-get install trans-de-en failed: the translation tests will skip"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[data,plot,test,bench]"

@@ -48,3 +48,39 @@ def load_tsv(path, fractions=(0.8, 0.1, 0.1), seed=0, text_column=0, label_colum
         label_names=names,
         description=f"{path}: {len(texts)} unique rows, seed {seed}, split {fractions}.",
     )
+
+
+def load_translation_tsv(path, fractions=(0.8, 0.1, 0.1), seed=0):
+    """Translation pairs from a UTF-8 TSV file (`source<TAB>target[<TAB>...]`).
+
+    The Anki / Tatoeba format: further columns (attribution) are ignored.
+    Rows with an empty side are skipped; a source with several targets keeps
+    the first in sorted order, so that no source is in two splits.
+
+    Returns:
+        `Splits` with source `inputs` and target `targets` (strings).
+    """
+    translations = {}
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) < 2:
+                raise ValueError(
+                    f"{path}:{number}: expected `source<TAB>target`, got "
+                    f"{len(fields)} column."
+                )
+            source, target = fields[0].strip(), fields[1].strip()
+            if source and target:
+                translations.setdefault(source, set()).add(target)
+    if not translations:
+        raise ValueError(f"{path} holds no `source<TAB>target` rows.")
+    sources = sorted(translations)
+    return split_examples(
+        sources,
+        [min(translations[s]) for s in sources],
+        fractions,
+        seed,
+        description=f"{path}: {len(sources)} pairs, seed {seed}, split {fractions}.",
+    )

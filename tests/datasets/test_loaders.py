@@ -1,4 +1,5 @@
 import importlib.util
+import os
 
 import numpy as np
 import pytest
@@ -121,3 +122,54 @@ def test_split_examples_checks_and_dataset():
     assert words.shape[0] == 2 and tags.row_lengths().numpy().tolist() == [2, 1]
     with pytest.raises(ValueError, match="empty"):
         datasets.Split([]).dataset()
+
+
+def test_parse_ding_line():
+    line = (
+        "Abendessen {n}; Abendbrot {n} | Abendessen {pl} | Das Abendessen hat mir "
+        "geschmeckt. | Wir essen um 7. | Wer kocht? :: supper; evening meal | "
+        "suppers | I enjoyed the supper [Br.]. | We eat. | Who is cooking; who cooks?"
+    )
+    # Aligned sub-entries ending in .?! on both sides with >= 3 English words
+    # ("We eat." has 2); annotations and all but the first `;` variant
+    # dropped ("Who is cooking" then lacks its "?").
+    assert datasets.parse_ding_line(line) == [
+        ("Das Abendessen hat mir geschmeckt.", "I enjoyed the supper.")
+    ]
+    assert datasets.parse_ding_line(
+        "Er redet nicht viel. | Sie kommt. :: He’s not much of a talker. | She comes."
+    ) == [("Er redet nicht viel.", "He’s not much of a talker.")]
+    assert datasets.parse_ding_line("a. | b. :: only one side.") == []
+    assert datasets.parse_ding_line("# Version :: devel") == []
+    assert datasets.parse_ding_line(
+        "Es ist {ugs.} kalt [Ös.]! :: It   is cold {coll.} here [Am.]!"
+    ) == [("Es ist kalt!", "It is cold here!")]
+
+
+@pytest.mark.skipif(
+    not os.path.exists("/usr/share/trans/de-en"), reason="needs trans-de-en (apt)"
+)
+def test_ding_de_en_counts_and_splits():
+    splits = check_disjoint_and_deterministic(datasets.load_ding_de_en)
+    assert [len(s) for s in splits] == [15835, 1980, 1979]
+    pair = splits.train.inputs.index("Von nichts kommt nichts.")
+    assert splits.train.targets[pair] == "From nothing nothing can come."
+
+
+def test_ding_de_en_missing_names_apt(tmp_path):
+    with pytest.raises(FileNotFoundError, match="apt-get install -y trans-de-en"):
+        datasets.load_ding_de_en(str(tmp_path / "nowhere"))
+
+
+def test_translation_tsv(tmp_path):
+    path = tmp_path / "pairs.tsv"
+    rows = [f"Satz {i}.\tSentence {i}.\tCC-BY attribution" for i in range(20)]
+    path.write_text("\n".join(rows + ["Satz 3.\tA sentence 3.", "", "\tno source"]))
+    splits = datasets.load_translation_tsv(str(path))
+    assert sum(len(s) for s in splits) == 20
+    pairs = {s: t for split in splits for s, t in zip(split.inputs, split.targets)}
+    assert pairs["Satz 3."] == "A sentence 3."  # first of two, sorted
+    assert pairs["Satz 0."] == "Sentence 0."
+    (tmp_path / "bad.tsv").write_text("no tab here\n")
+    with pytest.raises(ValueError, match="source<TAB>target"):
+        datasets.load_translation_tsv(str(tmp_path / "bad.tsv"))
