@@ -15,6 +15,7 @@ MODELS = {
     "pos_zh": "zoo.tagger",
     "sentiment_en": "zoo.sentiment",
     "sentiment_zh": "zoo.sentiment",
+    "translate_rnn": "zoo.translation",
 }
 
 
@@ -71,7 +72,12 @@ class ServedModel:
     """An exported SavedModel, called like TF Serving calls it."""
 
     def __init__(self, path):
+        import importlib.util
+
         import tensorflow as tf
+
+        if importlib.util.find_spec("tensorflow_text") is not None:
+            import tensorflow_text  # noqa: F401  (registers its ops, as TF Serving has them)
 
         self.path = path
         self.saved = tf.saved_model.load(path)
@@ -82,3 +88,34 @@ class ServedModel:
 
         outputs = self.signature(texts=tf.constant(list(texts), tf.string))
         return {k: v.numpy() for k, v in outputs.items()}
+
+    def translate(self, texts, beam_width=None, alpha=None, num_return=1):
+        """Translations of `texts` by an exported translation model.
+
+        The SavedModel holds the searches it was exported with: beam search
+        (`serving_default`, its n-best in `translate_nbest`) and greedy search
+        (`translate_greedy`, `beam_width=1`). `alpha` is fixed at export.
+        """
+        import tensorflow as tf
+
+        if alpha is not None:
+            raise ValueError(
+                "A SavedModel's length penalty is fixed when it is exported; "
+                "`alpha` can only be chosen with the `.keras` model "
+                "(zoo.translation.Translator)."
+            )
+        texts = tf.constant(list(texts), tf.string)
+        if beam_width == 1 and num_return == 1:
+            outputs = self.saved.signatures["translate_greedy"](texts=texts)
+            return [t.decode() for t in outputs["translation"].numpy()]
+        outputs = self.saved.signatures["translate_nbest"](texts=texts)
+        width = outputs["translations"].shape[1]
+        if beam_width not in (None, width) or num_return > width:
+            raise ValueError(
+                f"This SavedModel was exported with beam width {width}: got "
+                f"beam_width={beam_width}, num_return={num_return}."
+            )
+        rows = [[t.decode() for t in row] for row in outputs["translations"].numpy()]
+        if num_return == 1:
+            return [row[0] for row in rows]
+        return [row[:num_return] for row in rows]

@@ -1,21 +1,27 @@
 """SavedModel export with string-in / string-out signatures (TF Serving)."""
 
 from keras_seq.export.saved_model import (
+    TENSORFLOW_TEXT_2_12_OPS,
     disable_xla,
     export_sequence_tagger,
     export_text_classifier,
     export_text_generator,
     graph_ops,
     non_core_ops,
+    write_text_signature,
+    write_text_signatures,
     xla_functions,
 )
 
 __all__ = [
+    "TENSORFLOW_TEXT_2_12_OPS",
     "disable_xla",
     "export_sequence_tagger",
     "export_text_classifier",
     "export_text_generator",
     "graph_ops",
     "non_core_ops",
+    "write_text_signature",
+    "write_text_signatures",
     "xla_functions",
 ]

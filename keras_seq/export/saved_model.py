@@ -74,6 +74,23 @@ def xla_functions(path):
     ]
 
 
+# Ops of tensorflow-text that the official TF Serving images' tensorflow-text
+# 2.12.1 defines (found in the op libraries of its wheel:
+# `pip download tensorflow-text==2.12.1 --no-deps --only-binary=:all:
+# --python-version 3.11`, unzip, `grep -a -F OP _*.so`); the keras-hub
+# WordPiece tokenizer uses the first three.
+TENSORFLOW_TEXT_2_12_OPS = frozenset(
+    {
+        "FastWordpieceTokenizeWithOffsets",
+        "RegexSplitWithOffsets",
+        "TFText>FastWordpieceDetokenize",
+        "WordpieceTokenizeWithOffsets",
+        "CaseFoldUTF8",
+        "NormalizeUTF8",
+    }
+)
+
+
 def non_core_ops(ops):
     """Those of `ops` that core TensorFlow does not define (`tf.raw_ops`).
 
@@ -215,16 +232,25 @@ def write_text_signature(path, serve, resources):
     (session-based) loader restores other copies of them and fails with
     "Could not find variable" (`saved_model_cli run` shows it).
     """
+    return write_text_signatures(path, {"serving_default": serve}, resources)
+
+
+def write_text_signatures(path, functions, resources):
+    """Writes each `name: fn(texts)` of `functions` as a signature of that name
+    (as `write_text_signature`; one of them should be `serving_default`)."""
     import keras
     import tensorflow as tf
 
     archive = keras.export.ExportArchive()
     for resource in resources:
+        if isinstance(resource, keras.layers.Layer):
+            disable_xla(resource)
         archive.track(resource)
-    archive.add_endpoint(
-        "serving_default",
-        serve,
-        input_signature=[tf.TensorSpec([None], tf.string, name="texts")],
-    )
+    for name, function in functions.items():
+        archive.add_endpoint(
+            name,
+            function,
+            input_signature=[tf.TensorSpec([None], tf.string, name="texts")],
+        )
     archive.write_out(path, verbose=False)
     return path

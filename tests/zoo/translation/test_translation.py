@@ -1,0 +1,160 @@
+"""`translate_rnn`: tiny preset end to end, SavedModel contract, memorising 20 pairs."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+pytest.importorskip("tensorflow_text")
+pytest.importorskip("keras_hub")
+needs_ding = pytest.mark.skipif(
+    not os.path.exists("/usr/share/trans/de-en"), reason="needs trans-de-en (apt)"
+)
+
+import sacrebleu
+
+import zoo
+from keras_seq.datasets import Split
+from keras_seq.export import (
+    TENSORFLOW_TEXT_2_12_OPS,
+    graph_ops,
+    non_core_ops,
+    xla_functions,
+)
+from tests.zoo.serving import check_serving_contract
+from zoo.translation import train
+from zoo.translation.model import build_translator
+
+TEXTS = [
+    "Das Haus ist sehr alt.",
+    "",
+    "☃ 漢字 ÄÖÜ ß",
+    " ".join(["Haus"] * 1000),
+]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp("translate_rnn"))
+    metrics = train.train_and_evaluate(zoo.config("translate_rnn", "tiny"), workdir)
+    return workdir, metrics
+
+
+@needs_ding
+def test_tiny_trains_and_reports_bleu(trained):
+    workdir, metrics = trained
+    assert metrics["history"]["loss"][-1] < metrics["history"]["loss"][0]
+    for name in (
+        "model.keras",
+        "best.keras",
+        "source_vocabulary.txt",
+        "target_vocabulary.txt",
+        "metrics.json",
+        "training_curves.png",
+        "attention.png",
+    ):
+        assert os.path.exists(os.path.join(workdir, name)), name
+    assert set(metrics["test_bleu"]) == {"greedy", "beam4_alpha0.0", "beam4_alpha0.7"}
+    for result in metrics["test_bleu"].values():
+        assert result["sacrebleu"] == pytest.approx(result["corpus_bleu"], abs=0.01)
+        assert len(result["examples"]) == train.REPORTED
+
+
+@needs_ding
+def test_saved_model_in_a_fresh_process_equals_python(trained):
+    workdir, _ = trained
+    config = zoo.config("translate_rnn", "tiny")
+    model = zoo.load(os.path.join(workdir, "model.keras"))
+    translator = train.translator_of(model, workdir, config)
+    expected = {
+        "serving_default": translator.translate(TEXTS),
+        "translate_greedy": translator.translate(TEXTS, beam_width=1),
+    }
+    code = (
+        "import json, sys, tensorflow as tf, tensorflow_text\n"
+        "saved = tf.saved_model.load(sys.argv[1])\n"
+        "texts = tf.constant(json.loads(sys.argv[2]))\n"
+        "print(json.dumps({name: [t.decode() for t in "
+        "saved.signatures[name](texts=texts)['translation'].numpy()] "
+        "for name in ('serving_default', 'translate_greedy')}))\n"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            os.path.join(workdir, "export"),
+            json.dumps(TEXTS),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == expected
+    served = zoo.load(os.path.join(workdir, "export"))
+    assert served.translate(TEXTS) == expected["serving_default"]
+    assert served.translate(TEXTS, beam_width=1) == expected["translate_greedy"]
+    nbest = served.translate(TEXTS[:1], num_return=3)
+    assert len(nbest[0]) == 3 and nbest[0][0] == expected["serving_default"][0]
+    with pytest.raises(ValueError, match="beam width 4"):
+        served.translate(TEXTS, beam_width=8)
+
+
+@needs_ding
+def test_export_ops_and_serving_contract(trained):
+    workdir, _ = trained
+    export = os.path.join(workdir, "export")
+    ops = graph_ops(export)
+    assert "FastWordpieceTokenizeWithOffsets" in ops
+    assert set(non_core_ops(ops)) <= TENSORFLOW_TEXT_2_12_OPS
+    assert xla_functions(export) == []
+    answer = check_serving_contract(export, TEXTS, ("translation", "score"))
+    assert answer["translation"].shape == (len(TEXTS),)
+
+
+def test_bleu_agrees_with_sacrebleu():
+    hypotheses = ["The cat sat on the mat.", "He’s not much of a talker!"]
+    references = ["The cat sat on a mat.", "He is not much of a talker."]
+    scores = train.bleu(hypotheses, references)
+    assert scores["sacrebleu"] == pytest.approx(
+        sacrebleu.corpus_bleu(hypotheses, [references]).score, abs=0.01
+    )
+    assert scores["corpus_bleu"] == pytest.approx(scores["sacrebleu"], abs=0.01)
+    assert 0 < scores["sacrebleu"] < 100
+
+
+def test_memorises_20_pairs_and_beam_search_recovers_them():
+    sources = [
+        f"Satz Nummer {i} ist {w}." for i, w in enumerate("abcdefghijklmnopqrst")
+    ]
+    targets = [
+        f"Sentence {w} has number {i}." for i, w in enumerate("abcdefghijklmnopqrst")
+    ]
+    config = dataclasses.replace(
+        zoo.config("translate_rnn", "tiny"),
+        embedding_dim=32,
+        units=64,
+        attention_units=32,
+        dropout=0.0,
+        batch_size=20,
+        learning_rate=1e-2,
+    )
+    keras.utils.set_random_seed(0)
+    source_vocabulary = train.learn_vocabulary(sources, 200)
+    target_vocabulary = train.learn_vocabulary(targets, 200)
+    model = build_translator(config, len(source_vocabulary), len(target_vocabulary))
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, ignore_class=0
+        ),
+    )
+    translator = train.Translator(model, source_vocabulary, target_vocabulary, config)
+    data = train.dataset(Split(sources, targets), translator, config).cache()
+    model.fit(data, epochs=150, verbose=0)
+    assert translator.translate(sources, beam_width=4, alpha=0.7) == targets

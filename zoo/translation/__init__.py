@@ -1,0 +1,20 @@
+"""Translation with attention: `translate_rnn` (BiGRU encoder, attention decoder)."""
+
+from zoo.translation.configs import PRESETS, Config
+from zoo.translation.model import build_translator
+from zoo.translation.train import Translator, train_and_evaluate
+
+
+def build(config):
+    """The untrained teacher-forced network of `config`."""
+    return build_translator(config, config.vocabulary_size, config.vocabulary_size)
+
+
+__all__ = [
+    "PRESETS",
+    "Config",
+    "Translator",
+    "build",
+    "build_translator",
+    "train_and_evaluate",
+]
