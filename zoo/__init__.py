@@ -16,6 +16,7 @@ MODELS = {
     "sentiment_en": "zoo.sentiment",
     "sentiment_zh": "zoo.sentiment",
     "translate_rnn": "zoo.translation",
+    "translate_transformer": "zoo.translation",
 }
 
 

@@ -1,13 +1,14 @@
-"""Translation with attention: `translate_rnn` (BiGRU encoder, attention decoder)."""
+"""Translation with attention: `translate_rnn` (BiGRU encoder, attention
+decoder) and `translate_transformer` (Transformer blocks)."""
 
 from zoo.translation.configs import PRESETS, Config
 from zoo.translation.model import build_translator
-from zoo.translation.train import Translator, train_and_evaluate
+from zoo.translation.train import Translator, build_model, train_and_evaluate
 
 
 def build(config):
     """The untrained teacher-forced network of `config`."""
-    return build_translator(config, config.vocabulary_size, config.vocabulary_size)
+    return build_model(config, config.vocabulary_size, config.vocabulary_size)
 
 
 __all__ = [

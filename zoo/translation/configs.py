@@ -8,6 +8,7 @@ class Config:
     """Encoder-decoder with attention, WordPiece subwords on both sides."""
 
     name: str = "translate_rnn"
+    architecture: str = "rnn"  # or "transformer"
     dataset: str = "ding_de_en"  # or a path to a `source<TAB>target` TSV
     vocabulary_size: int = 8000  # asked of the WordPiece learner, per language
     max_source_tokens: int = 48  # longer inputs are cut (also when served)
@@ -23,6 +24,13 @@ class Config:
     learning_rate: float = 2e-3
     clipnorm: float = 1.0
     patience: int = 3
+    # Transformer only: blocks per side, heads, feed-forward width, label
+    # smoothing and linear warm-up steps (then cosine decay).
+    num_layers: int = 2
+    num_heads: int = 4
+    intermediate_dim: int = 512
+    label_smoothing: float = 0.1
+    warmup_steps: int = 1000
     beam_width: int = 4
     length_penalty: float = 0.7  # alpha of score / length**alpha
     train_limit: int = 0  # training pairs used (0: all)
@@ -30,19 +38,38 @@ class Config:
 
 
 DEFAULT = Config()
+TRANSFORMER = Config(
+    name="translate_transformer",
+    architecture="transformer",
+    embedding_dim=256,
+    dropout=0.1,
+    learning_rate=1e-3,
+    epochs=30,
+    patience=4,
+)
+
+
+def tiny(config):
+    """A few minutes' sizes for tests: 256 training pairs, 2 epochs."""
+    return dataclasses.replace(
+        config,
+        vocabulary_size=400,
+        max_source_tokens=16,
+        max_target_tokens=16,
+        embedding_dim=16,
+        units=16,
+        attention_units=8,
+        num_layers=1,
+        num_heads=2,
+        intermediate_dim=32,
+        warmup_steps=8,
+        batch_size=16,
+        epochs=2,
+        train_limit=256,
+    )
+
+
 PRESETS = {
-    "translate_rnn": {
-        "default": DEFAULT,
-        "tiny": Config(
-            vocabulary_size=400,
-            max_source_tokens=16,
-            max_target_tokens=16,
-            embedding_dim=16,
-            units=16,
-            attention_units=8,
-            batch_size=16,
-            epochs=2,
-            train_limit=256,
-        ),
-    },
+    "translate_rnn": {"default": DEFAULT, "tiny": tiny(DEFAULT)},
+    "translate_transformer": {"default": TRANSFORMER, "tiny": tiny(TRANSFORMER)},
 }

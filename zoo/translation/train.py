@@ -19,6 +19,13 @@ from zoo.translation.model import (
     encode,
     step_function,
 )
+from zoo.translation.transformer import (
+    MaskedSmoothedCrossEntropy,
+    attention_weights_transformer,
+    build_transformer,
+    encode_transformer,
+    step_function_transformer,
+)
 
 # Ten fixed test sentences whose translations the README reports.
 REPORTED = 10
@@ -103,7 +110,15 @@ def detokenize(tokenizer, ids, lengths):
     return tf.strings.strip(text)
 
 
-def translate_ids(model, source, max_length, beam_width=4, alpha=0.7, num_return=1):
+def translate_ids(
+    model,
+    source,
+    max_length,
+    beam_width=4,
+    alpha=0.7,
+    num_return=1,
+    architecture="rnn",
+):
     """Source ids `(batch, S)` -> `(sequences, scores, lengths)`, n-best.
 
     `beam_width=1` is greedy search; otherwise `keras_seq.decoding.beam_search`
@@ -113,10 +128,14 @@ def translate_ids(model, source, max_length, beam_width=4, alpha=0.7, num_return
     """
     from keras import ops
 
-    state = tuple(encode(model, source))
-    state = (list(state[0]), state[1], state[2])
+    if architecture == "transformer":
+        state = encode_transformer(model, source, max_length)
+        step = step_function_transformer(model)
+    else:
+        states, encoded, mask = encode(model, source)
+        state = (list(states), encoded, mask)
+        step = step_function(model)
     start = ops.full((ops.shape(source)[0],), START, "int32")
-    step = step_function(model)
     if beam_width == 1:
         sequences, scores, lengths = greedy_search(step, state, start, END, max_length)
         return (
@@ -161,6 +180,7 @@ class Translator:
             beam_width,
             alpha,
             num_return,
+            self.config.architecture,
         )
         shape = tf.shape(sequences)
         flat = detokenize(
@@ -264,6 +284,44 @@ def evaluate_bleu(translator, split, settings=((1, 0.0), (4, 0.0), (4, 0.7))):
     return results
 
 
+def build_model(config, source_vocabulary, target_vocabulary):
+    """The teacher-forced network of `config.architecture`."""
+    if config.architecture == "transformer":
+        return build_transformer(config, source_vocabulary, target_vocabulary)
+    if config.architecture == "rnn":
+        return build_translator(config, source_vocabulary, target_vocabulary)
+    raise ValueError(
+        "Received an invalid value for `architecture`, expected 'rnn' or "
+        f"'transformer', got {config.architecture!r}."
+    )
+
+
+def compile_model(model, config, steps_per_epoch):
+    """Adam with global-norm clipping and the padding-masked loss.
+
+    The Transformer adds label smoothing and a linear warm-up of
+    `warmup_steps` followed by cosine decay over the epochs (Keras's
+    `CosineDecay`); the RNN keeps a constant rate.
+    """
+    rate = config.learning_rate
+    loss = keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True, ignore_class=PAD
+    )
+    if config.architecture == "transformer":
+        total = max(steps_per_epoch * config.epochs, config.warmup_steps + 1)
+        rate = keras.optimizers.schedules.CosineDecay(
+            0.0,
+            decay_steps=total - config.warmup_steps,
+            warmup_target=config.learning_rate,
+            warmup_steps=config.warmup_steps,
+        )
+        loss = MaskedSmoothedCrossEntropy(config.label_smoothing)
+    model.compile(
+        optimizer=keras.optimizers.Adam(rate, global_clipnorm=config.clipnorm),
+        loss=loss,
+    )
+
+
 def train_and_evaluate(config, workdir, strategy=None):
     """Learns subwords and trains on the train split; BLEU on the test split.
 
@@ -279,15 +337,9 @@ def train_and_evaluate(config, workdir, strategy=None):
     _write_vocabulary(os.path.join(workdir, "source_vocabulary.txt"), source_vocabulary)
     _write_vocabulary(os.path.join(workdir, "target_vocabulary.txt"), target_vocabulary)
     with training.scope(strategy):
-        model = build_translator(config, len(source_vocabulary), len(target_vocabulary))
-        model.compile(
-            optimizer=keras.optimizers.Adam(
-                config.learning_rate, global_clipnorm=config.clipnorm
-            ),
-            loss=keras.losses.SparseCategoricalCrossentropy(
-                from_logits=True, ignore_class=PAD
-            ),
-        )
+        model = build_model(config, len(source_vocabulary), len(target_vocabulary))
+        steps = -(-len(splits.train) // config.batch_size)
+        compile_model(model, config, steps_per_epoch=steps)
     translator = Translator(model, source_vocabulary, target_vocabulary, config)
     start = time.perf_counter()
     history = model.fit(
@@ -334,7 +386,12 @@ def plot_attention(translator, text, path):
         target_in, _ = target_ids(
             translator.target_tokenizer, translation, config.max_target_tokens
         )
-        weights = attention_weights(translator.model, source, target_in)
+        weights_of_model = (
+            attention_weights_transformer
+            if config.architecture == "transformer"
+            else attention_weights
+        )
+        weights = weights_of_model(translator.model, source, target_in)
         return source, target_in, weights
 
     source, target_in, weights = weights_of(

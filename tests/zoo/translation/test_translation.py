@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import keras
+import numpy as np
 import pytest
 
 tf = pytest.importorskip("tensorflow")
@@ -27,7 +28,7 @@ from keras_seq.export import (
     xla_functions,
 )
 from tests.zoo.serving import check_serving_contract
-from zoo.translation import train
+from zoo.translation import train, transformer
 from zoo.translation.model import build_translator
 
 TEXTS = [
@@ -38,10 +39,10 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    workdir = str(tmp_path_factory.mktemp("translate_rnn"))
-    metrics = train.train_and_evaluate(zoo.config("translate_rnn", "tiny"), workdir)
+@pytest.fixture(scope="module", params=["translate_rnn", "translate_transformer"])
+def trained(request, tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp(request.param))
+    metrics = train.train_and_evaluate(zoo.config(request.param, "tiny"), workdir)
     return workdir, metrics
 
 
@@ -67,8 +68,8 @@ def test_tiny_trains_and_reports_bleu(trained):
 
 @needs_ding
 def test_saved_model_in_a_fresh_process_equals_python(trained):
-    workdir, _ = trained
-    config = zoo.config("translate_rnn", "tiny")
+    workdir, metrics = trained
+    config = zoo.config(metrics["model"], "tiny")
     model = zoo.load(os.path.join(workdir, "model.keras"))
     translator = train.translator_of(model, workdir, config)
     expected = {
@@ -158,3 +159,36 @@ def test_memorises_20_pairs_and_beam_search_recovers_them():
     data = train.dataset(Split(sources, targets), translator, config).cache()
     model.fit(data, epochs=150, verbose=0)
     assert translator.translate(sources, beam_width=4, alpha=0.7) == targets
+
+
+def test_transformer_cached_steps_equal_full_passes():
+    """Incremental decoding with the caches == the teacher-forced full pass."""
+    config = zoo.config("translate_transformer", "tiny")
+    model = transformer.build_transformer(config, 30, 40)
+    rng = np.random.default_rng(0)
+    for variable in model.trainable_variables:
+        variable.assign(rng.normal(scale=0.3, size=variable.shape))
+    source = np.array([[5, 6, 7, 3], [8, 9, 3, 0]], "int32")  # [END] = 3, pad 0
+    target_in = np.array([[2, 11, 12, 13, 14], [2, 15, 16, 17, 18]], "int32")
+    full = keras.ops.convert_to_numpy(model([source, target_in]))
+    state = transformer.encode_transformer(model, source, max_length=8)
+    step = transformer.step_function_transformer(model)
+    for t in range(target_in.shape[1]):
+        logits, state = step(target_in[:, t], state)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(logits), full[:, t], atol=1e-4, rtol=1e-4
+        )
+
+
+def test_masked_smoothed_cross_entropy_matches_numpy():
+    logits = np.random.default_rng(1).normal(size=(2, 3, 5)).astype("float32")
+    targets = np.array([[1, 4, 0], [2, 0, 0]], "int32")  # 0 = padding
+    got = float(transformer.MaskedSmoothedCrossEntropy(0.1)(targets, logits))
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    losses = [
+        -0.9 * log_probs[b, t, targets[b, t]] - 0.1 * log_probs[b, t].mean()
+        for b in range(2)
+        for t in range(3)
+        if targets[b, t] != 0
+    ]
+    assert got == pytest.approx(np.mean(losses), rel=1e-5)

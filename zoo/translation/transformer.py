@@ -1,0 +1,162 @@
+"""`translate_transformer`: an encoder-decoder of keras_seq Transformer blocks."""
+
+import math
+
+import keras
+from keras import ops
+
+from keras_seq import layers
+from zoo.translation.model import PAD
+
+
+def _embed(embedding, position, ids, start_index=0):
+    """Token embeddings scaled by sqrt(d) plus sinusoidal positions (Vaswani et al.)."""
+    # (No `mask_zero`: the blocks get their padding masks explicitly.)
+    x = embedding(ids) * math.sqrt(embedding.output_dim)
+    return position(x, start_index=start_index)
+
+
+def build_transformer(config, source_vocabulary, target_vocabulary):
+    """The teacher-forced model: `(source, target_in)` -> logits, as
+    `zoo.translation.model.build_translator`.
+
+    `num_layers` encoder and decoder blocks (post-norm, as the paper) of width
+    `embedding_dim`, `num_heads` heads, feed-forward `intermediate_dim`;
+    sinusoidal positional encoding; the decoder blocks' self-attention is
+    causal and keeps a key/value cache for incremental decoding.
+    """
+    source = keras.Input((None,), dtype="int32", name="source")
+    target_in = keras.Input((None,), dtype="int32", name="target_in")
+    source_embedding = keras.layers.Embedding(
+        source_vocabulary, config.embedding_dim, name="source_embedding"
+    )
+    target_embedding = keras.layers.Embedding(
+        target_vocabulary, config.embedding_dim, name="target_embedding"
+    )
+    position = layers.SinusoidalPositionalEncoding(add_to_inputs=True, name="position")
+    source_mask = ops.not_equal(source, PAD)
+    target_mask = ops.not_equal(target_in, PAD)
+    x = keras.layers.Dropout(config.dropout)(_embed(source_embedding, position, source))
+    for i in range(config.num_layers):
+        x = layers.TransformerEncoderBlock(
+            config.intermediate_dim,
+            config.num_heads,
+            dropout=config.dropout,
+            name=f"encoder_{i}",
+        )(x, mask=source_mask)
+    encoded = x
+    y = keras.layers.Dropout(config.dropout)(
+        _embed(target_embedding, position, target_in)
+    )
+    for i in range(config.num_layers):
+        y = layers.TransformerDecoderBlock(
+            config.intermediate_dim,
+            config.num_heads,
+            dropout=config.dropout,
+            name=f"decoder_{i}",
+        )(
+            y,
+            encoded,
+            decoder_sequence_mask=target_mask,
+            encoder_sequence_mask=source_mask,
+        )
+    logits = keras.layers.Dense(target_vocabulary, name="logits")(y)
+    return keras.Model([source, target_in], logits, name=config.name)
+
+
+def encode_transformer(model, source, max_length):
+    """`source` `(batch, S)` -> the decoding state of `step_function_transformer`.
+
+    State: `(position (batch,), self-attention caches, cross-attention
+    caches, source mask)`; every leaf has the batch axis first so that beam
+    search can reorder it.
+    """
+    config_layers = [l for l in model.layers if l.name.startswith("encoder_")]
+    decoders = [l for l in model.layers if l.name.startswith("decoder_")]
+    mask = ops.not_equal(source, PAD)
+    x = _embed(model.get_layer("source_embedding"), model.get_layer("position"), source)
+    for block in config_layers:
+        x = block(x, mask=mask)
+    batch = ops.shape(source)[0]
+    return (
+        ops.zeros((batch,), "int32"),
+        [block.initial_cache(batch, max_length) for block in decoders],
+        [block.cross_attention_cache(x) for block in decoders],
+        mask,
+    )
+
+
+def step_function_transformer(model):
+    """`(tokens (n,), state) -> (logits (n, vocab), state)`: one position,
+    the earlier ones read from the caches."""
+    decoders = [l for l in model.layers if l.name.startswith("decoder_")]
+    embedding = model.get_layer("target_embedding")
+    position = model.get_layer("position")
+    output = model.get_layer("logits")
+
+    def step(tokens, state):
+        index, self_caches, cross_caches, mask = state
+        at = index[0]
+        y = _embed(embedding, position, ops.expand_dims(tokens, 1), start_index=at)
+        new_caches = []
+        for block, self_cache, cross_cache in zip(decoders, self_caches, cross_caches):
+            y, self_cache, _ = block(
+                y,
+                encoder_sequence_mask=mask,
+                self_attention_cache=self_cache,
+                self_attention_cache_update_index=at,
+                cross_attention_cache=cross_cache,
+            )
+            new_caches.append(self_cache)
+        return output(y[:, 0]), (index + 1, new_caches, cross_caches, mask)
+
+    return step
+
+
+@keras.saving.register_keras_serializable(package="keras_seq_zoo")
+class MaskedSmoothedCrossEntropy(keras.losses.Loss):
+    """Cross entropy with label smoothing over non-padding targets.
+
+    The target distribution puts `1 - smoothing` on the gold token and
+    `smoothing` spread evenly over the vocabulary (Szegedy et al. 2016, as in
+    the Transformer paper); positions whose target is `PAD` are left out of
+    the mean.
+    """
+
+    def __init__(self, smoothing=0.1, name="masked_smoothed_cross_entropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.smoothing = smoothing
+
+    def call(self, y_true, y_pred):
+        y_true = ops.cast(y_true, "int32")
+        log_probs = ops.log_softmax(ops.cast(y_pred, "float32"), axis=-1)
+        gold = ops.take_along_axis(log_probs, ops.expand_dims(y_true, -1), axis=-1)
+        loss = -(1 - self.smoothing) * gold[..., 0] - self.smoothing * ops.mean(
+            log_probs, axis=-1
+        )
+        real = ops.cast(ops.not_equal(y_true, PAD), "float32")
+        return ops.sum(loss * real) / ops.maximum(ops.sum(real), 1.0)
+
+    def get_config(self):
+        return {**super().get_config(), "smoothing": self.smoothing}
+
+
+def attention_weights_transformer(model, source, target_in):
+    """The last decoder block's cross-attention `(batch, T, S)`, mean over heads."""
+    encoders = [l for l in model.layers if l.name.startswith("encoder_")]
+    decoders = [l for l in model.layers if l.name.startswith("decoder_")]
+    source_mask = ops.not_equal(source, PAD)
+    position = model.get_layer("position")
+    x = _embed(model.get_layer("source_embedding"), position, source)
+    for block in encoders:
+        x = block(x, mask=source_mask)
+    y = _embed(model.get_layer("target_embedding"), position, target_in)
+    for block in decoders:
+        y, weights = block(
+            y,
+            x,
+            decoder_sequence_mask=ops.not_equal(target_in, PAD),
+            encoder_sequence_mask=source_mask,
+            return_attention_scores=True,
+        )
+    return ops.mean(weights, axis=1)
