@@ -16,6 +16,22 @@ def matmul_transposed(a, b):
     return ops.matmul(a, ops.swapaxes(b, -1, -2))
 
 
+def _write_cache(cache, new, index):
+    """`cache` `(batch, 2, max_length, heads, head_dim)` with `new` at `index`.
+
+    On TensorFlow `slice_update` becomes `XlaDynamicUpdateSlice`, an op outside
+    core TensorFlow's op set (a TF Serving binary may lack it): there the
+    cache is two slices and the new steps, concatenated (core ops only).
+    """
+    if keras.backend.backend() != "tensorflow":
+        return ops.slice_update(cache, [0, 0, index, 0, 0], new)
+    steps = ops.shape(new)[2]
+    joined = ops.concatenate(
+        [cache[:, :, :index], new, cache[:, :, index + steps :]], axis=2
+    )
+    return ops.reshape(joined, ops.shape(cache))
+
+
 @keras.saving.register_keras_serializable(package="keras_seq")
 class MultiHeadAttention(keras.layers.Layer):
     """Multi-head attention with a dot-product or an additive score.
@@ -273,9 +289,10 @@ class MultiHeadAttention(keras.layers.Layer):
             projected_key = self._project(key, self.key_kernel, self.key_bias)
             projected_value = self._project(value, self.value_kernel, self.value_bias)
             if cache is not None:
-                start = [0, 0, cache_update_index, 0, 0]
                 new = ops.stack([projected_key, projected_value], axis=1)
-                cache = ops.slice_update(cache, start, ops.cast(new, cache.dtype))
+                cache = _write_cache(
+                    cache, ops.cast(new, cache.dtype), cache_update_index
+                )
                 projected_key, projected_value = cache[:, 0], cache[:, 1]
                 value = projected_value
         mask, may_have_empty_rows = masking.attention_mask(
