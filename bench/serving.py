@@ -54,8 +54,9 @@ def main():
         name = metrics["model"]
         settings = {k: v for k, v in metrics["config"].items() if k != "name"}
         config = zoo.config(name, **settings)
-        if "train_words_per_second" in metrics:
-            training = f"{metrics['train_words_per_second']:,.0f} words/s"
+        if "train_words" in metrics:
+            words = metrics["train_words"] * metrics["epochs_run"]
+            training = f"{words / metrics['train_seconds']:,.0f} words/s"
         else:
             rate = metrics.get("train_examples_per_second")
             if rate is None:  # metrics.json of an older run
