@@ -323,9 +323,8 @@ class TFRecurrence:
             step_mask = None if mask_t is None else mask_t.read(t)
             with tf.GradientTape() as tape:
                 tape.watch([*watched[: self.num_pre_gates], *previous])
-                new_carry, y = self.gate_step(
-                    *watched, previous, step_mask, h_in_of(previous[0])
-                )
+                h_in = h_in_of(previous[0])
+                new_carry, y = self.gate_step(*watched, previous, step_mask, h_in)
             targets, seeds = list(new_carry), list(d_carry)
             if d_outputs_t is not None:
                 targets.append(y)
@@ -353,7 +352,7 @@ class TFRecurrence:
             d_weights = (
                 d_input_kernel + tf.matmul(inputs_t.read(t), d_p, transpose_a=True),
                 d_input_bias + tf.reduce_sum(d_p, axis=0),
-                d_kernel + tf.matmul(h_in_of(previous[0]), d_a, transpose_a=True),
+                d_kernel + tf.matmul(h_in, d_a, transpose_a=True),
                 d_recurrent_bias + tf.reduce_sum(d_a, axis=0),
             )
             d_projected = d_projected.write(t, d_p)
