@@ -1,5 +1,6 @@
 """Train, evaluate and export the translation models: `train_and_evaluate(config, workdir)`."""
 
+import collections
 import os
 import time
 
@@ -29,6 +30,43 @@ from zoo.translation.transformer import (
 
 # Ten fixed test sentences whose translations the README reports.
 REPORTED = 10
+
+
+class Architecture(
+    collections.namedtuple(
+        "Architecture", ["build", "start_state", "step_function", "attention_weights"]
+    )
+):
+    """What differs between the translation networks: `build(config, source_vocabulary,
+    target_vocabulary)`, `start_state(model, source, max_length)` (the search
+    state after encoding), `step_function(model)` and `attention_weights(model,
+    source, target_in)` (`(batch, T, S)`, for the heatmap)."""
+
+
+ARCHITECTURES = {
+    "rnn": Architecture(
+        build_translator,
+        lambda model, source, max_length: encode(model, source),
+        step_function,
+        attention_weights,
+    ),
+    "transformer": Architecture(
+        build_transformer,
+        encode_transformer,
+        step_function_transformer,
+        attention_weights_transformer,
+    ),
+}
+
+
+def architecture_of(config):
+    """The `Architecture` of `config.architecture`."""
+    if config.architecture not in ARCHITECTURES:
+        raise ValueError(
+            "Received an invalid value for `architecture`, expected one of "
+            f"{sorted(ARCHITECTURES)}, got {config.architecture!r}."
+        )
+    return ARCHITECTURES[config.architecture]
 
 
 def load_data(config):
@@ -128,13 +166,9 @@ def translate_ids(
     """
     from keras import ops
 
-    if architecture == "transformer":
-        state = encode_transformer(model, source, max_length)
-        step = step_function_transformer(model)
-    else:
-        states, encoded, mask = encode(model, source)
-        state = (list(states), encoded, mask)
-        step = step_function(model)
+    pieces = ARCHITECTURES[architecture]
+    state = pieces.start_state(model, source, max_length)
+    step = pieces.step_function(model)
     start = ops.full((ops.shape(source)[0],), START, "int32")
     if beam_width == 1:
         sequences, scores, lengths = greedy_search(step, state, start, END, max_length)
@@ -286,14 +320,7 @@ def evaluate_bleu(translator, split, settings=((1, 0.0), (4, 0.0), (4, 0.7))):
 
 def build_model(config, source_vocabulary, target_vocabulary):
     """The teacher-forced network of `config.architecture`."""
-    if config.architecture == "transformer":
-        return build_transformer(config, source_vocabulary, target_vocabulary)
-    if config.architecture == "rnn":
-        return build_translator(config, source_vocabulary, target_vocabulary)
-    raise ValueError(
-        "Received an invalid value for `architecture`, expected 'rnn' or "
-        f"'transformer', got {config.architecture!r}."
-    )
+    return architecture_of(config).build(config, source_vocabulary, target_vocabulary)
 
 
 def compile_model(model, config, steps_per_epoch):
@@ -386,12 +413,9 @@ def plot_attention(translator, text, path):
         target_in, _ = target_ids(
             translator.target_tokenizer, translation, config.max_target_tokens
         )
-        weights_of_model = (
-            attention_weights_transformer
-            if config.architecture == "transformer"
-            else attention_weights
+        weights = architecture_of(config).attention_weights(
+            translator.model, source, target_in
         )
-        weights = weights_of_model(translator.model, source, target_in)
         return source, target_in, weights
 
     source, target_in, weights = weights_of(
