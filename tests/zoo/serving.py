@@ -7,6 +7,18 @@ import sys
 import tensorflow as tf
 
 
+def fresh_process_answer(code, *args):
+    """The last line `python -c code *args` prints, in a new process (a
+    SavedModel loaded there shares nothing with the test's Keras objects)."""
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
 def saved_model_cli(*args):
     """`saved_model_cli ARGS` with tensorflow-text's ops registered, as TF
     Serving's images have them (nothing changes for graphs without them)."""

@@ -3,8 +3,6 @@
 import importlib.util
 import math
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -17,7 +15,7 @@ from keras_seq.export import (
     non_core_ops,
     xla_functions,
 )
-from tests.zoo.serving import check_serving_contract
+from tests.zoo.serving import check_serving_contract, fresh_process_answer
 from zoo.language_model import train
 from zoo.language_model.model import build_language_model
 
@@ -176,13 +174,7 @@ def test_tiny_preset(tmp_path):
         "out = f(texts=tf.constant(['the company said', '']))\n"
         "print('|'.join(t.decode() for t in out['continuation'].numpy()))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code, os.path.join(workdir, "export")],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    answers = result.stdout.strip().splitlines()[-1].split("|")
+    answers = fresh_process_answer(code, os.path.join(workdir, "export")).split("|")
     with open(os.path.join(workdir, "vocabulary.txt"), encoding="utf-8") as f:
         words = set(f.read().split())
     assert len(answers) == 2

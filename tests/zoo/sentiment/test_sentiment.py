@@ -3,8 +3,6 @@
 import importlib.util
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -18,7 +16,7 @@ tf = pytest.importorskip("tensorflow")
 
 import zoo
 from keras_seq.export import graph_ops, non_core_ops, xla_functions
-from tests.zoo.serving import check_serving_contract
+from tests.zoo.serving import check_serving_contract, fresh_process_answer
 from zoo.sentiment import train
 
 TEXTS = [train.NOTES_REVIEW, "质量太差，不推荐", "", "x" * 5000, "☃ unknown ☃"]
@@ -83,13 +81,7 @@ def test_saved_model_in_a_fresh_process(trained):
         "out = f(texts=tf.constant(json.loads(sys.argv[2])))\n"
         "print(json.dumps(out['probabilities'].numpy().tolist()))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code, export, json.dumps(TEXTS)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    fresh = np.array(json.loads(result.stdout.strip().splitlines()[-1]))
+    fresh = np.array(json.loads(fresh_process_answer(code, export, json.dumps(TEXTS))))
     expected = zoo.load(export)(TEXTS)["probabilities"]
     np.testing.assert_allclose(fresh, expected, atol=1e-6)
 

@@ -3,8 +3,6 @@
 import importlib.util
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -17,7 +15,7 @@ tf = pytest.importorskip("tensorflow")
 import zoo
 from keras_seq.datasets import Split, Splits
 from keras_seq.export import graph_ops, non_core_ops, xla_functions
-from tests.zoo.serving import check_serving_contract
+from tests.zoo.serving import check_serving_contract, fresh_process_answer
 from zoo.tagger import train
 
 TEXTS = [train.EXAMPLE, "", "从来 没 见过 的 词语 ☃", " ".join(["的"] * 1000)]
@@ -57,19 +55,9 @@ def test_saved_model_agrees_with_keras_in_a_fresh_process(trained):
         "out = f(texts=tf.constant(json.loads(sys.argv[2])))\n"
         "print(json.dumps([t.decode() for t in out['tags'].numpy()]))\n"
     )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            code,
-            os.path.join(workdir, "export"),
-            json.dumps(TEXTS),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+    served = json.loads(
+        fresh_process_answer(code, os.path.join(workdir, "export"), json.dumps(TEXTS))
     )
-    served = json.loads(result.stdout.strip().splitlines()[-1])
     assert served == expected
     assert served[1] == ""  # an empty text gets no tags, not an error
     assert [len(t.split()) for t in served] == [len(t.split()) for t in TEXTS]

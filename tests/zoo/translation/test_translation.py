@@ -3,8 +3,6 @@
 import dataclasses
 import json
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -27,7 +25,7 @@ from keras_seq.export import (
     non_core_ops,
     xla_functions,
 )
-from tests.zoo.serving import check_serving_contract
+from tests.zoo.serving import check_serving_contract, fresh_process_answer
 from zoo.translation import train, transformer
 from zoo.translation.model import build_translator
 
@@ -84,19 +82,10 @@ def test_saved_model_in_a_fresh_process_equals_python(trained):
         "saved.signatures[name](texts=texts)['translation'].numpy()] "
         "for name in ('serving_default', 'translate_greedy')}))\n"
     )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            code,
-            os.path.join(workdir, "export"),
-            json.dumps(TEXTS),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+    answer = fresh_process_answer(
+        code, os.path.join(workdir, "export"), json.dumps(TEXTS)
     )
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == expected
+    assert json.loads(answer) == expected
     served = zoo.load(os.path.join(workdir, "export"))
     assert served.translate(TEXTS) == expected["serving_default"]
     assert served.translate(TEXTS, beam_width=1) == expected["translate_greedy"]
