@@ -28,7 +28,7 @@ def test_texts(name, config):
 
 
 def timed(served, texts, repeats):
-    served(texts)  # warm-up (first call traces nothing, but fills caches)
+    served(texts)  # warm-up: not timed
     runs = []
     for _ in range(repeats):
         start = time.perf_counter()
