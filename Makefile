@@ -47,6 +47,9 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 test: lint
+	@# The word2vec CPU kernel (C++), built once into ~/.cache/keras_seq; built
+	@# here so that the test workers do not each build it.
+	$(BIN)/python -m keras_seq.embeddings.kernels
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/layers tests/decoding tests/metrics tests/embeddings
 

@@ -31,6 +31,8 @@ def strategy_named(name):
             f"Received an invalid value for argument `strategy`, expected one of "
             f"{list(STRATEGIES)}, got {name!r}."
         )
+    if name == "default":
+        return None
     import tensorflow as tf
 
     if name == "mirrored":
@@ -58,15 +60,27 @@ def worker_workdir(workdir, strategy):
     return os.path.join(workdir, "workers", f"{resolver.task_type}{resolver.task_id}")
 
 
+def has_tensorflow():
+    """Whether TensorFlow is installed (a JAX-only GPU machine has none)."""
+    import importlib.util
+
+    return importlib.util.find_spec("tensorflow") is not None
+
+
 def callbacks(workdir, monitor="val_loss", mode="min", patience=3):
     """TensorBoard logs, best and last checkpoints, resumable runs, early stopping.
+
+    (No TensorBoard logs where TensorFlow is not installed.)
 
     `BackupAndRestore` keeps the training state in `workdir/backup`: a run
     killed mid-way and started again with the same command resumes at the
     epoch it reached (the backup is deleted once training completes).
     """
+    logs = []
+    if has_tensorflow():  # Keras writes TensorBoard logs with tf.summary
+        logs.append(keras.callbacks.TensorBoard(os.path.join(workdir, "logs")))
     return [
-        keras.callbacks.TensorBoard(os.path.join(workdir, "logs")),
+        *logs,
         keras.callbacks.ModelCheckpoint(
             os.path.join(workdir, "best.keras"),
             monitor=monitor,

@@ -69,8 +69,17 @@ class Word2VecBase(keras.Model):
             shape=(vocabulary_size, dim), initializer="zeros", name="context_embeddings"
         )
         self._loss_tracker = keras.metrics.Mean(name="loss")
-        # Use the fused TensorFlow step when it applies (see `train_step`).
+        # Use the fused TensorFlow step when it applies (see `train_step`),
+        # with the C++ kernel on a CPU (`use_kernel`, see `_uses_kernel`).
         self.fused_step = True
+        self.use_kernel = True
+        # CBOW with the kernel: what each context row gets of the hidden
+        # vector's error: "word2vec" (all of it for a mean, as word2vec.c and
+        # gensim; 1/count of it for a sum, as gensim) or "gradient" (the
+        # loss's gradient: 1/count for a mean, all for a sum). Measured on
+        # PTB, "word2vec" scores as gensim, "gradient" far below it.
+        self.kernel_context_scale = "word2vec"
+        self._alias_table = None
 
     def _negatives(self, steps=1):
         """`steps * shared_negatives` int32 ids drawn from the unigram table."""
@@ -100,6 +109,66 @@ class Word2VecBase(keras.Model):
             and isinstance(self.optimizer, keras.optimizers.SGD)
             and not self.optimizer.momentum
         )
+
+    def _uses_kernel(self):
+        """The C++ kernel (`keras_seq.embeddings.kernels`) runs the fused step.
+
+        On TensorFlow with the tables on a CPU, when the kernel could be built.
+        """
+        if not (self.use_kernel and keras.backend.backend() == "tensorflow"):
+            return False
+        if "GPU" in self.embeddings.value.device.upper():
+            return False
+        from keras_seq.embeddings import kernels
+
+        return kernels.load() is not None
+
+    def _kernel_alias_table(self, library):
+        """The negatives' alias table, built once, outside any traced graph."""
+        if self._alias_table is None:
+            import numpy as np
+            import tensorflow as tf
+
+            with tf.init_scope():
+                weights = np.exp(np.asarray(self.unigram_log_probs, np.float64))
+                self._alias_table = library.keras_seq_word2_vec_alias_table(weights)
+        return self._alias_table
+
+    def _kernel_train_step(self, inputs):
+        """word2vec's per-example SGD in the C++ kernel, in place, Hogwild.
+
+        Each example draws its own `negative` negatives (as word2vec.c);
+        the rate per example is the compiled schedule's over the batch.
+        """
+        import tensorflow as tf
+
+        from keras_seq.embeddings import kernels
+
+        library = kernels.load()
+        first, second = (tf.cast(x, tf.int32) for x in inputs)
+        keep, alias = self._kernel_alias_table(library)
+        rate = self._rate_per_example(tf.shape(second)[0])
+        seed = tf.cast(self.optimizer.iterations, tf.int64) * 1000003 + (self.seed or 0)
+        loss, count = library.keras_seq_word2_vec_sgd(
+            self.embeddings.value.handle,
+            self.context_embeddings.value.handle,
+            first,
+            second,
+            tf.zeros((0, 0), tf.int32),
+            keep,
+            alias,
+            tf.cast(rate, tf.float32),
+            seed,
+            negative=self.negative,
+            cbow_mean=getattr(self, "cbow_mean", True),
+            context_scale=self.kernel_context_scale,
+        )
+        self.optimizer.iterations.assign_add(1)
+        count = tf.cast(count, tf.float32)
+        self._loss_tracker.update_state(
+            tf.cast(loss, tf.float32) / tf.maximum(count, 1.0), sample_weight=count
+        )
+        return {"loss": self._loss_tracker.result()}
 
     def _rate_per_example(self, batch):
         """The compiled rate is per batch-mean loss: per example it is / batch."""
@@ -141,6 +210,8 @@ class Word2VecBase(keras.Model):
         import tensorflow as tf
 
         inputs = args[0][0]  # data = (inputs, dummy targets)
+        if self._uses_kernel():
+            return self._kernel_train_step(inputs)
         table = self.embeddings.value
         hidden, targets, rows, row_example, row_weight = self._hidden_and_targets(
             inputs, table

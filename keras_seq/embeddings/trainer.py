@@ -1,6 +1,7 @@
 """Training word2vec with `model.fit`: a tf.data pipeline, or NumPy off TensorFlow."""
 
 import functools
+import itertools
 import queue
 import threading
 import time
@@ -17,15 +18,25 @@ from keras_seq.utils import checks
 
 
 def corpus_ids(corpus, vocabulary):
-    """Flat word ids and sentence ids of `corpus`; unknown words are dropped."""
-    tokens, sentences = [], []
-    for number, sentence in enumerate(_sentences(corpus)):
-        ids = vocabulary.ids(sentence)
-        tokens.extend(ids)
-        sentences.extend([number] * len(ids))
-    if not tokens:
+    """Flat word ids and sentence ids of `corpus`; unknown words are dropped.
+
+    (Mapped to `<unk>` instead when the vocabulary has it.)
+    """
+    tokens, lengths = [], []
+    for sentence in _sentences(corpus):
+        tokens.extend(sentence)
+        lengths.append(len(sentence))
+    missing = 0 if vocabulary.unk else -1
+    ids = np.fromiter(
+        map(vocabulary._index.get, tokens, itertools.repeat(missing)),
+        np.int32,
+        len(tokens),
+    )
+    sentences = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+    known = ids >= 0
+    if not known.any():
         raise ValueError("No word of the corpus is in the vocabulary.")
-    return np.asarray(tokens, np.int32), np.asarray(sentences, np.int32)
+    return ids[known], sentences[known]
 
 
 def make_dataset(
@@ -38,6 +49,7 @@ def make_dataset(
     epochs=5,
     batch_size=1024,
     seed=0,
+    shuffle=True,
 ):
     """A tf.data dataset of batches for `epochs` epochs.
 
@@ -67,6 +79,8 @@ def make_dataset(
             first, second = pair_ops.cbow_examples(
                 kept, kept_sentences, window, -1, seed=window_seed
             )
+        if not shuffle:
+            return first, second
         order = tf.random.experimental.stateless_shuffle(
             tf.range(tf.shape(second)[0]), seed=tf.stack([seed, 3 * epoch + 2])
         )
@@ -261,9 +275,12 @@ def train(
         architecture: `"skipgram"` or `"cbow"`.
         vocabulary: A `Vocabulary`, or None to build one with `min_count`.
         dim, window, negative, sample, min_count, epochs: As word2vec.
-        batch_size: Examples per step. Default 4096 (skip-gram) or 2048
-            (CBOW): measured on PTB, CBOW reaches gensim's quality only with
-            word2vec's rate 0.05, which diverges with batches of 4096.
+        batch_size: Examples per step. With the CPU kernel
+            (`keras_seq.embeddings.kernels`, TensorFlow on a CPU) 32768: its
+            updates are per example, the batch only sets how often the rate
+            decays. Otherwise 4096 (skip-gram) or 2048 (CBOW): measured on
+            PTB, CBOW reaches gensim's quality only with word2vec's rate
+            0.05, which diverges with batches of 4096.
         learning_rate: Start of the linear decay to 1e-4 of it (word2vec's
             schedule). Default 0.025 (skip-gram) or 0.05 (CBOW), as
             word2vec.c. Per example: the optimizer's rate is this times
@@ -286,8 +303,24 @@ def train(
     if vocabulary is None:
         vocabulary = Vocabulary.build(corpus, min_count=min_count)
     token_ids, sentence_ids = corpus_ids(corpus, vocabulary)
+    keras.utils.set_random_seed(seed)
+    options = {
+        "dim": dim,
+        "negative": negative,
+        "unigram_log_probs": pair_ops.unigram_table(vocabulary.counts).tolist(),
+        "loss": loss,
+        "seed": seed,
+    }
+    if architecture == "skipgram":
+        model = SkipGram(len(vocabulary), **options)
+    else:
+        model = CBOW(len(vocabulary), cbow_mean=cbow_mean, **options)
+    kernel = loss == "negative_sampling" and model._uses_kernel()
     if batch_size is None:
-        batch_size = 4096 if architecture == "skipgram" else 2048
+        if kernel:
+            batch_size = 32768
+        else:
+            batch_size = 4096 if architecture == "skipgram" else 2048
     if learning_rate is None:
         learning_rate = 0.025 if architecture == "skipgram" else 0.05
     # Steps for the learning-rate decay: expected examples of an epoch.
@@ -308,18 +341,6 @@ def train(
         epochs,
         batch_size,
     )
-    keras.utils.set_random_seed(seed)
-    options = {
-        "dim": dim,
-        "negative": negative,
-        "unigram_log_probs": pair_ops.unigram_table(vocabulary.counts).tolist(),
-        "loss": loss,
-        "seed": seed,
-    }
-    if architecture == "skipgram":
-        model = SkipGram(len(vocabulary), **options)
-    else:
-        model = CBOW(len(vocabulary), cbow_mean=cbow_mean, **options)
     model.compile(
         optimizer=keras.optimizers.SGD(schedule),
         loss=identity_loss,
@@ -327,7 +348,9 @@ def train(
         steps_per_execution=steps_per_execution if on_tensorflow else 1,
     )
     if on_tensorflow:
-        dataset = make_dataset(*pipeline_args, seed)
+        # The kernel's updates are sequential, as word2vec's: examples in
+        # corpus order, as word2vec.c and gensim take them.
+        dataset = make_dataset(*pipeline_args, seed, shuffle=not kernel)
     else:
         if model._uses_fused_step() and keras.backend.backend() == "jax":
             dataset = jax_batches(*pipeline_args, steps_per_execution, seed)

@@ -31,6 +31,7 @@ PRESETS = {
         "medium": Config(
             units=650,
             dropout=0.5,
+            bptt=35,
             epochs=39,
             decay=1 / 1.2,
             decay_after=6,

@@ -169,7 +169,13 @@ def train_and_evaluate(config, workdir, strategy=None):
         "sample": "the stock market "
         + " ".join(generate(model, words, ["the stock market"], seed=1)[0]),
     }
-    export(model, os.path.join(workdir, "export"), words)
+    if training.has_tensorflow():
+        export(model, os.path.join(workdir, "export"), words)
+    else:  # trained with JAX on a machine without TensorFlow
+        metrics["export"] = (
+            "skipped: no TensorFlow here; run `python -m zoo export lm_ptb "
+            "--workdir WORKDIR` where it is installed"
+        )
     return training.write_metrics(workdir, metrics)
 
 
