@@ -8,6 +8,26 @@ from keras import ops
 from keras_seq.utils import checks
 
 
+def _add_sampling_state(layer, sampling_probability, seed):
+    """The checked probability as a non-trainable variable, and the seed."""
+    value = sampling_probability
+    valid = not isinstance(value, bool) and isinstance(value, (int, float))
+    if not valid or not 0.0 <= value <= 1.0:
+        raise ValueError(
+            "Received an invalid value for argument `sampling_probability`, "
+            f"expected a float in [0, 1], got {value!r}."
+        )
+    layer._initial_probability = float(value)
+    layer.seed = seed
+    layer.seed_generator = keras.random.SeedGenerator(seed)
+    layer.sampling_probability = layer.add_variable(
+        shape=(),
+        initializer=keras.initializers.Constant(layer._initial_probability),
+        trainable=False,
+        name="sampling_probability",
+    )
+
+
 @keras.saving.register_keras_serializable(package="keras_seq")
 class ScheduledSamplingDecoder(keras.layers.Layer):
     """A recurrent decoder trained with scheduled sampling.
@@ -58,23 +78,7 @@ class ScheduledSamplingDecoder(keras.layers.Layer):
         self.embedding = embedding
         self.cell = cell
         self.output_layer = output_layer
-        valid = not isinstance(sampling_probability, bool) and isinstance(
-            sampling_probability, (int, float)
-        )
-        if not valid or not 0.0 <= sampling_probability <= 1.0:
-            raise ValueError(
-                "Received an invalid value for argument `sampling_probability`, "
-                f"expected a float in [0, 1], got {sampling_probability!r}."
-            )
-        self._initial_probability = float(sampling_probability)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.sampling_probability = self.add_variable(
-            shape=(),
-            initializer=keras.initializers.Constant(self._initial_probability),
-            trainable=False,
-            name="sampling_probability",
-        )
+        _add_sampling_state(self, sampling_probability, seed)
 
     def build(self, decoder_inputs_shape, initial_state_shape=None):
         self.embedding.build((decoder_inputs_shape[0],))
@@ -167,6 +171,75 @@ class ScheduledSamplingDecoder(keras.layers.Layer):
         return cls(**config)
 
 
+@keras.saving.register_keras_serializable(package="keras_seq")
+class ScheduledInputs(keras.layers.Layer):
+    """Two-pass scheduled sampling: decoder inputs mixed with predictions.
+
+    For decoders that run over all steps at once (a fast recurrent layer, a
+    Transformer), scheduled sampling as Mihaylova & Martins (2019) do it: a
+    first, teacher-forced pass gives `logits`; this layer replaces each
+    ground-truth input `decoder_inputs[:, t]` (t >= 1), with probability
+    `sampling_probability` drawn per example and step, by the first pass's
+    prediction for that position (`argmax(logits[:, t - 1])`, no gradient);
+    the decoder then runs again on the mixed inputs and the loss is taken on
+    the second pass. Padding (`pad_id`) and the first (start) token are never
+    replaced; outside training the inputs pass through unchanged.
+    `sampling_probability` is a non-trainable variable that the
+    `ScheduledSampling` callback raises during `fit`.
+
+    Args:
+        sampling_probability: Initial probability. Default 0.
+        pad_id: The padding id. Default 0.
+        seed: Seed of the draws.
+
+    Call arguments:
+        decoder_inputs: `(batch, time)` int ids (the targets shifted right).
+        logits: `(batch, time, vocab)` of the first pass.
+        training: Mix only when True.
+
+    Returns:
+        `(batch, time)` ids, the dtype of `decoder_inputs`.
+    """
+
+    def __init__(self, sampling_probability=0.0, pad_id=0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.pad_id = int(pad_id)
+        _add_sampling_state(self, sampling_probability, seed)
+
+    def call(self, decoder_inputs, logits, training=None):
+        if len(decoder_inputs.shape) != 2 or len(logits.shape) != 3:
+            raise ValueError(
+                "`ScheduledInputs` expects `decoder_inputs` (batch, time) and "
+                f"`logits` (batch, time, vocab), got {decoder_inputs.shape} and "
+                f"{logits.shape}."
+            )
+        if not training:
+            return decoder_inputs
+        predicted = ops.cast(
+            ops.argmax(ops.stop_gradient(logits), axis=-1), decoder_inputs.dtype
+        )
+        shifted = ops.concatenate([decoder_inputs[:, :1], predicted[:, :-1]], axis=1)
+        draw = keras.random.uniform(ops.shape(decoder_inputs), seed=self.seed_generator)
+        steps = ops.arange(ops.shape(decoder_inputs)[1])
+        replace = (
+            (draw < self.sampling_probability)
+            & (steps[None, :] >= 1)
+            & (decoder_inputs != self.pad_id)
+        )
+        return ops.where(replace, shifted, decoder_inputs)
+
+    def compute_output_shape(self, decoder_inputs_shape, logits_shape):
+        return decoder_inputs_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "sampling_probability": self._initial_probability,
+            "pad_id": self.pad_id,
+            "seed": self.seed,
+        }
+
+
 def sampling_probability(kind, step, k=None, minimum=0.0, maximum=1.0):
     """The probability of reading a prediction after `step` updates.
 
@@ -198,7 +271,7 @@ class ScheduledSampling(keras.callbacks.Callback):
     """Raises the `sampling_probability` of scheduled-sampling decoders.
 
     Before every epoch (or every batch with `every="batch"`) sets each
-    `ScheduledSamplingDecoder` in the model to
+    `ScheduledSamplingDecoder` and `ScheduledInputs` in the model to
     `sampling_probability(kind, i, k, minimum, maximum)`, `i` counting the
     epochs (batches) so far.
 
@@ -227,11 +300,12 @@ class ScheduledSampling(keras.callbacks.Callback):
         decoders = [
             layer
             for layer in self.model._flatten_layers()
-            if isinstance(layer, ScheduledSamplingDecoder)
+            if isinstance(layer, (ScheduledSamplingDecoder, ScheduledInputs))
         ]
         if not decoders:
             raise ValueError(
-                "ScheduledSampling found no ScheduledSamplingDecoder in the model."
+                "ScheduledSampling found no ScheduledSamplingDecoder or "
+                "ScheduledInputs in the model."
             )
         for decoder in decoders:
             decoder.sampling_probability.assign(value)

@@ -6,6 +6,7 @@ import pytest
 from scipy import stats
 
 from keras_seq.decoding import (
+    ScheduledInputs,
     ScheduledSampling,
     ScheduledSamplingDecoder,
     greedy_search,
@@ -147,3 +148,69 @@ def test_config_and_bad_input():
         layer(targets()[0])
     with pytest.raises(ValueError, match="`every`"):
         ScheduledSampling(every="step")
+
+
+def scheduled_inputs_case(batch=64, time=9, vocab=7):
+    rng = np.random.default_rng(5)
+    gold = rng.integers(1, vocab, (batch, time)).astype("int32")
+    gold[:, 0] = 2  # the start token
+    gold[:5, -3:] = 0  # padding
+    logits = rng.normal(size=(batch, time, vocab)).astype("float32")
+    # What the first pass predicts for position t: argmax of logits[:, t - 1].
+    shifted = np.concatenate([gold[:, :1], logits.argmax(-1)[:, :-1]], axis=1)
+    return gold, logits, shifted
+
+
+def test_scheduled_inputs_mix_gold_and_shifted_predictions():
+    gold, logits, shifted = scheduled_inputs_case()
+    layer = ScheduledInputs(0.0, seed=1)
+    off = keras.ops.convert_to_numpy(layer(gold, logits, training=True))
+    np.testing.assert_array_equal(off, gold)
+    layer.sampling_probability.assign(1.0)
+    on = keras.ops.convert_to_numpy(layer(gold, logits, training=True))
+    expected = np.where(gold == 0, 0, shifted)
+    np.testing.assert_array_equal(on, expected)
+    # Not in training: the gold inputs, whatever the probability.
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(layer(gold, logits, training=False)), gold
+    )
+    # In between: each replaceable position independently, at the rate.
+    layer.sampling_probability.assign(0.3)
+    gold, logits, shifted = scheduled_inputs_case(batch=2000)
+    mixed = keras.ops.convert_to_numpy(layer(gold, logits, training=True))
+    assert np.all((mixed == gold) | (mixed == shifted))
+    replaceable = (gold != 0) & (np.arange(gold.shape[1]) >= 1) & (shifted != gold)
+    rate = (mixed != gold)[replaceable].mean()
+    sigma = math.sqrt(0.3 * 0.7 / replaceable.sum())
+    assert abs(rate - 0.3) < 5 * sigma
+    assert np.all(mixed[:, 0] == gold[:, 0])
+
+
+def test_scheduled_inputs_in_a_two_pass_model_with_the_callback():
+    # A decoder run twice, the second time on the mixed inputs: the callback
+    # drives the layer, gradients flow through the second pass only.
+    vocab, time = 6, 5
+    tokens = keras.Input((time,), dtype="int32")
+    embedding = keras.layers.Embedding(vocab, 8)
+    recurrent = keras.layers.GRU(8, return_sequences=True)
+    output = keras.layers.Dense(vocab)
+    first = output(recurrent(embedding(tokens)))
+    mixed = ScheduledInputs(seed=0)(tokens, first)
+    model = keras.Model(tokens, output(recurrent(embedding(mixed))))
+    model.compile(
+        keras.optimizers.Adam(1e-2),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    x = np.random.default_rng(0).integers(1, vocab, (32, time))
+    callback = ScheduledSampling("linear", k=0.25)
+    history = model.fit(x, x, epochs=3, batch_size=8, callbacks=[callback], verbose=0)
+    assert callback.history == pytest.approx([0.0, 0.25, 0.5])
+    layer = next(l for l in model.layers if isinstance(l, ScheduledInputs))
+    assert float(keras.ops.convert_to_numpy(layer.sampling_probability)) == 0.5
+    assert np.all(np.isfinite(history.history["loss"]))
+    revived = ScheduledInputs.from_config(layer.get_config())
+    assert revived.get_config() == layer.get_config()
+    with pytest.raises(ValueError, match="`sampling_probability`"):
+        ScheduledInputs(-0.1)
+    with pytest.raises(ValueError, match=r"\(batch, time\)"):
+        layer(x[0], np.zeros((time, vocab)))

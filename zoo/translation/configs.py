@@ -24,6 +24,11 @@ class Config:
     learning_rate: float = 2e-3
     clipnorm: float = 1.0
     patience: int = 3
+    # RNN only: the largest probability of reading the model's own prediction
+    # instead of the reference (two-pass scheduled sampling; 0: teacher
+    # forcing), reached by a linear ramp of `scheduled_sampling_step` per epoch.
+    scheduled_sampling: float = 0.0
+    scheduled_sampling_step: float = 0.05
     # Transformer only: blocks per side, heads, feed-forward width, label
     # smoothing and linear warm-up steps (then cosine decay).
     num_layers: int = 2

@@ -5,6 +5,7 @@ import keras
 from keras import ops
 
 from keras_seq import layers
+from keras_seq.decoding import ScheduledInputs
 
 PAD, UNK, START, END = 0, 1, 2, 3
 RESERVED = ["[PAD]", "[UNK]", "[START]", "[END]"]
@@ -37,6 +38,9 @@ def build_translator(config, source_vocabulary, target_vocabulary):
     and `[state, context]` goes through a tanh layer to the logits (the
     attention of Luong et al. 2015 with Bahdanau's additive score; no input
     feeding, so the decoder runs as one layer over all steps in training).
+    With `config.scheduled_sampling` > 0 the decoder runs twice in training,
+    the second time on inputs mixed with its first pass's predictions
+    (`keras_seq.decoding.ScheduledInputs`).
     """
     source = keras.Input((None,), dtype="int32", name="source")
     target_in = keras.Input((None,), dtype="int32", name="target_in")
@@ -55,24 +59,37 @@ def build_translator(config, source_vocabulary, target_vocabulary):
     # The top layer's forward and backward final states.
     top = ops.concatenate(states[-2:], axis=-1)
     initial = keras.layers.Dense(config.units, activation="tanh", name="bridge")(top)
-    target_embedded = keras.layers.Embedding(
+    target_embedding = keras.layers.Embedding(
         target_vocabulary, config.embedding_dim, mask_zero=True, name="target_embedding"
-    )(target_in)
+    )
     decoder = _decoder_layer(config)
-    if config.decoder_cell == "GRU":
-        decoded = decoder(target_embedded, initial_state=[initial])
-    else:
-        decoded = decoder(
-            target_embedded, initial_state=[initial, ops.zeros_like(initial)]
+    attention = layers.AdditiveAttention(config.attention_units, name="attention")
+    attentional = keras.layers.Dense(
+        config.units, activation="tanh", name="attentional"
+    )
+    dropout = keras.layers.Dropout(config.dropout)
+    output = keras.layers.Dense(target_vocabulary, name="logits")
+    start = (
+        [initial]
+        if config.decoder_cell == "GRU"
+        else [initial, ops.zeros_like(initial)]
+    )
+
+    def decode(inputs):
+        decoded = decoder(target_embedding(inputs), initial_state=start)
+        context = attention(decoded, encoded, value_mask=ops.not_equal(source, PAD))
+        hidden = attentional(ops.concatenate([decoded, context], axis=-1))
+        return output(dropout(hidden))
+
+    logits = decode(target_in)
+    if config.scheduled_sampling:
+        # Two-pass scheduled sampling: the decoder runs again on its inputs
+        # mixed with the first pass's predictions (`ScheduledInputs`, raised
+        # by the `ScheduledSampling` callback of the zoo's training).
+        mixed = ScheduledInputs(pad_id=PAD, seed=config.seed, name="scheduled")(
+            target_in, logits
         )
-    context = layers.AdditiveAttention(config.attention_units, name="attention")(
-        decoded, encoded, value_mask=ops.not_equal(source, PAD)
-    )
-    hidden = keras.layers.Dense(config.units, activation="tanh", name="attentional")(
-        ops.concatenate([decoded, context], axis=-1)
-    )
-    hidden = keras.layers.Dropout(config.dropout)(hidden)
-    logits = keras.layers.Dense(target_vocabulary, name="logits")(hidden)
+        logits = decode(mixed)
     return keras.Model([source, target_in], logits, name=config.name)
 
 

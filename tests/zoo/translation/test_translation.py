@@ -118,7 +118,11 @@ def test_bleu_agrees_with_sacrebleu():
     assert 0 < scores["sacrebleu"] < 100
 
 
-def test_memorises_20_pairs_and_beam_search_recovers_them():
+@pytest.mark.parametrize("scheduled_sampling", [0.0, 0.5])
+def test_memorises_20_pairs_and_beam_search_recovers_them(scheduled_sampling):
+    # Also with scheduled sampling: the decoder then runs a second pass on
+    # inputs mixed with its predictions, the callback ramping the
+    # probability to 0.5 (from epoch 10 on).
     sources = [
         f"Satz Nummer {i} ist {w}." for i, w in enumerate("abcdefghijklmnopqrst")
     ]
@@ -133,6 +137,7 @@ def test_memorises_20_pairs_and_beam_search_recovers_them():
         dropout=0.0,
         batch_size=20,
         learning_rate=1e-2,
+        scheduled_sampling=scheduled_sampling,
     )
     keras.utils.set_random_seed(0)
     source_vocabulary = train.learn_vocabulary(sources, 200)
@@ -146,8 +151,20 @@ def test_memorises_20_pairs_and_beam_search_recovers_them():
     )
     translator = train.Translator(model, source_vocabulary, target_vocabulary, config)
     data = train.dataset(Split(sources, targets), translator, config).cache()
-    model.fit(data, epochs=150, verbose=0)
+    callbacks = train.scheduled_sampling_callbacks(config)
+    model.fit(data, epochs=150, verbose=0, callbacks=callbacks)
+    if scheduled_sampling:
+        layer = model.get_layer("scheduled")
+        assert float(layer.sampling_probability.numpy()) == pytest.approx(0.5)
+        assert callbacks[0].history[:3] == pytest.approx([0.0, 0.05, 0.1])
+    else:
+        assert callbacks == []
+        assert "scheduled" not in [layer.name for layer in model.layers]
     assert translator.translate(sources, beam_width=4, alpha=0.7) == targets
+    with pytest.raises(ValueError, match="`scheduled_sampling`"):
+        train.scheduled_sampling_callbacks(
+            dataclasses.replace(config, scheduled_sampling=1.5)
+        )
 
 
 def test_transformer_cached_steps_equal_full_passes():
