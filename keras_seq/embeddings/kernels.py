@@ -82,7 +82,13 @@ def build(verbose=False):
     path = library_path()
     if path.exists():
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a read-only home: the temporary folder instead
+        path = pathlib.Path(tempfile.gettempdir()) / "keras_seq_kernels" / path.name
+        if path.exists():
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
     # Built under a temporary name and renamed: parallel builders (pytest
     # workers) never load a half-written file.
     handle, temporary = tempfile.mkstemp(suffix=".so", dir=path.parent)
