@@ -81,40 +81,18 @@ def load_data(config):
     return splits
 
 
-def learn_vocabulary(texts, size, min_word_count=2):
-    """WordPiece subwords of `texts`, topped up with whole words; reserved first.
-
-    keras-hub's learner (`compute_word_piece_vocabulary`) keeps only pieces
-    seen at least 10 times: on the 15,835 Ding training sentences that is
-    ~2,700 entries of the 8,000 asked, and most words fall apart into short
-    pieces. The vocabulary is filled up to `size` with the most frequent
-    whole words (letters and digits, as WordPiece splits on spaces and
-    punctuation) seen at least `min_word_count` times; WordPiece matches the
-    longest entry first, so those words become one token each and rarer
-    words keep their subword pieces.
-    """
-    import collections
-    import re
-
+def learn_vocabulary(texts, size):
+    """WordPiece subwords of `texts` (keras-hub's learner), reserved tokens first."""
     import keras_hub
     import tensorflow as tf
 
-    pieces = keras_hub.tokenizers.compute_word_piece_vocabulary(
+    return keras_hub.tokenizers.compute_word_piece_vocabulary(
         tf.data.Dataset.from_tensor_slices(list(texts)).batch(1000),
         vocabulary_size=size,
         lowercase=False,
         strip_accents=False,
         reserved_tokens=RESERVED,
     )
-    counts = collections.Counter(
-        word for text in texts for word in re.findall(r"[^\W_]+", text)
-    )
-    known = set(pieces)
-    words = sorted(
-        (w for w, c in counts.items() if c >= min_word_count and w not in known),
-        key=lambda w: (-counts[w], w),
-    )
-    return list(pieces) + words[: max(0, size - len(pieces))]
 
 
 def tokenizer_for(vocabulary):
