@@ -318,6 +318,36 @@ def evaluate_bleu(translator, split, settings=((1, 0.0), (4, 0.0), (4, 0.7))):
     return results
 
 
+def target_log_frequencies(targets, vocabulary_size):
+    """Log relative frequency of each target id in `targets` (add-one smoothed).
+
+    `targets` is an iterable of `target_out` id arrays (padding 0 ignored);
+    returns a float32 `(vocabulary_size,)` array.
+    """
+    import numpy as np
+
+    counts = np.ones(vocabulary_size)
+    for ids in targets:
+        ids = np.asarray(ids).ravel()
+        np.add.at(counts, ids[ids != PAD], 1)
+    counts[PAD] = 1.0  # never a target: kept at the smoothing count
+    return np.log(counts / counts.sum()).astype("float32")
+
+
+def initialise_output_bias(model, log_frequencies):
+    """Start the `logits` layer's bias at the targets' log frequencies.
+
+    At initialisation the network then predicts the unigram distribution.
+    Without this Adam, which moves every weight at the same pace, reaches
+    the unigram distribution sooner through the output kernel than through
+    the bias, by driving the `tanh` layer before it into a constant,
+    saturated pattern; its gradient then vanishes and training stalls near
+    the unigram loss (measured: 5.7 instead of 4.6 after 3 epochs on 4,000
+    pairs, and no learning at all with a larger vocabulary).
+    """
+    model.get_layer("logits").bias.assign(log_frequencies)
+
+
 def build_model(config, source_vocabulary, target_vocabulary):
     """The teacher-forced network of `config.architecture`."""
     return architecture_of(config).build(config, source_vocabulary, target_vocabulary)
@@ -391,6 +421,13 @@ def train_and_evaluate(config, workdir, strategy=None):
         steps = -(-len(splits.train) // config.batch_size)
         compile_model(model, config, steps_per_epoch=steps)
     translator = Translator(model, source_vocabulary, target_vocabulary, config)
+    initialise_output_bias(
+        model,
+        target_log_frequencies(
+            (target.numpy() for _, target in dataset(splits.train, translator, config)),
+            len(target_vocabulary),
+        ),
+    )
     start = time.perf_counter()
     history = model.fit(
         dataset(splits.train, translator, config, shuffle=True),

@@ -198,3 +198,35 @@ def test_masked_smoothed_cross_entropy_matches_numpy():
         if targets[b, t] != 0
     ]
     assert got == pytest.approx(np.mean(losses), rel=1e-5)
+
+
+@pytest.mark.parametrize("name", ["translate_rnn", "translate_transformer"])
+def test_output_bias_starts_at_the_target_unigram_distribution(name):
+    batches = [np.array([[5, 5, 7, 0], [3, 0, 0, 0]]), np.array([[5, 3, 0, 0]])]
+    counts = np.ones(10)
+    for token, extra in ((5, 3), (7, 1), (3, 2)):
+        counts[token] += extra
+    expected = np.log(counts / counts.sum())
+    log_frequencies = train.target_log_frequencies(batches, 10)
+    np.testing.assert_allclose(log_frequencies, expected, rtol=1e-6)
+
+    config = zoo.config(name, "tiny")
+    keras.utils.set_random_seed(0)
+    model = train.build_model(config, 12, 10)
+    train.initialise_output_bias(model, log_frequencies)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(model.get_layer("logits").bias), expected, rtol=1e-6
+    )
+    if name == "translate_rnn":
+        # Its freshly initialised kernels move the logits only a little (the
+        # Transformer's layer normalisation gives the kernel unit-size inputs).
+        source = np.array([[4, 5, 6, 3], [7, 3, 0, 0]], "int32")
+        target_in = np.array([[2, 5, 5, 7], [2, 3, 0, 0]], "int32")
+        probabilities = keras.ops.convert_to_numpy(
+            keras.ops.softmax(model([source, target_in]), axis=-1)
+        )
+        np.testing.assert_allclose(
+            probabilities,
+            np.broadcast_to(np.exp(expected), probabilities.shape),
+            atol=0.05,
+        )
