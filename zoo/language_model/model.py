@@ -7,12 +7,48 @@ from keras_seq import layers
 from keras_seq.decoding import sample
 
 
+@keras.saving.register_keras_serializable(package="keras_seq_zoo")
+class OutputBias(keras.layers.Layer):
+    """Adds a learned `(size,)` bias (zeros at first) to the last axis.
+
+    The tied output layer: logits are `x E^T` (the embedding table `E`
+    reversed, `keras.layers.ReversibleEmbedding`) plus this bias, as the
+    output `Linear` of Zaremba et al. whose weight Press & Wolf tie.
+    """
+
+    def __init__(self, size, **kwargs):
+        super().__init__(**kwargs)
+        self.size = int(size)
+
+    def _check(self, shape):
+        if shape[-1] not in (None, self.size):
+            raise ValueError(
+                f"OutputBias expected inputs with last dimension {self.size}, got "
+                f"shape {tuple(shape)}."
+            )
+
+    def build(self, input_shape):
+        self._check(input_shape)
+        self.bias = self.add_weight(
+            shape=(self.size,), initializer="zeros", name="bias"
+        )
+
+    def call(self, inputs):
+        self._check(inputs.shape)
+        return inputs + self.bias
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}
+
+
 def build_language_model(config, vocabulary_size, batch_size=None, stateful=True):
     """Word ids `(batch, time)` -> logits `(batch, time, vocabulary_size)`.
 
     With `stateful=True` the LSTM states carry over from one window to the
     next (truncated BPTT over `batch_size` parallel streams of the corpus);
-    the batch size is then fixed.
+    the batch size is then fixed. With `config.tie_weights` the output layer
+    is the embedding table transposed plus a bias (Press & Wolf 2017;
+    the embedding is then `ReversibleEmbedding`).
     """
     init = keras.initializers.RandomUniform(
         -config.init_scale, config.init_scale, config.seed
@@ -22,9 +58,15 @@ def build_language_model(config, vocabulary_size, batch_size=None, stateful=True
     )
     if not stateful:
         ids = keras.Input((None,), dtype="int32")
-    x = keras.layers.Embedding(
-        vocabulary_size, config.units, embeddings_initializer=init
-    )(ids)
+    if config.tie_weights:
+        embedding = keras.layers.ReversibleEmbedding(
+            vocabulary_size, config.units, embeddings_initializer=init
+        )
+    else:
+        embedding = keras.layers.Embedding(
+            vocabulary_size, config.units, embeddings_initializer=init
+        )
+    x = embedding(ids)
     x = keras.layers.Dropout(config.dropout)(x)
     for _ in range(config.num_layers):
         x = layers.LSTM(
@@ -36,7 +78,10 @@ def build_language_model(config, vocabulary_size, batch_size=None, stateful=True
             unit_forget_bias=False,
         )(x)
         x = keras.layers.Dropout(config.dropout)(x)
-    logits = keras.layers.Dense(vocabulary_size, kernel_initializer=init)(x)
+    if config.tie_weights:
+        logits = OutputBias(vocabulary_size)(embedding(x, reverse=True))
+    else:
+        logits = keras.layers.Dense(vocabulary_size, kernel_initializer=init)(x)
     return keras.Model(ids, logits, name=config.name)
 
 
@@ -50,6 +95,11 @@ def step_function(model):
     embedding = model.layers[1]
     lstms = [layer for layer in model.layers if hasattr(layer, "cell")]
     output = model.layers[-1]
+    if isinstance(output, OutputBias):  # tied: the embedding reversed, then the bias
+        bias = output
+
+        def output(x):
+            return bias(embedding(x, reverse=True))
 
     def step(tokens, states):
         x = embedding(tokens)

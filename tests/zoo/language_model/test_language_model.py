@@ -1,5 +1,6 @@
 """`lm_ptb`: windows, carried state, perplexity against NumPy, the tiny preset."""
 
+import dataclasses
 import importlib.util
 import math
 import os
@@ -46,8 +47,9 @@ def test_vocabulary_and_stream():
     assert ids.tolist() == [1, 2, 0, 3, 0]  # z is unknown; <eos> after each sentence
 
 
-def test_carried_state_equals_one_long_pass_and_perplexity_matches_numpy():
-    config = zoo.config("lm_ptb", "tiny")
+@pytest.mark.parametrize("tie_weights", [False, True])
+def test_carried_state_equals_one_long_pass_and_perplexity_matches_numpy(tie_weights):
+    config = dataclasses.replace(zoo.config("lm_ptb", "tiny"), tie_weights=tie_weights)
     vocabulary = 30
     stateful = build_language_model(config, vocabulary, batch_size=3)
     stateless = build_language_model(config, vocabulary, stateful=False)
@@ -69,9 +71,10 @@ def test_carried_state_equals_one_long_pass_and_perplexity_matches_numpy():
     assert got == pytest.approx(math.exp(nll), rel=1e-4)
 
 
-def test_greedy_continuation_equals_full_passes():
+@pytest.mark.parametrize("tie_weights", [False, True])
+def test_greedy_continuation_equals_full_passes(tie_weights):
     """`continue_prompts` (cells, padded batch) vs argmax of whole passes."""
-    config = zoo.config("lm_ptb", "tiny")
+    config = dataclasses.replace(zoo.config("lm_ptb", "tiny"), tie_weights=tie_weights)
     words = ["<eos>", "<unk>", *(f"w{i}" for i in range(18))]
     stateful = build_language_model(config, len(words), batch_size=3)
     stateless = build_language_model(config, len(words), stateful=False)
@@ -96,6 +99,34 @@ def test_greedy_continuation_equals_full_passes():
             expected.append(words[word])
             sequence.append(word)
         assert continuation == expected, prompt
+
+
+def test_tied_output_is_the_embedding_table_transposed_plus_bias(tmp_path):
+    config = dataclasses.replace(zoo.config("lm_ptb", "tiny"), tie_weights=True)
+    model = build_language_model(config, 30, stateful=False)
+    untied = build_language_model(zoo.config("lm_ptb", "tiny"), 30, stateful=False)
+    # One (30, 16) table instead of the embedding and the output kernel.
+    assert [tuple(v.shape) for v in model.weights].count((30, 16)) == 1
+    assert len(untied.weights) - len(model.weights) == 1
+    rng = np.random.default_rng(3)
+    for variable in model.weights:
+        variable.assign(rng.normal(scale=0.5, size=variable.shape))
+    ids = rng.integers(0, 30, (2, 7)).astype("int32")
+    hidden = keras.Model(model.inputs, model.layers[-2].output)(ids)  # (B, T, 16)
+    table = np.asarray(model.layers[1].embeddings)
+    bias = np.asarray(model.layers[-1].bias)
+    np.testing.assert_allclose(
+        np.asarray(model(ids)), np.asarray(hidden) @ table.T + bias, atol=1e-5
+    )
+    path = str(tmp_path / "tied.keras")
+    model.save(path)
+    np.testing.assert_allclose(
+        np.asarray(keras.saving.load_model(path)(ids)),
+        np.asarray(model(ids)),
+        atol=1e-6,
+    )
+    with pytest.raises(ValueError, match="last dimension 30"):
+        model.layers[-1](np.zeros((2, 29), "float32"))
 
 
 def test_exported_generator_greedy_equals_python_and_samples_vary(tmp_path):
