@@ -19,6 +19,10 @@ $(STAMP): setup.cfg pyproject.toml
 	@# The Ding German-English dictionary: the translation models' default data.
 	-@test -f /usr/share/trans/de-en || apt-get install -y -q trans-de-en >/dev/null \
 		|| echo "note: apt-get install trans-de-en failed: the translation tests will skip"
+	@# English and Spanish Bibles (SWORD modules): the optional en-es translation data.
+	-@test -d /usr/share/sword/modules/texts/ztext/spaRV1909eb \
+		|| apt-get install -y -q sword-text-web sword-text-sparv >/dev/null \
+		|| echo "note: apt-get install sword-text-web sword-text-sparv failed: the Bible tests will skip"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[data,plot,test,bench]"

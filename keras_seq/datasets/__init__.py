@@ -1,5 +1,6 @@
 """Loaders for the corpora that install with packages (../shared/DATA.md)."""
 
+from keras_seq.datasets.bible_en_es import load_bible_en_es
 from keras_seq.datasets.chinese_reviews import load_chinese_reviews
 from keras_seq.datasets.ding_de_en import load_ding_de_en, parse_ding_line
 from keras_seq.datasets.movie_snippets import load_movie_snippets
@@ -11,6 +12,7 @@ from keras_seq.datasets.text_files import load_translation_tsv, load_tsv
 __all__ = [
     "Split",
     "Splits",
+    "load_bible_en_es",
     "load_chinese_reviews",
     "load_ding_de_en",
     "load_movie_snippets",

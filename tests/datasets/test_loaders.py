@@ -173,3 +173,45 @@ def test_translation_tsv(tmp_path):
     (tmp_path / "bad.tsv").write_text("no tab here\n")
     with pytest.raises(ValueError, match="source<TAB>target"):
         datasets.load_translation_tsv(str(tmp_path / "bad.tsv"))
+
+
+def test_clean_verse_drops_notes_and_tags():
+    from keras_seq.datasets.bible_en_es import clean_verse
+
+    markup = (
+        '<w lemma="strong:H0430">In</w> <w lemma="x">the</w> beginning, '
+        '<w lemma="y">God</w><note placement="foot"><reference>1:1 </reference>'
+        "The Hebrew word …</note><w>created</w> the earth . "
+        '( <l level="1" sID="a"/>now ¿ he said ? )'
+    )
+    assert clean_verse(markup) == (
+        "In the beginning, God created the earth. (now ¿he said?)"
+    )
+
+
+@pytest.mark.skipif(
+    not os.path.isdir("/usr/share/sword/modules/texts/ztext/spaRV1909eb")
+    or importlib.util.find_spec("pysword") is None,
+    reason="needs sword-text-web, sword-text-sparv (apt) and pysword",
+)
+def test_bible_en_es_pairs_verses_and_splits():
+    splits = datasets.load_bible_en_es()
+    sizes = [len(s) for s in (splits.train, splits.valid, splits.test)]
+    assert sum(sizes) > 30000 and sizes[2] >= 3000
+    assert not set(splits.train.inputs) & set(splits.test.inputs)
+    pairs = dict(zip(splits.train.inputs, splits.train.targets))
+    pairs.update(zip(splits.test.inputs, splits.test.targets))
+    pairs.update(zip(splits.valid.inputs, splits.valid.targets))
+    # John 3:16 in both translations, aligned by book, chapter and verse.
+    english = next(s for s in pairs if s.startswith("For God so loved the world"))
+    assert pairs[english].startswith("Porque de tal manera amó Dios al mundo")
+    assert all("<" not in t and ">" not in t for t in splits.test.targets)
+    reverse = datasets.load_bible_en_es("es-en")
+    assert reverse.test.inputs[0] in set(pairs.values())
+    with pytest.raises(ValueError, match="direction"):
+        datasets.load_bible_en_es("en-fr")
+
+
+def test_bible_en_es_missing_names_apt(tmp_path):
+    with pytest.raises(FileNotFoundError, match="sword-text-web"):
+        datasets.load_bible_en_es(path=str(tmp_path / "nowhere"))

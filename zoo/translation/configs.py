@@ -9,7 +9,8 @@ class Config:
 
     name: str = "translate_rnn"
     architecture: str = "rnn"  # or "transformer"
-    dataset: str = "ding_de_en"  # or a path to a `source<TAB>target` TSV
+    # "ding_de_en", "bible_en_es", "bible_es_en" or a `source<TAB>target` TSV path
+    dataset: str = "ding_de_en"
     vocabulary_size: int = 8000  # asked of the WordPiece learner, per language
     max_source_tokens: int = 48  # longer inputs are cut (also when served)
     max_target_tokens: int = 48  # most generated subwords, the end included
@@ -78,10 +79,14 @@ def tiny(config):
 # own prediction rises by 0.05 per epoch to 0.25.
 SCHEDULED = dataclasses.replace(DEFAULT, scheduled_sampling=0.25)
 
+# English -> Spanish Bible verses (`keras_seq.datasets.load_bible_en_es`).
+BIBLE = dataclasses.replace(DEFAULT, dataset="bible_en_es")
+
 PRESETS = {
     "translate_rnn": {
         "default": DEFAULT,
         "scheduled": SCHEDULED,
+        "bible_en_es": BIBLE,
         "tiny": tiny(DEFAULT),
     },
     "translate_transformer": {"default": TRANSFORMER, "tiny": tiny(TRANSFORMER)},

@@ -70,9 +70,13 @@ def architecture_of(config):
 
 
 def load_data(config):
-    """The pairs of `config.dataset`: the Ding dictionary or a TSV path."""
+    """The pairs of `config.dataset`: `"ding_de_en"`, `"bible_en_es"`,
+    `"bible_es_en"` or the path of a `source<TAB>target` TSV."""
     if config.dataset == "ding_de_en":
         splits = datasets.load_ding_de_en(seed=config.seed)
+    elif config.dataset in ("bible_en_es", "bible_es_en"):
+        direction = "en-es" if config.dataset == "bible_en_es" else "es-en"
+        splits = datasets.load_bible_en_es(direction, seed=config.seed)
     else:
         splits = datasets.load_translation_tsv(config.dataset, seed=config.seed)
     if config.train_limit:

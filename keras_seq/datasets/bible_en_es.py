@@ -1,0 +1,142 @@
+"""English <-> Spanish Bible verses: World English Bible and Reina-Valera 1909.
+
+The two SWORD modules install with `apt-get install -y sword-text-web
+sword-text-sparv` and are read with `pysword` (`pip install pysword`).
+"""
+
+import os
+import re
+
+from keras_seq.datasets.split import split_examples
+
+INSTALL = "apt-get install -y sword-text-web sword-text-sparv && pip install pysword"
+SWORD_PATH = "/usr/share/sword"
+CACHE_VERSION = 1
+MODULES = {"en": "engWEB2015eb", "es": "spaRV1909eb"}
+# Footnotes are removed with their text; every other tag (Strong's numbers,
+# poetry lines, milestones) is removed and its text kept.
+_NOTE = re.compile(r"<note\b.*?</note>", re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def clean_verse(markup):
+    """A verse's OSIS markup -> plain text (notes dropped, tags removed)."""
+    text = _TAG.sub(" ", _NOTE.sub(" ", markup))
+    text = " ".join(text.split())
+    text = re.sub(r"\s+([.,;:!?»”’)])", r"\1", text)
+    return re.sub(r"([(«“‘¿¡])\s+", r"\1", text)
+
+
+def _cache_path():
+    root = os.environ.get("KERAS_SEQ_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "keras_seq"
+    )
+    # The version changes with `clean_verse`, so that no stale cache is read.
+    return os.path.join(root, f"bible_en_es_v{CACHE_VERSION}.tsv")
+
+
+def _read_pairs(path):
+    """Every verse present in both modules with the same chapter length."""
+    try:
+        from pysword.modules import SwordModules
+    except ImportError:
+        raise ModuleNotFoundError(
+            f"The Bible verses are read with `pysword`, which is not installed. "
+            f"Install the data with: {INSTALL}",
+            name="pysword",
+        ) from None
+    modules = SwordModules(path)
+    found = modules.parse_modules()
+    missing = [name for name in MODULES.values() if name not in found]
+    if missing:
+        raise FileNotFoundError(
+            f"The SWORD modules {missing} are not under {path}. Install them "
+            f"with: {INSTALL}"
+        )
+    english, spanish = (
+        modules.get_bible_from_module(MODULES[code]) for code in ("en", "es")
+    )
+
+    def books(bible):
+        structure = bible.get_structure().get_books()
+        return {b.osis_name: b for part in structure.values() for b in part}
+
+    english_books, spanish_books = books(english), books(spanish)
+    pairs = []
+    for name, book in english_books.items():
+        if name not in spanish_books:  # the deuterocanon is only in the WEB
+            continue
+        chapters = min(book.num_chapters, spanish_books[name].num_chapters)
+        for chapter in range(1, chapters + 1):
+            verses = [
+                list(bible.get_iter(books=[name], chapters=[chapter], clean=False))
+                for bible in (english, spanish)
+            ]
+            if len(verses[0]) != len(verses[1]):
+                continue
+            for en, es in zip(*verses):
+                en, es = clean_verse(en), clean_verse(es)
+                if en and es:
+                    pairs.append((en, es))
+    return pairs
+
+
+def load_bible_en_es(
+    direction="en-es", path=SWORD_PATH, fractions=(0.8, 0.1, 0.1), seed=0
+):
+    """Verse-aligned English and Spanish Bible text, for translation.
+
+    Verses of the books both modules have (the 66 of the Protestant canon),
+    paired by book, chapter and verse where the chapter has the same number
+    of verses in both; footnotes removed, markup stripped. Deduplicated by
+    source verse (the first pair kept), shuffled with `seed` and split by
+    `fractions`. The pairs are cached in `~/.cache/keras_seq/bible_en_es_v1.tsv`
+    (`$KERAS_SEQ_CACHE`): reading the compressed modules takes a minute or
+    two.
+
+    Args:
+        direction: `"en-es"` (English sources, Spanish targets) or `"es-en"`.
+        path: The SWORD folder holding `mods.d/` and `modules/`.
+        fractions, seed: As `split_examples`.
+
+    Returns:
+        `Splits` with `inputs` in the source language and `targets` in the
+        target language (strings).
+    """
+    if direction not in ("en-es", "es-en"):
+        raise ValueError(
+            f"Received an invalid value for `direction`, expected 'en-es' or "
+            f"'es-en', got {direction!r}."
+        )
+    cache = _cache_path()
+    if path == SWORD_PATH and os.path.exists(cache):
+        with open(cache, encoding="utf-8") as f:
+            pairs = [tuple(line.rstrip("\n").split("\t")) for line in f]
+    else:
+        if not os.path.isdir(path):
+            raise FileNotFoundError(
+                f"No SWORD modules at {path}. Install them with: {INSTALL}"
+            )
+        pairs = _read_pairs(path)
+        if path == SWORD_PATH:
+            os.makedirs(os.path.dirname(cache), exist_ok=True)
+            with open(cache + ".tmp", "w", encoding="utf-8") as f:
+                f.writelines(f"{en}\t{es}\n" for en, es in pairs)
+            os.replace(cache + ".tmp", cache)
+    if direction == "es-en":
+        pairs = [(es, en) for en, es in pairs]
+    first = {}
+    for source, target in pairs:
+        first.setdefault(source, target)
+    sources = sorted(first)
+    return split_examples(
+        sources,
+        [first[s] for s in sources],
+        fractions,
+        seed,
+        description=(
+            f"Bible, World English Bible / Reina-Valera 1909 ({path}), "
+            f"{direction}: {len(sources)} verse pairs deduplicated by source, "
+            f"shuffled with seed {seed}, split {fractions}."
+        ),
+    )
