@@ -27,7 +27,7 @@ def main():
     splits = load_chinese_reviews()
     train, valid, test = splits.train, splits.valid, splits.test
     labels = np.asarray(train.targets)
-    results = []
+    classifiers = []  # (name, texts -> class probabilities)
     for high in (2, 3, 4):
         tfidf = TfidfVectorizer(
             analyzer="char", ngram_range=(1, high), sublinear_tf=True
@@ -35,10 +35,8 @@ def main():
         features = tfidf.fit_transform(list(train.inputs))
         for c in (1.0, 4.0, 16.0):
             model = LogisticRegression(C=c, max_iter=3000).fit(features, labels)
-            results.append(
+            classifiers.append(
                 (
-                    model.score(tfidf.transform(valid.inputs), valid.targets),
-                    model.score(tfidf.transform(test.inputs), test.targets),
                     f"tf-idf char 1-{high}-grams, logistic regression C={c:g}",
                     lambda texts, m=model, v=tfidf: m.predict_proba(v.transform(texts)),
                 )
@@ -52,23 +50,22 @@ def main():
             model = LogisticRegression(C=c, max_iter=3000).fit(
                 binary.multiply(ratio).tocsr(), labels
             )
-
-            def probabilities(texts, m=model, v=counts, r=ratio):
-                return m.predict_proba(v.transform(texts).multiply(r).tocsr())
-
-            results.append(
+            classifiers.append(
                 (
-                    model.score(
-                        counts.transform(valid.inputs).multiply(ratio),
-                        valid.targets,
-                    ),
-                    model.score(
-                        counts.transform(test.inputs).multiply(ratio), test.targets
-                    ),
                     f"NB-SVM char 1-{high}-grams, C={c:g}",
-                    probabilities,
+                    lambda texts, m=model, v=counts, r=ratio: m.predict_proba(
+                        v.transform(texts).multiply(r).tocsr()
+                    ),
                 )
             )
+
+    def accuracy(probabilities, split):
+        predicted = probabilities(list(split.inputs)).argmax(-1)
+        return float(np.mean(predicted == np.asarray(split.targets)))
+
+    results = [
+        (accuracy(p, valid), accuracy(p, test), name, p) for name, p in classifiers
+    ]
     print("| classifier | valid accuracy | test accuracy |")
     print("|---|---|---|")
     for valid_accuracy, test_accuracy, name, _ in results:

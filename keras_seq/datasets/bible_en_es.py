@@ -8,6 +8,7 @@ import os
 import re
 
 from keras_seq.datasets.split import split_examples
+from keras_seq.utils.cache import cache_root
 
 INSTALL = "apt-get install -y sword-text-web sword-text-sparv && pip install pysword"
 SWORD_PATH = "/usr/share/sword"
@@ -25,14 +26,6 @@ def clean_verse(markup):
     text = " ".join(text.split())
     text = re.sub(r"\s+([.,;:!?»”’)])", r"\1", text)
     return re.sub(r"([(«“‘¿¡])\s+", r"\1", text)
-
-
-def _cache_path():
-    root = os.environ.get("KERAS_SEQ_CACHE") or os.path.join(
-        os.path.expanduser("~"), ".cache", "keras_seq"
-    )
-    # The version changes with `clean_verse`, so that no stale cache is read.
-    return os.path.join(root, f"bible_en_es_v{CACHE_VERSION}.tsv")
 
 
 def _read_pairs(path):
@@ -108,7 +101,8 @@ def load_bible_en_es(
             f"Received an invalid value for `direction`, expected 'en-es' or "
             f"'es-en', got {direction!r}."
         )
-    cache = _cache_path()
+    # The file name's version changes with `clean_verse`: no stale cache is read.
+    cache = str(cache_root() / f"bible_en_es_v{CACHE_VERSION}.tsv")
     if path == SWORD_PATH and os.path.exists(cache):
         with open(cache, encoding="utf-8") as f:
             pairs = [tuple(line.rstrip("\n").split("\t")) for line in f]

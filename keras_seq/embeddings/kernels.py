@@ -20,15 +20,14 @@ import sys
 import tempfile
 import warnings
 
+from keras_seq.utils.cache import cache_root
+
 SOURCE = pathlib.Path(__file__).with_name("word2vec_kernels.cc")
 
 
 def cache_folder():
     """Where built kernels are kept: `$KERAS_SEQ_CACHE` or `~/.cache/keras_seq`."""
-    folder = os.environ.get("KERAS_SEQ_CACHE") or os.path.join(
-        os.path.expanduser("~"), ".cache", "keras_seq"
-    )
-    return pathlib.Path(folder) / "kernels"
+    return cache_root() / "kernels"
 
 
 def _cpu_description():

@@ -334,7 +334,6 @@ def target_log_frequencies(targets, vocabulary_size):
     for ids in targets:
         ids = np.asarray(ids).ravel()
         np.add.at(counts, ids[ids != PAD], 1)
-    counts[PAD] = 1.0  # never a target: kept at the smoothing count
     return np.log(counts / counts.sum()).astype("float32")
 
 
