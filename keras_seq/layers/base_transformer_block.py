@@ -4,6 +4,7 @@ import keras
 
 from keras_seq.layers.attention.multi_head_attention import MultiHeadAttention
 from keras_seq.utils import checks
+from keras_seq.utils.initializers import fresh
 
 
 def check_heads_divide(num_heads, model_dim):
@@ -52,15 +53,17 @@ class BaseTransformerBlock(keras.layers.Layer):
         first = keras.layers.Dense(
             self.intermediate_dim,
             activation=self.activation,
-            kernel_initializer=self.kernel_initializer,
-            bias_initializer=self.bias_initializer,
+            kernel_initializer=fresh(
+                self.kernel_initializer, "feed_forward_intermediate"
+            ),
+            bias_initializer=fresh(self.bias_initializer, "feed_forward_intermediate"),
             dtype=self.dtype_policy,
             name="feed_forward_intermediate",
         )
         second = keras.layers.Dense(
             model_dim,
-            kernel_initializer=self.kernel_initializer,
-            bias_initializer=self.bias_initializer,
+            kernel_initializer=fresh(self.kernel_initializer, "feed_forward_output"),
+            bias_initializer=fresh(self.bias_initializer, "feed_forward_output"),
             dtype=self.dtype_policy,
             name="feed_forward_output",
         )
@@ -113,8 +116,8 @@ class BaseTransformerBlock(keras.layers.Layer):
             key_dim=key_dim,
             score=self.score,
             dropout=self.dropout,
-            kernel_initializer=self.kernel_initializer,
-            bias_initializer=self.bias_initializer,
+            kernel_initializer=fresh(self.kernel_initializer, name),
+            bias_initializer=fresh(self.bias_initializer, name),
             seed=self.seed,
             dtype=self.dtype_policy,
             name=name,

@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_seq import layers
 from keras_seq.decoding import sample
+from keras_seq.utils.initializers import fresh
 
 
 @keras.saving.register_keras_serializable(package="keras_seq_zoo")
@@ -50,9 +51,15 @@ def build_language_model(config, vocabulary_size, batch_size=None, stateful=True
     is the embedding table transposed plus a bias (Press & Wolf 2017;
     the embedding is then `ReversibleEmbedding`).
     """
-    init = keras.initializers.RandomUniform(
+    uniform = keras.initializers.RandomUniform(
         -config.init_scale, config.init_scale, config.seed
     )
+
+    def init(weight):
+        # A seeded initializer returns the same values on every call: one
+        # per weight, or the LSTM kernels would all start identical.
+        return fresh(uniform, weight)
+
     ids = keras.Input(
         batch_shape=(batch_size or config.batch_size, None), dtype="int32"
     )
@@ -60,28 +67,29 @@ def build_language_model(config, vocabulary_size, batch_size=None, stateful=True
         ids = keras.Input((None,), dtype="int32")
     if config.tie_weights:
         embedding = keras.layers.ReversibleEmbedding(
-            vocabulary_size, config.units, embeddings_initializer=init
+            vocabulary_size, config.units, embeddings_initializer=init("embedding")
         )
     else:
         embedding = keras.layers.Embedding(
-            vocabulary_size, config.units, embeddings_initializer=init
+            vocabulary_size, config.units, embeddings_initializer=init("embedding")
         )
     x = embedding(ids)
     x = keras.layers.Dropout(config.dropout)(x)
-    for _ in range(config.num_layers):
+    for layer in range(config.num_layers):
         x = layers.LSTM(
             config.units,
             return_sequences=True,
             stateful=stateful,
-            kernel_initializer=init,
-            recurrent_initializer=init,
+            kernel_initializer=init(f"lstm_{layer}/kernel"),
+            recurrent_initializer=init(f"lstm_{layer}/recurrent_kernel"),
             unit_forget_bias=False,
         )(x)
         x = keras.layers.Dropout(config.dropout)(x)
     if config.tie_weights:
         logits = OutputBias(vocabulary_size)(embedding(x, reverse=True))
     else:
-        logits = keras.layers.Dense(vocabulary_size, kernel_initializer=init)(x)
+        output = keras.layers.Dense(vocabulary_size, kernel_initializer=init("output"))
+        logits = output(x)
     return keras.Model(ids, logits, name=config.name)
 
 

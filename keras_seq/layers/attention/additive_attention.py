@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_seq.layers.attention.base_attention import BaseAttention
 from keras_seq.utils import checks
+from keras_seq.utils.initializers import fresh
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
@@ -70,22 +71,24 @@ class AdditiveAttention(BaseAttention):
         key_shape = value_shape if key_shape is None else key_shape
         self.query_kernel = self.add_weight(
             shape=(query_shape[-1], self.units),
-            initializer=self.kernel_initializer,
+            initializer=fresh(self.kernel_initializer, "query_kernel"),
             name="query_kernel",
         )
         self.key_kernel = self.add_weight(
             shape=(key_shape[-1], self.units),
-            initializer=self.kernel_initializer,
+            initializer=fresh(self.kernel_initializer, "key_kernel"),
             name="key_kernel",
         )
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
-                shape=(self.units,), initializer=self.bias_initializer, name="bias"
+                shape=(self.units,),
+                initializer=fresh(self.bias_initializer, "bias"),
+                name="bias",
             )
         self.score_kernel = self.add_weight(
             shape=(self.units,),
-            initializer=self.kernel_initializer,
+            initializer=fresh(self.kernel_initializer, "score_kernel"),
             name="score_kernel",
         )
 

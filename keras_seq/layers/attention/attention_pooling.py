@@ -3,6 +3,7 @@ from keras import ops
 
 from keras_seq.layers.attention.masking import masked_softmax
 from keras_seq.utils import checks
+from keras_seq.utils.initializers import fresh
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
@@ -60,7 +61,7 @@ class AttentionPooling(keras.layers.Layer):
             )
         self.kernel = self.add_weight(
             shape=(input_shape[-1], self.units),
-            initializer=self.kernel_initializer,
+            initializer=fresh(self.kernel_initializer, "kernel"),
             name="kernel",
         )
         self.bias = self.add_weight(
@@ -68,7 +69,7 @@ class AttentionPooling(keras.layers.Layer):
         )
         self.score_kernel = self.add_weight(
             shape=(self.units, 1),
-            initializer=self.kernel_initializer,
+            initializer=fresh(self.kernel_initializer, "score_kernel"),
             name="score_kernel",
         )
 

@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_seq.layers.attention import masking
 from keras_seq.utils import checks
+from keras_seq.utils.initializers import fresh
 
 
 def matmul_transposed(a, b):
@@ -140,14 +141,14 @@ class MultiHeadAttention(keras.layers.Layer):
     def _projection(self, name, input_dim, size):
         kernel = self.add_weight(
             shape=(input_dim, self.num_heads, size),
-            initializer=self.kernel_initializer,
+            initializer=fresh(self.kernel_initializer, f"{name}_kernel"),
             name=f"{name}_kernel",
         )
         bias = None
         if self.use_bias:
             bias = self.add_weight(
                 shape=(self.num_heads, size),
-                initializer=self.bias_initializer,
+                initializer=fresh(self.bias_initializer, f"{name}_bias"),
                 name=f"{name}_bias",
             )
         return kernel, bias
@@ -167,19 +168,19 @@ class MultiHeadAttention(keras.layers.Layer):
         if self.score == "additive":
             self.score_kernel = self.add_weight(
                 shape=(self.num_heads, self.key_dim),
-                initializer=self.kernel_initializer,
+                initializer=fresh(self.kernel_initializer, "score_kernel"),
                 name="score_kernel",
             )
         self.output_kernel = self.add_weight(
             shape=(self.num_heads, self.value_dim, self.output_dim),
-            initializer=self.kernel_initializer,
+            initializer=fresh(self.kernel_initializer, "output_kernel"),
             name="output_kernel",
         )
         self.output_bias = None
         if self.use_bias:
             self.output_bias = self.add_weight(
                 shape=(self.output_dim,),
-                initializer=self.bias_initializer,
+                initializer=fresh(self.bias_initializer, "output_bias"),
                 name="output_bias",
             )
 

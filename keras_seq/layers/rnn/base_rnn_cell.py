@@ -5,6 +5,7 @@ from keras import ops
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
 from keras_seq.utils import checks
+from keras_seq.utils.initializers import fresh
 
 
 class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
@@ -97,14 +98,14 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
         self.kernel = self.add_weight(
             shape=(input_dim, gate_units),
             name="kernel",
-            initializer=self.kernel_initializer,
+            initializer=fresh(self.kernel_initializer, "kernel"),
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
         )
         self.recurrent_kernel = self.add_weight(
             shape=(self.units, gate_units),
             name="recurrent_kernel",
-            initializer=self.recurrent_initializer,
+            initializer=fresh(self.recurrent_initializer, "recurrent_kernel"),
             regularizer=self.recurrent_regularizer,
             constraint=self.recurrent_constraint,
         )
@@ -123,7 +124,7 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
         return (self.num_gates * self.units,)
 
     def _bias_initializer(self):
-        return self.bias_initializer
+        return fresh(self.bias_initializer, "bias")
 
     def _input_bias(self):
         return self.bias

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_seq.layers.rnn.base_rnn_cell import BaseRNNCell
+from keras_seq.utils.initializers import fresh
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
@@ -130,7 +131,9 @@ class PeepholeLSTMCell(BaseRNNCell):
                 weight = self.add_weight(
                     shape=(self.units,),
                     name=f"{gate}_gate_peephole_weights",
-                    initializer=self.peephole_initializer,
+                    initializer=fresh(
+                        self.peephole_initializer, f"{gate}_gate_peephole_weights"
+                    ),
                     regularizer=self.peephole_regularizer,
                     constraint=self.peephole_constraint,
                 )
@@ -138,8 +141,8 @@ class PeepholeLSTMCell(BaseRNNCell):
 
     def _bias_initializer(self):
         if not self.unit_forget_bias:
-            return self.bias_initializer
-        units, base = self.units, self.bias_initializer
+            return fresh(self.bias_initializer, "bias")
+        units, base = self.units, fresh(self.bias_initializer, "bias")
 
         def initializer(shape, dtype=None):
             return ops.concatenate(

@@ -2,6 +2,7 @@
 
 import dataclasses
 import importlib.util
+import itertools
 import math
 import os
 
@@ -99,6 +100,23 @@ def test_greedy_continuation_equals_full_passes(tie_weights):
             expected.append(words[word])
             sequence.append(word)
         assert continuation == expected, prompt
+
+
+@pytest.mark.parametrize("tie_weights", [False, True])
+def test_every_weight_starts_apart_uniform_and_reproducible(tie_weights):
+    # Zaremba et al.: every weight uniform in +-init_scale, each drawn anew
+    # (one seeded initializer shared by all weights would start the four LSTM
+    # kernels identical).
+    config = dataclasses.replace(zoo.config("lm_ptb", "tiny"), tie_weights=tie_weights)
+    weights = [np.asarray(w) for w in build_language_model(config, 40).weights]
+    drawn = [w.ravel() for w in weights if np.std(w) > 0]
+    assert len(drawn) == (5 if tie_weights else 6)  # embedding, 2 x 2 LSTM, output
+    for a, b in itertools.combinations(drawn, 2):
+        assert not np.array_equal(a[: min(len(a), len(b))], b[: min(len(a), len(b))])
+    assert max(np.abs(w).max() for w in drawn) <= config.init_scale
+    again = build_language_model(config, 40).weights
+    for w, v in zip(weights, again):
+        np.testing.assert_array_equal(w, np.asarray(v))
 
 
 def test_tied_output_is_the_embedding_table_transposed_plus_bias(tmp_path):
