@@ -51,6 +51,13 @@ def test_fresh_returns_constants_and_seed_generators_unchanged():
     assert isinstance(fresh("orthogonal", "kernel"), keras.initializers.Orthogonal)
 
 
+def assert_start_apart(weights):
+    """No two `(name, flat values)` share their values (the shorter's length)."""
+    for (name_a, a), (name_b, b) in itertools.combinations(weights, 2):
+        n = min(len(a), len(b))
+        assert not np.array_equal(a[:n], b[:n]), f"{name_a} == {name_b}"
+
+
 def random_weights(layer):
     return [
         (w.path, np.asarray(w).ravel())
@@ -91,6 +98,4 @@ def test_no_two_weights_start_identical(name):
     layer(*inputs)
     weights = random_weights(layer)
     assert len(weights) >= 2
-    for (path_a, a), (path_b, b) in itertools.combinations(weights, 2):
-        n = min(len(a), len(b))
-        assert not np.array_equal(a[:n], b[:n]), f"{path_a} == {path_b}"
+    assert_start_apart(weights)

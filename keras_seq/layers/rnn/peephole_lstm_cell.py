@@ -140,9 +140,10 @@ class PeepholeLSTMCell(BaseRNNCell):
                 setattr(self, f"{gate}_gate_peephole_weights", weight)
 
     def _bias_initializer(self):
+        base = super()._bias_initializer()
         if not self.unit_forget_bias:
-            return fresh(self.bias_initializer, "bias")
-        units, base = self.units, fresh(self.bias_initializer, "bias")
+            return base
+        units = self.units
 
         def initializer(shape, dtype=None):
             return ops.concatenate(
