@@ -38,8 +38,36 @@ def strategy_named(name):
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return _reduce_as_keras_calls_it(tf.distribute.MultiWorkerMirroredStrategy())
     return None
+
+
+def _reduce_as_keras_calls_it(strategy):
+    """`strategy` whose `reduce` accepts the two calls Keras 3.15's `fit` makes.
+
+    With two or more workers, `MultiWorkerMirroredStrategy.reduce` fails on
+    both: the first `(inputs, targets)` batch reduced in one call to learn the
+    shapes ("Attempt to convert a value (PerReplica...)": it takes single
+    values only), and each step's scalar metrics reduced with `axis=0`
+    ("Invalid reduction dimension 0 for input with 0 dimensions"). Here
+    structures are reduced leaf by leaf, and scalars across replicas.
+    """
+    import tensorflow as tf
+
+    reduce = strategy.reduce
+
+    def reduce_each(reduce_op, value, axis=None):
+        if isinstance(value, (tuple, list, dict)):
+            return tf.nest.map_structure(
+                lambda v: reduce_each(reduce_op, v, axis), value
+            )
+        local = strategy.experimental_local_results(value)[0]
+        if axis is not None and len(local.shape) == 0:
+            axis = None
+        return reduce(reduce_op, value, axis)
+
+    strategy.reduce = reduce_each
+    return strategy
 
 
 def worker_workdir(workdir, strategy):
@@ -133,6 +161,7 @@ def run_metrics(config, history, seconds, splits=None):
             "test": len(splits.test),
         }
     metrics["epochs_run"] = len(history.history["loss"])
+    metrics["replicas"] = replicas(history.model)
     metrics["history"] = {
         k: [float(v) for v in vs] for k, vs in history.history.items()
     }
@@ -142,6 +171,16 @@ def run_metrics(config, history, seconds, splits=None):
             len(splits.train) * metrics["epochs_run"] / seconds, 1
         )
     return metrics
+
+
+def replicas(model):
+    """Replicas that `model` trains on: its `tf.distribute` strategy's (1 on JAX).
+
+    Read off the model, not the strategy handed to the trainer: a model built
+    outside `strategy.scope()` trains on one device whatever was asked.
+    """
+    strategy = getattr(model, "distribute_strategy", None)
+    return 1 if strategy is None else int(strategy.num_replicas_in_sync)
 
 
 def write_metrics(workdir, metrics):

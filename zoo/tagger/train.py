@@ -49,14 +49,17 @@ def train_and_evaluate(config, workdir, strategy=None):
         vocabulary=tag_names[1:], num_oov_indices=1, oov_token=UNKNOWN_TAG
     )
     vectorizer = build_vectorizer(config, splits.train.inputs)  # train split only
-    classifier = build_classifier(config, vectorizer.vocabulary_size(), len(tag_names))
-    classifier.compile(
-        optimizer=keras.optimizers.Adam(
-            config.learning_rate, global_clipnorm=config.clipnorm
-        ),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    with training.scope(strategy):
+        classifier = build_classifier(
+            config, vectorizer.vocabulary_size(), len(tag_names)
+        )
+        classifier.compile(
+            optimizer=keras.optimizers.Adam(
+                config.learning_rate, global_clipnorm=config.clipnorm
+            ),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
 
     def batches(split, shuffle=False):
         data = split.dataset(config.batch_size, shuffle=shuffle, seed=config.seed)
