@@ -17,6 +17,7 @@ rescaled to the embedding's initial spread.
 
 import argparse
 import dataclasses
+import itertools
 
 import keras
 import numpy as np
@@ -40,7 +41,7 @@ def pretrained_vectors(config, train_texts):
     for text in texts:
         chars = [c for c in text if not c.isspace()]
         corpus.append(chars)
-        corpus.append([a + " " + b for a, b in zip(chars, chars[1:])])
+        corpus.append([a + " " + b for a, b in itertools.pairwise(chars)])
     vectors, _, _ = embeddings.train(
         corpus, dim=config.embedding_dim, window=5, epochs=5, min_count=3, verbose=0
     )
@@ -149,8 +150,8 @@ def main():
             ],
             verbose=0,
         )
-        for name in members:
-            members[name].append(model.predict(x[name], verbose=0))
+        for name, probabilities in members.items():
+            probabilities.append(model.predict(x[name], verbose=0))
         mean = {name: np.mean(members[name], axis=0) for name in members}
         print(
             f"seed {seed}: valid {accuracy(members['valid'][-1], 'valid'):.4f} "
