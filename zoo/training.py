@@ -70,6 +70,41 @@ def _reduce_as_keras_calls_it(strategy):
     return strategy
 
 
+def clip_across_replicas(optimizer):
+    """`optimizer` whose `global_clipnorm` clips the gradient of the whole batch.
+
+    Under a `tf.distribute` strategy Keras 3.15 clips each replica's share of
+    the gradient by itself, before the shares are summed, so training with
+    several replicas clips less (or differently) than one device with the
+    same global batch. Here, with several replicas, each replica sums the
+    shares (an all-reduce), computes the global norm of that sum, and scales
+    its own share by `min(1, global_clipnorm / norm)`: the summed update is
+    the clipped gradient of the whole batch, as on one device. With one
+    replica Keras's own clipping runs unchanged. Returns `optimizer`.
+    """
+    clip = optimizer._clip_gradients
+
+    def clip_summed(grads):
+        import tensorflow as tf
+
+        context = tf.distribute.get_replica_context()
+        if (
+            not optimizer.global_clipnorm
+            or context is None
+            or context.num_replicas_in_sync == 1
+        ):
+            return clip(grads)
+        dense = [None if g is None else tf.convert_to_tensor(g) for g in grads]
+        present = [g for g in dense if g is not None]
+        norm = tf.linalg.global_norm(context.all_reduce("SUM", present))
+        limit = tf.cast(optimizer.global_clipnorm, norm.dtype)
+        scale = tf.minimum(1.0, limit / norm)
+        return [None if g is None else g * scale for g in dense]
+
+    optimizer._clip_gradients = clip_summed
+    return optimizer
+
+
 def worker_workdir(workdir, strategy):
     """Where this process writes: `workdir`, or `workdir/workers/N` for the
     non-chief workers of a multi-worker cluster.

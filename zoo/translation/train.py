@@ -377,7 +377,9 @@ def compile_model(model, config, steps_per_epoch):
         )
         loss = MaskedSmoothedCrossEntropy(config.label_smoothing)
     model.compile(
-        optimizer=keras.optimizers.Adam(rate, global_clipnorm=config.clipnorm),
+        optimizer=training.clip_across_replicas(
+            keras.optimizers.Adam(rate, global_clipnorm=config.clipnorm)
+        ),
         loss=loss,
     )
 
