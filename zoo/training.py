@@ -62,7 +62,7 @@ def _reduce_as_keras_calls_it(strategy):
                 lambda v: reduce_each(reduce_op, v, axis), value
             )
         local = strategy.experimental_local_results(value)[0]
-        if axis is not None and len(local.shape) == 0:
+        if axis is not None and tf.TensorShape(getattr(local, "shape", None)).rank == 0:
             axis = None
         return reduce(reduce_op, value, axis)
 
