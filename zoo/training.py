@@ -105,6 +105,16 @@ def clip_across_replicas(optimizer):
     return optimizer
 
 
+def adam(learning_rate, clipnorm):
+    """Adam clipping the whole batch's gradient at global norm `clipnorm`.
+
+    (`clip_across_replicas`: the same clipping on one device or several.)
+    """
+    return clip_across_replicas(
+        keras.optimizers.Adam(learning_rate, global_clipnorm=clipnorm)
+    )
+
+
 def worker_workdir(workdir, strategy):
     """Where this process writes: `workdir`, or `workdir/workers/N` for the
     non-chief workers of a multi-worker cluster.

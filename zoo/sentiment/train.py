@@ -53,11 +53,7 @@ def train_and_evaluate(config, workdir, strategy=None):
     with training.scope(strategy):
         classifier = build_classifier(config, vectorizer.vocabulary_size())
         classifier.compile(
-            optimizer=training.clip_across_replicas(
-                keras.optimizers.Adam(
-                    config.learning_rate, global_clipnorm=config.clipnorm
-                )
-            ),
+            optimizer=training.adam(config.learning_rate, config.clipnorm),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )

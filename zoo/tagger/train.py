@@ -54,11 +54,7 @@ def train_and_evaluate(config, workdir, strategy=None):
             config, vectorizer.vocabulary_size(), len(tag_names)
         )
         classifier.compile(
-            optimizer=training.clip_across_replicas(
-                keras.optimizers.Adam(
-                    config.learning_rate, global_clipnorm=config.clipnorm
-                )
-            ),
+            optimizer=training.adam(config.learning_rate, config.clipnorm),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )

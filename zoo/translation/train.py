@@ -377,9 +377,7 @@ def compile_model(model, config, steps_per_epoch):
         )
         loss = MaskedSmoothedCrossEntropy(config.label_smoothing)
     model.compile(
-        optimizer=training.clip_across_replicas(
-            keras.optimizers.Adam(rate, global_clipnorm=config.clipnorm)
-        ),
+        optimizer=training.adam(rate, config.clipnorm),
         loss=loss,
     )
 
