@@ -37,7 +37,6 @@ print(json.dumps([[m["replicas"], m["history"]["loss"]] for m in runs]))
 """
 
 
-@pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
 # Per-example losses (sentiment) split across replicas add up to the global
 # mean exactly. A masked per-token loss (tagger, translation) is each
 # replica's mean over its own tokens, and Keras averages those: replicas
@@ -46,6 +45,7 @@ print(json.dumps([[m["replicas"], m["history"]["loss"]] for m in runs]))
 # With a clipping norm of 0.05 clipping is active: Keras alone clips each
 # replica's share (the losses end 7.6e-4 apart); `clip_across_replicas`
 # clips the summed gradient as one device does (1.5e-5 apart).
+@pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
 @pytest.mark.parametrize(
     "name, clipnorm, rtol",
     [
