@@ -44,6 +44,46 @@ def config(name, preset="default", **overrides):
     return dataclasses.replace(presets[preset], **overrides)
 
 
+def parse_overrides(name, preset, assignments):
+    """`["decay_after=7", ...]` as config overrides, typed like the preset's fields.
+
+    Raises ValueError naming the fields there are for an unknown field, and
+    the type expected for a value that does not parse.
+    """
+    import dataclasses
+
+    # `name` picks the model: not a setting.
+    fields = {
+        f.name: f for f in dataclasses.fields(config(name, preset)) if f.name != "name"
+    }
+    defaults = dataclasses.asdict(config(name, preset))
+    overrides = {}
+    for assignment in assignments:
+        key, sep, text = assignment.partition("=")
+        key = key.strip()
+        if not sep or key not in fields:
+            raise ValueError(
+                f"Expected FIELD=VALUE with FIELD one of {sorted(fields)} "
+                f"(the fields of {name}'s config), got {assignment!r}."
+            )
+        kind = type(defaults[key])
+        try:
+            if kind is bool:
+                if text.lower() not in ("true", "false", "1", "0"):
+                    raise ValueError(text)
+                value = text.lower() in ("true", "1")
+            elif kind in (int, float, str):
+                value = kind(text)
+            else:
+                raise ValueError(f"{key} is a {kind.__name__}")
+        except ValueError:
+            raise ValueError(
+                f"Expected a value of type {kind.__name__} for {key}, got {text!r}."
+            ) from None
+        overrides[key] = value
+    return overrides
+
+
 def build(name, preset="default"):
     """The untrained Keras model of `name` with the preset's sizes."""
     settings = config(name, preset)

@@ -10,6 +10,7 @@ import os
 import sys
 
 import zoo
+from zoo.training import BackendError
 
 
 def main(argv=None):
@@ -21,6 +22,14 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--workdir", default=None, help="default runs/NAME")
     parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="replace a field of the preset's config, e.g. --set decay_after=7 "
+        "(repeatable)",
+    )
+    parser.add_argument(
         "--strategy",
         default="default",
         choices=["default", "mirrored", "multiworker"],
@@ -28,9 +37,22 @@ def main(argv=None):
         "one process per machine, cluster from TF_CONFIG",
     )
     args = parser.parse_intermixed_args(argv)
+    try:
+        overrides = zoo.parse_overrides(args.name, args.preset, args.set)
+        if args.epochs is not None:
+            overrides["epochs"] = args.epochs
+        config = zoo.config(args.name, args.preset, **overrides)
+    except ValueError as error:
+        parser.error(str(error))
+    try:
+        return run(parser, args, config, argv)
+    except BackendError as error:
+        parser.error(str(error))
+
+
+def run(parser, args, config, argv):
+    """The command of `args` (parsed by `main`)."""
     workdir = args.workdir or os.path.join("runs", args.name)
-    overrides = {} if args.epochs is None else {"epochs": args.epochs}
-    config = zoo.config(args.name, args.preset, **overrides)
     trainer = zoo.module(args.name).train
     if args.command == "train":
         from zoo.training import strategy_named, worker_workdir
@@ -55,15 +77,41 @@ def main(argv=None):
         parser.error(
             f"no trained model at {model_path}: run `python -m zoo train` first"
         )
+    if args.command == "export" and keras_backend() != "tensorflow":
+        return export_on_tensorflow(argv)
     model = zoo.load(model_path)
     if args.command == "evaluate":
         print(json.dumps(trainer.evaluate(model, config, workdir), indent=2))
     else:
         try:
-            print(trainer.export(model, os.path.join(workdir, "export")))
+            print(trainer.export(model, os.path.join(workdir, "export"), config=config))
         except NotImplementedError as error:
             parser.error(str(error))
     return 0
+
+
+def keras_backend():
+    import keras
+
+    return keras.backend.backend()
+
+
+def export_on_tensorflow(argv):
+    """`export` again in a process on the TensorFlow backend: the SavedModel
+    is a TensorFlow graph, and `model.keras` loads on any backend."""
+    import subprocess
+
+    from zoo.training import has_tensorflow
+
+    if not has_tensorflow():
+        sys.exit(
+            "python -m zoo export: error: the SavedModel is written with "
+            "TensorFlow, which is not installed here; run this command where it "
+            "is (`make venv` installs it)."
+        )
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
+    argv = sys.argv[1:] if argv is None else argv
+    return subprocess.call([sys.executable, "-m", "zoo", *argv], env=env)
 
 
 if __name__ == "__main__":

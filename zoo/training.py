@@ -140,6 +140,54 @@ def has_tensorflow():
     return importlib.util.find_spec("tensorflow") is not None
 
 
+def call_text_model(model, texts):
+    """A `.keras` text model (strings -> the network's output) on `texts`, NumPy out.
+
+    Its string layer (`tokens`, a TextVectorization) runs eagerly on
+    TensorFlow and the network (the last layer) on the Keras backend, so the
+    same call works on JAX, where a compiled graph cannot take strings.
+    """
+    import tensorflow as tf
+
+    ids = keras.ops.convert_to_numpy(model.get_layer("tokens")(tf.constant(texts)))
+    return keras.ops.convert_to_numpy(model.layers[-1](ids, training=False))
+
+
+def why_no_export(name, workdir):
+    """None where this process can write the SavedModel, else the metrics' note.
+
+    The exported graph is TensorFlow's: it needs the TensorFlow backend. A run
+    on another backend (JAX on a GPU machine) saves `model.keras`, which
+    `python -m zoo export` turns into the SavedModel wherever TensorFlow is
+    installed, whatever `KERAS_BACKEND` says there.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return None
+    where = "here" if has_tensorflow() else "on a machine with TensorFlow"
+    return (
+        f"skipped: the SavedModel is written on the TensorFlow backend and this "
+        f"run used {backend}; run `python -m zoo export {name} --workdir {workdir}` "
+        f"{where} (with the preset and --set of this run)"
+    )
+
+
+class BackendError(ValueError):
+    """A model asked of a Keras backend it does not run on."""
+
+
+def needs_tensorflow_backend(name):
+    """Raises BackendError unless Keras runs on TensorFlow (for models whose
+    text pipeline and search run as one TensorFlow graph)."""
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise BackendError(
+            f"{name} runs on the TensorFlow backend (its tokenizers and search "
+            f"run as one TensorFlow graph, as in its SavedModel); got the "
+            f"{backend} backend. Set KERAS_BACKEND=tensorflow."
+        )
+
+
 def callbacks(workdir, monitor="val_loss", mode="min", patience=3):
     """TensorBoard logs, best and last checkpoints, resumable runs, early stopping.
 

@@ -169,13 +169,11 @@ def train_and_evaluate(config, workdir, strategy=None):
         "sample": "the stock market "
         + " ".join(generate(model, words, ["the stock market"], seed=1)[0]),
     }
-    if training.has_tensorflow():
+    skipped = training.why_no_export(config.name, workdir)
+    if skipped:
+        metrics["export"] = skipped
+    else:
         export(model, os.path.join(workdir, "export"), words)
-    else:  # trained with JAX on a machine without TensorFlow
-        metrics["export"] = (
-            "skipped: no TensorFlow here; run `python -m zoo export lm_ptb "
-            "--workdir WORKDIR` where it is installed"
-        )
     return training.write_metrics(workdir, metrics)
 
 
@@ -262,7 +260,7 @@ def predict_rows(model, texts, config, workdir):
     return [" ".join(row) for row in generate(model, words, texts)]
 
 
-def export(model, path, words=None, length=20, temperature=1.0, top_k=40):
+def export(model, path, words=None, length=20, temperature=1.0, top_k=40, **unused):
     """The SavedModel: prompts -> sampled continuations (`export_text_generator`).
 
     `words` defaults to the `vocabulary.txt` beside `path`.

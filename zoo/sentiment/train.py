@@ -76,7 +76,9 @@ def train_and_evaluate(config, workdir, strategy=None):
     test_loss, test_accuracy = classifier.evaluate(batches(splits.test), verbose=0)
     model = build_text_model(vectorizer, classifier)
     model.save(os.path.join(workdir, "model.keras"))
-    export(model, os.path.join(workdir, "export"))
+    skipped = training.why_no_export(config.name, workdir)
+    if not skipped:
+        export(model, os.path.join(workdir, "export"))
     training.plot_history(
         history.history, os.path.join(workdir, "training_curves.png"), config.name
     )
@@ -94,6 +96,7 @@ def train_and_evaluate(config, workdir, strategy=None):
                 "label": splits.label_names[int(np.argmax(probabilities))],
                 "probability": float(np.max(probabilities)),
             },
+            **({"export": skipped} if skipped else {}),
         },
     )
 
@@ -137,7 +140,7 @@ def _use_cjk_font():
             return
 
 
-def export(model, path):
+def export(model, path, **unused):
     """The SavedModel of a text model (`model.keras`): texts -> label, probability."""
     classifier = model.layers[-1]
     return export_text_classifier(
@@ -167,9 +170,7 @@ def predict_rows(model, texts, **unused):
 
 def predict(model, texts):
     """Class probabilities `(n, classes)` of `model.keras`'s text model for `texts`."""
-    import tensorflow as tf
-
-    return keras.ops.convert_to_numpy(model(tf.constant(list(texts)), training=False))
+    return training.call_text_model(model, list(texts))
 
 
 def bag_of_words_baseline(splits, config, epochs=20):

@@ -82,14 +82,17 @@ def train_and_evaluate(config, workdir, strategy=None):
     seconds = time.perf_counter() - start
     model = build_text_model(vectorizer, classifier)
     model.save(os.path.join(workdir, "model.keras"))
-    export(model, os.path.join(workdir, "export"), tag_names)
+    # Beside model.keras: `python -m zoo export` reads the tag names here.
+    with open(os.path.join(workdir, "tags.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(tag_names) + "\n")
+    skipped = training.why_no_export(config.name, workdir)
+    if not skipped:
+        export(model, os.path.join(workdir, "export"), tag_names)
     training.plot_history(
         history.history, os.path.join(workdir, "training_curves.png"), config.name
     )
     accuracy = token_accuracy(model, splits.test, tag_names)
     baseline = most_frequent_tag_accuracy(splits)
-    with open(os.path.join(workdir, "tags.txt"), "w", encoding="utf-8") as f:
-        f.write("\n".join(tag_names) + "\n")
     return training.write_metrics(
         workdir,
         {
@@ -97,20 +100,17 @@ def train_and_evaluate(config, workdir, strategy=None):
             "test_token_accuracy": accuracy,
             "most_frequent_tag_accuracy": baseline,
             "example": {"text": EXAMPLE, "tags": tag(model, [EXAMPLE], tag_names)[0]},
+            **({"export": skipped} if skipped else {}),
         },
     )
 
 
 def tag(model, texts, tag_names, batch_size=64):
     """Tag lists for space-separated texts, from the text model (`model.keras`)."""
-    import tensorflow as tf
-
     results = []
     for start in range(0, len(texts), batch_size):
         chunk = list(texts[start : start + batch_size])
-        probabilities = keras.ops.convert_to_numpy(
-            model(tf.constant(chunk), training=False)
-        )
+        probabilities = training.call_text_model(model, chunk)
         for text, row in zip(chunk, probabilities.argmax(-1)):
             results.append([tag_names[i] for i in row[: len(text.split())]])
     return results
@@ -142,7 +142,7 @@ def most_frequent_tag_accuracy(splits):
     return float(np.mean([p == g for p, g in pairs]))
 
 
-def export(model, path, tag_names=None):
+def export(model, path, tag_names=None, **unused):
     """The SavedModel of a text model: space-separated words -> tags."""
     if tag_names is None:
         tag_names = _saved_tag_names(path)

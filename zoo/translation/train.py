@@ -103,13 +103,17 @@ def tokenizer_for(vocabulary):
     """The in-graph WordPiece tokenizer: strings -> ragged int32 ids."""
     import keras_hub
 
-    return keras_hub.tokenizers.WordPieceTokenizer(
+    tokenizer = keras_hub.tokenizers.WordPieceTokenizer(
         vocabulary=list(vocabulary),
         lowercase=False,
         strip_accents=False,
         oov_token="[UNK]",
         dtype="int32",
     )
+    # Built now (it has no weights): Keras exports only built layers, and a
+    # translator made for `python -m zoo export` has not tokenized yet.
+    tokenizer.build(None)
+    return tokenizer
 
 
 def source_ids(tokenizer, texts, max_tokens):
@@ -200,6 +204,7 @@ class Translator:
     """
 
     def __init__(self, model, source_vocabulary, target_vocabulary, config):
+        training.needs_tensorflow_backend(config.name)
         self.model = model
         self.config = config
         self.source_tokenizer = tokenizer_for(source_vocabulary)
@@ -412,6 +417,7 @@ def train_and_evaluate(config, workdir, strategy=None):
     `training_curves.png`, `attention.png`, `metrics.json` (test BLEU of
     greedy and beam search) and the SavedModel `export/`.
     """
+    training.needs_tensorflow_backend(config.name)
     os.makedirs(workdir, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
     splits = load_data(config)

@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import os
+import shutil
 
 import keras
 import numpy as np
@@ -105,6 +106,22 @@ def test_export_ops_and_serving_contract(trained):
     assert xla_functions(export) == []
     answer = check_serving_contract(export, TEXTS, ("translation", "score"))
     assert answer["translation"].shape == (len(TEXTS),)
+
+
+@needs_ding
+def test_cli_exports_a_trained_workdir(trained, tmp_path):
+    # What `python -m zoo export` finds in a workdir: model and vocabularies.
+    workdir, metrics = trained
+    for name in ("model.keras", "source_vocabulary.txt", "target_vocabulary.txt"):
+        shutil.copy(os.path.join(workdir, name), tmp_path)
+    from zoo.__main__ import main
+
+    argv = ["export", metrics["model"], "--preset", "tiny", "--workdir", str(tmp_path)]
+    assert main(argv) == 0
+    exported = zoo.load(os.path.join(tmp_path, "export"))
+    assert exported.translate(TEXTS) == zoo.load(
+        os.path.join(workdir, "export")
+    ).translate(TEXTS)
 
 
 def test_bleu_agrees_with_sacrebleu():

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# lm_ptb `medium` on one GPU: the preset and one variant trained side by side.
+#
+#   KERAS_BACKEND=jax bash bench/lm_ptb_gpu.sh [OUTDIR] [-- VARIANT ARGS]
+#
+# The variant's default is `--set decay_after=7`: Zaremba's Lua code
+# (main.lua) keeps rate 1 for seven epochs, one longer than the paper's text and
+# TensorFlow's PTB tutorial (our preset). Each run writes its Keras log,
+# metrics.json and training curve to OUTDIR (default $OUT, else /tmp/lm_ptb_gpu).
+# A watchdog stops the variant if sharing the GPU would keep the preset's run
+# from ending inside BUDGET seconds (default 540): the preset's figure comes first.
+set -u
+out=${OUT:-/tmp/lm_ptb_gpu}
+if [ $# -gt 0 ] && [ "$1" != "--" ]; then out=$1; shift; fi
+[ "${1:-}" = "--" ] && shift
+variant=("$@")
+[ ${#variant[@]} -eq 0 ] && variant=(--set decay_after=7)
+budget=${BUDGET:-540}
+preset=${PRESET:-medium} # tiny: a check of this script on a CPU
+epochs=39
+mkdir -p "$out"
+export KERAS_BACKEND=${KERAS_BACKEND:-jax} PYTHONUNBUFFERED=1
+export XLA_PYTHON_CLIENT_PREALLOCATE=false # two processes share the GPU's memory
+start=$(date +%s)
+timeout "$budget" python3 -m zoo train lm_ptb --preset "$preset" \
+    --workdir /tmp/lm_medium >"$out/medium.log" 2>&1 &
+a=$!
+timeout "$budget" python3 -m zoo train lm_ptb --preset "$preset" "${variant[@]}" \
+    --workdir /tmp/lm_variant >"$out/variant.log" 2>&1 &
+b=$!
+echo "variant: ${variant[*]}" >"$out/variant.txt"
+t2=""
+while kill -0 $a 2>/dev/null; do
+    sleep 10
+    now=$(($(date +%s) - start))
+    n=$(grep -c "^Epoch [0-9]*/" "$out/medium.log")
+    [ -z "$t2" ] && [ "$n" -ge 2 ] && t2=$now && n2=$n
+    if [ -n "$t2" ] && [ "$n" -ge $((n2 + 2)) ] && kill -0 $b 2>/dev/null; then
+        # seconds an epoch since the second epoch began (compilation excluded)
+        left=$(((now - t2) * (epochs - n + 1) / (n - n2) + 40))
+        echo "t=${now}s preset epoch $n/$epochs, ${left}s to go"
+        if [ $((now + left)) -gt "$budget" ]; then
+            echo "stopping the variant: the preset would end at $((now + left))s"
+            kill $b
+        fi
+    fi
+done
+wait $b
+for run in medium variant; do
+    cp "/tmp/lm_$run/metrics.json" "$out/$run.json" 2>/dev/null
+    cp "/tmp/lm_$run/training_curves.png" "$out/$run.png" 2>/dev/null
+done
+echo "done in $(($(date +%s) - start))s"
+grep -h -E '"(valid|test)_perplexity"|"train_seconds"' "$out"/*.json

