@@ -82,6 +82,37 @@ def perplexity(model, inputs, targets):
     return math.exp(loss)
 
 
+def stream_perplexity(model, ids, config, chunk=1000):
+    """exp(mean cross entropy) of `ids` read as one stream: every word after
+    the first predicted from all the words before it.
+
+    This is how Zaremba et al.'s code (and TensorFlow's PTB tutorial) measure
+    test perplexity: batch 1, the state carried through the whole text.
+    `perplexity` reads `batch_size` streams instead, each starting from a
+    zero state, and leaves out the words after the last whole window. The
+    model's weights are read by a stateful batch-1 copy, `chunk` words a
+    call.
+    """
+    reader = build_language_model(config, model.output.shape[-1], batch_size=1)
+    for mine, trained in zip(reader.trainable_variables, model.trainable_variables):
+        mine.assign(trained)
+    ids = np.asarray(ids, "int32")
+    if ids.ndim != 1 or len(ids) < 2:
+        raise ValueError(
+            f"Expected a 1-D stream of at least 2 word ids, got shape {ids.shape}."
+        )
+    total = 0.0
+    for start in range(0, len(ids) - 1, chunk):
+        inputs = ids[start : start + chunk]
+        targets = ids[start + 1 : start + chunk + 1]
+        inputs = inputs[: len(targets)]
+        logits = reader.predict_on_batch(inputs[None]).astype("float64")[0]
+        peak = logits.max(-1, keepdims=True)
+        log_norm = peak[:, 0] + np.log(np.exp(logits - peak).sum(-1))
+        total += float((log_norm - logits[np.arange(len(targets)), targets]).sum())
+    return math.exp(total / (len(ids) - 1))
+
+
 def train_and_evaluate(config, workdir, strategy=None):
     """Zaremba et al.'s training: SGD, rate decay, clipping, carried state.
 
@@ -105,12 +136,13 @@ def train_and_evaluate(config, workdir, strategy=None):
     train_ids = stream(splits.train.inputs, index)
     if config.train_limit:
         train_ids = train_ids[: config.train_limit]
+    test_ids = stream(splits.test.inputs, index)
     data = {
         name: windows(ids, config.batch_size, config.bptt)
         for name, ids in (
             ("train", train_ids),
             ("valid", stream(splits.valid.inputs, index)),
-            ("test", stream(splits.test.inputs, index)),
+            ("test", test_ids),
         )
     }
     with training.scope(strategy):
@@ -165,7 +197,9 @@ def train_and_evaluate(config, workdir, strategy=None):
             len(train_ids) * len(history.history["loss"]) / seconds, 1
         ),
         "valid_perplexity": perplexity(model, *data["valid"]),
-        "test_perplexity": perplexity(model, *data["test"]),
+        # As the paper: the test text as one stream. `batched`: as validation.
+        "test_perplexity": stream_perplexity(model, test_ids, config),
+        "test_perplexity_batched": perplexity(model, *data["test"]),
         "sample": "the stock market "
         + " ".join(generate(model, words, ["the stock market"], seed=1)[0]),
     }
@@ -240,11 +274,15 @@ def evaluate(model, config, workdir):
     """Valid and test perplexity of a trained `model.keras` of `workdir`."""
     index = {w: i for i, w in enumerate(_workdir_words(workdir))}
     splits = load_penn_treebank()
+    valid, test = (stream(s.inputs, index) for s in (splits.valid, splits.test))
     return {
-        f"{name}_perplexity": perplexity(
-            model, *windows(stream(split.inputs, index), config.batch_size, config.bptt)
-        )
-        for name, split in (("valid", splits.valid), ("test", splits.test))
+        "valid_perplexity": perplexity(
+            model, *windows(valid, config.batch_size, config.bptt)
+        ),
+        "test_perplexity": stream_perplexity(model, test, config),
+        "test_perplexity_batched": perplexity(
+            model, *windows(test, config.batch_size, config.bptt)
+        ),
     }
 
 

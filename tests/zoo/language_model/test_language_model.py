@@ -73,6 +73,28 @@ def test_carried_state_equals_one_long_pass_and_perplexity_matches_numpy(tie_wei
 
 
 @pytest.mark.parametrize("tie_weights", [False, True])
+def test_stream_perplexity_reads_the_whole_text_as_one_stream(tie_weights):
+    config = dataclasses.replace(zoo.config("lm_ptb", "tiny"), tie_weights=tie_weights)
+    vocabulary = 30
+    trained = build_language_model(config, vocabulary, batch_size=3)
+    stateless = build_language_model(config, vocabulary, stateful=False)
+    rng = np.random.default_rng(1)
+    for mine, other in zip(trained.trainable_variables, stateless.trainable_variables):
+        value = rng.normal(scale=0.3, size=mine.shape)
+        mine.assign(value)
+        other.assign(value)
+    ids = rng.integers(0, vocabulary, 41).astype("int32")
+    # Chunks of 7 words: the state crosses 5 chunk boundaries, the last short.
+    got = train.stream_perplexity(trained, ids, config, chunk=7)
+    logits = np.asarray(stateless(ids[None, :-1]), "float64")[0]
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    nll = -log_probs[np.arange(40), ids[1:]].mean()
+    assert got == pytest.approx(math.exp(nll), rel=1e-5)
+    with pytest.raises(ValueError, match="at least 2 word ids"):
+        train.stream_perplexity(trained, ids[:1], config)
+
+
+@pytest.mark.parametrize("tie_weights", [False, True])
 def test_greedy_continuation_equals_full_passes(tie_weights):
     """`continue_prompts` (cells, padded batch) vs argmax of whole passes."""
     config = dataclasses.replace(zoo.config("lm_ptb", "tiny"), tie_weights=tie_weights)
@@ -192,6 +214,11 @@ def test_tiny_preset(tmp_path):
         rel_tol=1e-3,
     )
     assert metrics["sample"].startswith("the stock market")
+    # One stream and 20 from zero states: close, not equal.
+    assert metrics["test_perplexity"] == pytest.approx(
+        metrics["test_perplexity_batched"], rel=0.1
+    )
+    assert metrics["test_perplexity"] != metrics["test_perplexity_batched"]
     for name in (
         "model.keras",
         "vocabulary.txt",
