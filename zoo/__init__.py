@@ -52,18 +52,16 @@ def parse_overrides(name, preset, assignments):
     """
     import dataclasses
 
-    # `name` picks the model: not a setting.
-    fields = {
-        f.name: f for f in dataclasses.fields(config(name, preset)) if f.name != "name"
-    }
     defaults = dataclasses.asdict(config(name, preset))
+    # `name` picks the model: not a setting.
+    fields = sorted(key for key in defaults if key != "name")
     overrides = {}
     for assignment in assignments:
         key, sep, text = assignment.partition("=")
         key = key.strip()
         if not sep or key not in fields:
             raise ValueError(
-                f"Expected FIELD=VALUE with FIELD one of {sorted(fields)} "
+                f"Expected FIELD=VALUE with FIELD one of {fields} "
                 f"(the fields of {name}'s config), got {assignment!r}."
             )
         kind = type(defaults[key])

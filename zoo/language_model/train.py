@@ -93,14 +93,14 @@ def stream_perplexity(model, ids, config, chunk=1000):
     model's weights are read by a stateful batch-1 copy, `chunk` words a
     call.
     """
-    reader = build_language_model(config, model.output.shape[-1], batch_size=1)
-    for mine, trained in zip(reader.trainable_variables, model.trainable_variables):
-        mine.assign(trained)
     ids = np.asarray(ids, "int32")
     if ids.ndim != 1 or len(ids) < 2:
         raise ValueError(
             f"Expected a 1-D stream of at least 2 word ids, got shape {ids.shape}."
         )
+    reader = build_language_model(config, model.output.shape[-1], batch_size=1)
+    for mine, trained in zip(reader.trainable_variables, model.trainable_variables):
+        mine.assign(trained)
     total = 0.0
     for start in range(0, len(ids) - 1, chunk):
         inputs = ids[start : start + chunk]

