@@ -49,18 +49,24 @@ def test_vocabulary_and_stream():
     assert ids.tolist() == [1, 2, 0, 3, 0]  # z is unknown; <eos> after each sentence
 
 
+def twin_models(config, vocabulary, rng, scale):
+    """A stateful (batch 3) and a stateless model with the same random weights."""
+    stateful = build_language_model(config, vocabulary, batch_size=3)
+    stateless = build_language_model(config, vocabulary, stateful=False)
+    # The stateful model also holds its states as (non-trainable) weights.
+    for mine, other in zip(stateful.trainable_variables, stateless.trainable_variables):
+        value = rng.normal(scale=scale, size=mine.shape)
+        mine.assign(value)
+        other.assign(value)
+    return stateful, stateless
+
+
 @pytest.mark.parametrize("tie_weights", [False, True])
 def test_carried_state_equals_one_long_pass_and_perplexity_matches_numpy(tie_weights):
     config = dataclasses.replace(zoo.config("lm_ptb", "tiny"), tie_weights=tie_weights)
     vocabulary = 30
-    stateful = build_language_model(config, vocabulary, batch_size=3)
-    stateless = build_language_model(config, vocabulary, stateful=False)
     rng = np.random.default_rng(0)
-    # The stateful model also holds its states as (non-trainable) weights.
-    for mine, other in zip(stateful.trainable_variables, stateless.trainable_variables):
-        value = rng.normal(scale=0.3, size=mine.shape)
-        mine.assign(value)
-        other.assign(value)
+    stateful, stateless = twin_models(config, vocabulary, rng, scale=0.3)
     ids = rng.integers(0, vocabulary, 3 * 41).astype("int32")
     inputs, targets = train.windows(ids, batch_size=3, bptt=10)
     stateful.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
@@ -77,13 +83,8 @@ def test_carried_state_equals_one_long_pass_and_perplexity_matches_numpy(tie_wei
 def test_stream_perplexity_reads_the_whole_text_as_one_stream(tie_weights):
     config = dataclasses.replace(zoo.config("lm_ptb", "tiny"), tie_weights=tie_weights)
     vocabulary = 30
-    trained = build_language_model(config, vocabulary, batch_size=3)
-    stateless = build_language_model(config, vocabulary, stateful=False)
     rng = np.random.default_rng(1)
-    for mine, other in zip(trained.trainable_variables, stateless.trainable_variables):
-        value = rng.normal(scale=0.3, size=mine.shape)
-        mine.assign(value)
-        other.assign(value)
+    trained, stateless = twin_models(config, vocabulary, rng, scale=0.3)
     ids = rng.integers(0, vocabulary, 41).astype("int32")
     # Chunks of 7 words: the state crosses 5 chunk boundaries, the last short.
     got = train.stream_perplexity(trained, ids, config, chunk=7)
@@ -100,13 +101,9 @@ def test_greedy_continuation_equals_full_passes(tie_weights):
     """`continue_prompts` (cells, padded batch) vs argmax of whole passes."""
     config = dataclasses.replace(zoo.config("lm_ptb", "tiny"), tie_weights=tie_weights)
     words = ["<eos>", "<unk>", *(f"w{i}" for i in range(18))]
-    stateful = build_language_model(config, len(words), batch_size=3)
-    stateless = build_language_model(config, len(words), stateful=False)
-    rng = np.random.default_rng(1)
-    for mine, other in zip(stateful.trainable_variables, stateless.trainable_variables):
-        value = rng.normal(scale=0.5, size=mine.shape)
-        mine.assign(value)
-        other.assign(value)
+    stateful, stateless = twin_models(
+        config, len(words), np.random.default_rng(1), scale=0.5
+    )
     prompts = ["w3 w4 w5 w6 w7", "", "W2 never-seen", "w9"]
     got = train.generate(stateful, words, prompts, length=6, top_k=1)
     ids, lengths = train.prompt_ids(prompts, words)
