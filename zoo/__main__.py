@@ -54,7 +54,10 @@ def main(argv=None):
         # expected. ZOO_TRACEBACK=1 shows where it came from.
         if os.environ.get("ZOO_TRACEBACK"):
             raise
-        sys.exit(f"python -m zoo {args.command}: error: {error}")
+        sys.exit(
+            f"python -m zoo {args.command}: error: {error} (ZOO_TRACEBACK=1 "
+            "shows where it came from)"
+        )
 
 
 def run(parser, args, config, argv):
