@@ -18,7 +18,10 @@ class Config:
     decay: float = 0.5  # the rate is multiplied by this every epoch after `decay_after`
     decay_after: int = 4
     clipnorm: float = 5.0  # global norm
-    init_scale: float = 0.1  # uniform initialisation of every weight
+    init_scale: float = 0.1  # uniform initialisation of every weight matrix
+    # Biases uniform in +-init_scale too, as Zaremba's code draws every
+    # parameter; False: biases start at zero (the paper's text is silent).
+    uniform_biases: bool = False
     # The output layer's weight is the embedding table (Press & Wolf 2017):
     # 2M fewer weights for `small`; the output bias stays.
     tie_weights: bool = False

@@ -10,16 +10,21 @@ from keras_seq.utils.initializers import fresh
 
 @keras.saving.register_keras_serializable(package="keras_seq_zoo")
 class OutputBias(keras.layers.Layer):
-    """Adds a learned `(size,)` bias (zeros at first) to the last axis.
+    """Adds a learned `(size,)` bias to the last axis.
 
     The tied output layer: logits are `x E^T` (the embedding table `E`
     reversed, `keras.layers.ReversibleEmbedding`) plus this bias, as the
     output `Linear` of Zaremba et al. whose weight Press & Wolf tie.
+
+    Args:
+        size: The last dimension of the inputs.
+        bias_initializer: Initializer of the bias. Defaults to `"zeros"`.
     """
 
-    def __init__(self, size, **kwargs):
+    def __init__(self, size, bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         self.size = int(size)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
 
     def _check(self, shape):
         if shape[-1] not in (None, self.size):
@@ -31,7 +36,7 @@ class OutputBias(keras.layers.Layer):
     def build(self, input_shape):
         self._check(input_shape)
         self.bias = self.add_weight(
-            shape=(self.size,), initializer="zeros", name="bias"
+            shape=(self.size,), initializer=self.bias_initializer, name="bias"
         )
 
     def call(self, inputs):
@@ -39,7 +44,11 @@ class OutputBias(keras.layers.Layer):
         return inputs + self.bias
 
     def get_config(self):
-        return {**super().get_config(), "size": self.size}
+        return {
+            **super().get_config(),
+            "size": self.size,
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+        }
 
 
 def build_language_model(config, vocabulary_size, batch_size=None, stateful=True):
@@ -59,6 +68,9 @@ def build_language_model(config, vocabulary_size, batch_size=None, stateful=True
         # A seeded initializer returns the same values on every call: one
         # per weight, or the LSTM kernels would all start identical.
         return fresh(uniform, weight)
+
+    def bias(weight):
+        return init(weight) if config.uniform_biases else "zeros"
 
     ids = keras.Input(
         batch_shape=(batch_size or config.batch_size, None), dtype="int32"
@@ -82,13 +94,20 @@ def build_language_model(config, vocabulary_size, batch_size=None, stateful=True
             stateful=stateful,
             kernel_initializer=init(f"lstm_{layer}/kernel"),
             recurrent_initializer=init(f"lstm_{layer}/recurrent_kernel"),
+            bias_initializer=bias(f"lstm_{layer}/bias"),
             unit_forget_bias=False,
         )(x)
         x = keras.layers.Dropout(config.dropout)(x)
     if config.tie_weights:
-        logits = OutputBias(vocabulary_size)(embedding(x, reverse=True))
+        logits = OutputBias(vocabulary_size, bias("output/bias"))(
+            embedding(x, reverse=True)
+        )
     else:
-        output = keras.layers.Dense(vocabulary_size, kernel_initializer=init("output"))
+        output = keras.layers.Dense(
+            vocabulary_size,
+            kernel_initializer=init("output"),
+            bias_initializer=bias("output/bias"),
+        )
         logits = output(x)
     return keras.Model(ids, logits, name=config.name)
 

@@ -122,15 +122,27 @@ def test_greedy_continuation_equals_full_passes(tie_weights):
         assert continuation == expected, prompt
 
 
+@pytest.mark.parametrize("uniform_biases", [False, True])
 @pytest.mark.parametrize("tie_weights", [False, True])
-def test_every_weight_starts_apart_uniform_and_reproducible(tie_weights):
+def test_every_weight_starts_apart_uniform_and_reproducible(
+    tie_weights, uniform_biases
+):
     # Zaremba et al.: every weight uniform in +-init_scale, each drawn anew
     # (one seeded initializer shared by all weights would start the four LSTM
-    # kernels identical).
-    config = dataclasses.replace(zoo.config("lm_ptb", "tiny"), tie_weights=tie_weights)
-    weights = [np.asarray(w) for w in build_language_model(config, 40).weights]
+    # kernels identical); their code draws the biases alike.
+    config = dataclasses.replace(
+        zoo.config("lm_ptb", "tiny"),
+        tie_weights=tie_weights,
+        uniform_biases=uniform_biases,
+    )
+    model = build_language_model(config, 40)
+    weights = [np.asarray(w) for w in model.weights]
     drawn = [w.ravel() for w in weights if np.std(w) > 0]
-    assert len(drawn) == (5 if tie_weights else 6)  # embedding, 2 x 2 LSTM, output
+    matrices = 5 if tie_weights else 6  # embedding, 2 x 2 LSTM, output
+    assert len(drawn) == matrices + (3 if uniform_biases else 0)  # 2 LSTM, output
+    for variable in model.weights:
+        if variable.path.endswith("bias") and not uniform_biases:
+            np.testing.assert_array_equal(np.asarray(variable), 0.0)
     assert_start_apart(list(enumerate(drawn)))
     assert max(np.abs(w).max() for w in drawn) <= config.init_scale
     again = build_language_model(config, 40).weights
@@ -164,6 +176,12 @@ def test_tied_output_is_the_embedding_table_transposed_plus_bias(tmp_path):
     )
     with pytest.raises(ValueError, match="last dimension 30"):
         model.layers[-1](np.zeros((2, 29), "float32"))
+    config = dataclasses.replace(config, uniform_biases=True)
+    bias = build_language_model(config, 30).layers[-1]
+    restored = type(bias).from_config(bias.get_config())
+    restored.build((None, 30))
+    assert isinstance(restored.bias_initializer, keras.initializers.RandomUniform)
+    assert np.ptp(np.asarray(restored.bias)) > 0
 
 
 def test_exported_generator_greedy_equals_python_and_samples_vary(tmp_path):
