@@ -165,8 +165,10 @@ def evaluate(model, config, workdir):
     return {"test_token_accuracy": token_accuracy(model, splits.test, tag_names)}
 
 
-def predict_rows(model, texts, **unused):
-    """Space-separated tags per text, from a `ServedModel`."""
+def predict_rows(model, texts, workdir, **unused):
+    """Space-separated tags per text, from a `ServedModel` or from the text
+    model (`model.keras`, tag names from `workdir/tags.txt`)."""
     if callable(getattr(model, "signature", None)):
         return [t.decode() for t in model(texts)["tags"]]
-    raise ValueError("pos_zh predicts from its exported SavedModel (workdir/export).")
+    tag_names = _saved_tag_names(os.path.join(workdir, "export"))
+    return [" ".join(tags) for tags in tag(model, texts, tag_names)]

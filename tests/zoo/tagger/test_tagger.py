@@ -63,6 +63,16 @@ def test_saved_model_agrees_with_keras_in_a_fresh_process(trained):
     assert [len(t.split()) for t in served] == [len(t.split()) for t in TEXTS]
 
 
+def test_predict_from_model_keras_equals_the_saved_model(trained):
+    # A run on JAX saves model.keras and no export: `predict` reads it.
+    workdir, _ = trained
+    served = zoo.load(os.path.join(workdir, "export"))(TEXTS)["tags"]
+    model = zoo.load(os.path.join(workdir, "model.keras"))
+    assert train.predict_rows(model, TEXTS, workdir=workdir) == [
+        t.decode() for t in served
+    ]
+
+
 def test_export_uses_core_ops_only(trained):
     workdir, _ = trained
     export = os.path.join(workdir, "export")
