@@ -70,31 +70,40 @@ def _reduce_as_keras_calls_it(strategy):
     return strategy
 
 
-def clip_across_replicas(optimizer):
-    """`optimizer` whose `global_clipnorm` clips the gradient of the whole batch.
+def clip_globally(optimizer):
+    """`optimizer` whose `global_clipnorm` clips as `tf.clip_by_global_norm`
+    clips the gradient of the whole batch, on one device or several.
 
-    Under a `tf.distribute` strategy Keras 3.15 clips each replica's share of
-    the gradient by itself, before the shares are summed, so training with
-    several replicas clips less (or differently) than one device with the
-    same global batch. Here, with several replicas, each replica sums the
-    shares (an all-reduce), computes the global norm of that sum, and scales
-    its own share by `min(1, global_clipnorm / norm)`: the summed update is
-    the clipped gradient of the whole batch, as on one device. With one
-    replica Keras's own clipping runs unchanged. Returns `optimizer`.
+    Keras 3.15 on TensorFlow departs from that in two ways, both fixed here:
+
+    - An embedding's gradient comes as `tf.IndexedSlices`, one row per
+      occurrence of a token, and Keras's global norm squares those rows one
+      by one: a token seen twice counts as two rows, not as their sum, so
+      the norm is wrong whenever a batch repeats a token (every batch of
+      text). The gradients are made dense before the norm is taken (the
+      update is the same either way).
+    - Under a `tf.distribute` strategy it clips each replica's share of the
+      gradient by itself, before the shares are summed, so several replicas
+      clip less (or differently) than one device with the same global
+      batch. Here each replica sums the shares (an all-reduce), takes the
+      global norm of that sum and scales its own share by
+      `min(1, global_clipnorm / norm)`: the summed update is the clipped
+      gradient of the whole batch.
+
+    Other backends' gradients are dense, and run Keras's clipping unchanged.
+    Returns `optimizer`.
     """
     clip = optimizer._clip_gradients
 
     def clip_summed(grads):
+        if not optimizer.global_clipnorm or keras.backend.backend() != "tensorflow":
+            return clip(grads)
         import tensorflow as tf
 
-        context = tf.distribute.get_replica_context()
-        if (
-            not optimizer.global_clipnorm
-            or context is None
-            or context.num_replicas_in_sync == 1
-        ):
-            return clip(grads)
         dense = [None if g is None else tf.convert_to_tensor(g) for g in grads]
+        context = tf.distribute.get_replica_context()
+        if context is None or context.num_replicas_in_sync == 1:
+            return clip(dense)
         present = [g for g in dense if g is not None]
         norm = tf.linalg.global_norm(context.all_reduce("SUM", present))
         limit = tf.cast(optimizer.global_clipnorm, norm.dtype)
@@ -108,11 +117,10 @@ def clip_across_replicas(optimizer):
 def adam(learning_rate, clipnorm):
     """Adam clipping the whole batch's gradient at global norm `clipnorm`.
 
-    (`clip_across_replicas`: the same clipping on one device or several.)
+    (`clip_globally`: `tf.clip_by_global_norm`'s clipping, on one device or
+    several.)
     """
-    return clip_across_replicas(
-        keras.optimizers.Adam(learning_rate, global_clipnorm=clipnorm)
-    )
+    return clip_globally(keras.optimizers.Adam(learning_rate, global_clipnorm=clipnorm))
 
 
 def worker_workdir(workdir, strategy):

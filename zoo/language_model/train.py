@@ -115,6 +115,35 @@ def stream_perplexity(model, ids, config, chunk=1000):
     return math.exp(total / (len(ids) - 1))
 
 
+def keras_rate(config, epoch):
+    """The SGD rate of (0-based) `epoch`: `learning_rate`, multiplied by
+    `decay` once per epoch after the first `decay_after`, times `bptt` (see
+    `compile_model`)."""
+    decay = config.decay ** max(0, epoch + 1 - config.decay_after)
+    return config.learning_rate * config.bptt * decay
+
+
+def compile_model(model, config):
+    """Plain SGD with the updates of Zaremba et al.
+
+    They minimise the loss summed over the `bptt` steps of a window (mean
+    over the batch) with rate `learning_rate`, gradients clipped to global
+    norm `clipnorm`. Keras's loss is the mean over the steps too (`loss` is
+    per word, perplexity = exp(loss)), so its gradient is theirs divided by
+    `bptt`: the same updates need the rate times `bptt` and the clipping
+    norm divided by it. (`training.clip_globally`: the norm of the dense
+    gradient, as theirs; Keras's own miscounts the embedding's on TensorFlow.)
+    """
+    model.compile(
+        optimizer=training.clip_globally(
+            keras.optimizers.SGD(
+                keras_rate(config, 0), global_clipnorm=config.clipnorm / config.bptt
+            )
+        ),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+
+
 def train_and_evaluate(config, workdir, strategy=None):
     """Zaremba et al.'s training: SGD, rate decay, clipping, carried state.
 
@@ -149,22 +178,7 @@ def train_and_evaluate(config, workdir, strategy=None):
     }
     with training.scope(strategy):
         model = build_language_model(config, len(words))
-        # Zaremba et al. minimise the loss summed over the `bptt` steps (mean
-        # over the batch) with rate `learning_rate`, clipped at `clipnorm`;
-        # Keras's loss is the mean over the steps instead (`loss` is per word,
-        # perplexity = exp(loss)): the same updates need the rate times
-        # `bptt` and the clipping norm divided by it.
-        model.compile(
-            optimizer=keras.optimizers.SGD(
-                config.learning_rate * config.bptt,
-                global_clipnorm=config.clipnorm / config.bptt,
-            ),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        )
-
-    def rate(epoch, current):
-        decay = config.decay ** max(0, epoch + 1 - config.decay_after)
-        return config.learning_rate * config.bptt * decay
+        compile_model(model, config)
 
     def flat(name):
         inputs, targets = data[name]
@@ -179,7 +193,9 @@ def train_and_evaluate(config, workdir, strategy=None):
         epochs=config.epochs,
         callbacks=[
             ResetStates(),
-            keras.callbacks.LearningRateScheduler(rate),
+            keras.callbacks.LearningRateScheduler(
+                lambda epoch, current: keras_rate(config, epoch)
+            ),
             *training.callbacks(workdir, patience=config.epochs),
         ],
         verbose=2,

@@ -79,6 +79,52 @@ def test_carried_state_equals_one_long_pass_and_perplexity_matches_numpy(tie_wei
     assert got == pytest.approx(math.exp(nll), rel=1e-4)
 
 
+@pytest.mark.parametrize("clipnorm, clipped", [(100.0, False), (0.5, True)])
+def test_one_step_is_zarembas_update(clipnorm, clipped):
+    # Zaremba et al.: the loss summed over the window's steps (mean over the
+    # batch), its gradient clipped to global norm `clipnorm`, w -= rate * g.
+    import tensorflow as tf
+
+    config = dataclasses.replace(
+        zoo.config("lm_ptb", "tiny"), bptt=5, clipnorm=clipnorm, learning_rate=0.7
+    )
+    rng = np.random.default_rng(4)
+    model, reference = twin_models(config, 30, rng, scale=0.3)
+    ids = rng.integers(0, 30, (3, 5)).astype("int32")
+    targets = rng.integers(0, 30, (3, 5)).astype("int32")
+    with tf.GradientTape() as tape:
+        logits = reference(ids)  # (batch, bptt, vocabulary)
+        cross_entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(
+            targets, logits
+        )  # (batch, bptt)
+        loss = tf.reduce_sum(tf.reduce_mean(cross_entropy, axis=0))
+    gradients = [  # the embedding's comes as IndexedSlices
+        tf.convert_to_tensor(g)
+        for g in tape.gradient(loss, reference.trainable_variables)
+    ]
+    norm = float(tf.linalg.global_norm(gradients))
+    assert (norm > clipnorm) == clipped
+    gradients, _ = tf.clip_by_global_norm(gradients, clipnorm)
+    expected = [
+        np.asarray(w) - config.learning_rate * np.asarray(g)
+        for w, g in zip(reference.trainable_variables, gradients)
+    ]
+    train.compile_model(model, config)
+    model.train_on_batch(ids, targets)
+    for got, want in zip(model.trainable_variables, expected):
+        np.testing.assert_allclose(np.asarray(got), want, atol=2e-6, err_msg=got.path)
+
+
+def test_rate_schedule_is_the_papers():
+    # medium: rate 1 for 6 epochs, then divided by 1.2 after each epoch
+    # (Keras's rate is `bptt` times it: its loss is the mean over the steps).
+    config = zoo.config("lm_ptb", "medium")
+    rates = [train.keras_rate(config, epoch) / config.bptt for epoch in range(9)]
+    np.testing.assert_allclose(rates, [1] * 6 + [1 / 1.2, 1 / 1.44, 1 / 1.728])
+    small = [train.keras_rate(zoo.config("lm_ptb", "small"), e) for e in range(6)]
+    np.testing.assert_allclose(small, [20, 20, 20, 20, 10, 5])
+
+
 @pytest.mark.parametrize("tie_weights", [False, True])
 def test_stream_perplexity_reads_the_whole_text_as_one_stream(tie_weights):
     config = dataclasses.replace(zoo.config("lm_ptb", "tiny"), tie_weights=tie_weights)
