@@ -42,13 +42,20 @@ def zoo_on_jax(*args):
     )
 
 
-def test_sentiment_trained_on_jax_exports_through_the_cli(tmp_path):
-    workdir = str(tmp_path)
-    run = zoo_on_jax("train", "sentiment_zh", "--preset", "tiny", "--workdir", workdir)
+def train_tiny_on_jax(name, workdir):
+    """`python -m zoo train NAME --preset tiny` on JAX: its metrics, which
+    note that the SavedModel was not written."""
+    run = zoo_on_jax("train", name, "--preset", "tiny", "--workdir", workdir)
     assert run.returncode == 0, run.stderr[-3000:]
     with open(os.path.join(workdir, "metrics.json"), encoding="utf-8") as f:
         metrics = json.load(f)
     assert metrics["export"].startswith("skipped: the SavedModel is written on")
+    return metrics
+
+
+def test_sentiment_trained_on_jax_exports_through_the_cli(tmp_path):
+    workdir = str(tmp_path)
+    metrics = train_tiny_on_jax("sentiment_zh", workdir)
     assert f"python -m zoo export sentiment_zh --workdir {workdir}" in metrics["export"]
     assert not os.path.exists(os.path.join(workdir, "export"))
     assert os.path.exists(os.path.join(workdir, "attention.png"))
@@ -83,11 +90,7 @@ def test_translation_refuses_jax_before_training(tmp_path):
 )
 def test_language_model_trained_on_jax_measures_what_tensorflow_measures(tmp_path):
     workdir = str(tmp_path)
-    run = zoo_on_jax("train", "lm_ptb", "--preset", "tiny", "--workdir", workdir)
-    assert run.returncode == 0, run.stderr[-3000:]
-    with open(os.path.join(workdir, "metrics.json"), encoding="utf-8") as f:
-        metrics = json.load(f)
-    assert metrics["export"].startswith("skipped: the SavedModel is written on")
+    metrics = train_tiny_on_jax("lm_ptb", workdir)
     from zoo.language_model import train as lm
 
     model = zoo.load(os.path.join(workdir, "model.keras"))
