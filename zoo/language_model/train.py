@@ -128,8 +128,8 @@ def compile_model(model, config):
 
     They minimise the loss summed over the `bptt` steps of a window (mean
     over the batch) with rate `learning_rate`, gradients clipped to global
-    norm `clipnorm`. Keras's loss is the mean over the steps too (`loss` is
-    per word, perplexity = exp(loss)), so its gradient is theirs divided by
+    norm `clipnorm`. Keras's loss is the mean over the steps as well (`loss`
+    is per word, perplexity = exp(loss)), so its gradient is theirs divided by
     `bptt`: the same updates need the rate times `bptt` and the clipping
     norm divided by it. (`training.clip_globally`: the norm of the dense
     gradient, as theirs; Keras's own miscounts the embedding's on TensorFlow.)
