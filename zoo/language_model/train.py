@@ -98,11 +98,7 @@ def stream_perplexity(model, ids, config, chunk=1000):
         raise ValueError(
             f"Expected a 1-D stream of at least 2 word ids, got shape {ids.shape}."
         )
-    reader = build_language_model(config, model.output.shape[-1], batch_size=1)
-    for mine, trained in zip(reader.trainable_variables, model.trainable_variables):
-        # A copy: on JAX, sharing the array would let the reader's predict
-        # step donate (free) the buffer that `model` still holds.
-        mine.assign(keras.ops.convert_to_numpy(trained))
+    reader = single_device_copy(model, config, batch_size=1)
     total = 0.0
     for start in range(0, len(ids) - 1, chunk):
         inputs = ids[start : start + chunk]
@@ -144,20 +140,32 @@ def compile_model(model, config):
     )
 
 
+def single_device_copy(model, config, batch_size=None):
+    """`model`'s weights (copies) in a fresh stateful model of `batch_size`
+    streams (default: the config's) on one device."""
+    copy = build_language_model(config, model.output.shape[-1], batch_size)
+    for mine, trained in zip(copy.trainable_variables, model.trainable_variables):
+        # A copy: on JAX, sharing the array would let the copy's predict
+        # step donate (free) the buffer that `model` still holds.
+        mine.assign(keras.ops.convert_to_numpy(trained))
+    return copy
+
+
 def train_and_evaluate(config, workdir, strategy=None):
     """Zaremba et al.'s training: SGD, rate decay, clipping, carried state.
 
     Writes `model.keras`, checkpoints, logs, `training_curves.png`,
     `vocabulary.txt`, `metrics.json` (valid and test perplexity, a sample)
     and the SavedModel `export/` to `workdir`; returns the metrics.
+    `strategy`: a `tf.distribute` strategy (None: one device) whose replicas
+    share the `batch_size` streams, each carrying its own streams' state.
     """
-    if strategy is not None and strategy.num_replicas_in_sync > 1:
+    replicas = 1 if strategy is None else strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
         raise ValueError(
-            f"lm_ptb trains on one device, got a strategy with "
-            f"{strategy.num_replicas_in_sync} replicas: its LSTM state is carried "
-            "from window to window per stream, and a distribution strategy's "
-            "mirrored variables cannot hold a different state per replica. Use "
-            "`--strategy default`."
+            f"lm_ptb splits its {config.batch_size} streams (`batch_size`) among "
+            f"the strategy's {replicas} replicas: expected a batch size divisible "
+            f"by {replicas}, got {config.batch_size}."
         )
     os.makedirs(workdir, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
@@ -177,7 +185,11 @@ def train_and_evaluate(config, workdir, strategy=None):
         )
     }
     with training.scope(strategy):
-        model = build_language_model(config, len(words))
+        # Each replica is fed the same rows of every global batch: its own
+        # streams, whose state it carries (`stateful` keras_seq layers).
+        model = build_language_model(
+            config, len(words), batch_size=config.batch_size // replicas
+        )
         compile_model(model, config)
 
     def flat(name):
@@ -201,6 +213,10 @@ def train_and_evaluate(config, workdir, strategy=None):
         verbose=2,
     )
     seconds = time.perf_counter() - start
+    metrics = training.run_metrics(config, history, seconds)
+    if replicas > 1:  # saved and evaluated as one model of all the streams
+        model = single_device_copy(model, config)
+        compile_model(model, config)
     model.save(os.path.join(workdir, "model.keras"))
     with open(os.path.join(workdir, "vocabulary.txt"), "w", encoding="utf-8") as f:
         f.write("\n".join(words) + "\n")
@@ -208,7 +224,7 @@ def train_and_evaluate(config, workdir, strategy=None):
         history.history, os.path.join(workdir, "training_curves.png"), config.name
     )
     metrics = {
-        **training.run_metrics(config, history, seconds),
+        **metrics,
         "vocabulary": len(words),
         "train_words": len(train_ids),
         "train_words_per_second": round(

@@ -25,7 +25,9 @@ class SimpleRNN(BaseRecurrent):
         go_backwards: Process the sequence backwards and return the reversed
             output sequence (as Keras). Default False.
         stateful: Carry the last state of batch `i` over to batch `i` of the
-            next call; needs a static batch size. Default False.
+            next call; needs a static batch size. Under a `tf.distribute`
+            strategy, give the per-replica batch size: each replica carries
+            the state of the rows it is fed. Default False.
         unroll: Unroll the time loop in Python (short sequences only).
             Default False.
         zero_output_for_mask: Output zeros (instead of the previous output) at

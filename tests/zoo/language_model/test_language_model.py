@@ -326,11 +326,11 @@ def test_tiny_preset(tmp_path, capsys):
     assert main(["export", "lm_ptb", "--preset", "tiny", "--workdir", workdir]) == 0
 
 
-def test_several_replicas_are_refused(tmp_path):
-    class TwoReplicas:
-        num_replicas_in_sync = 2
+def test_streams_must_split_evenly_among_replicas(tmp_path):
+    class ThreeReplicas:
+        num_replicas_in_sync = 3
 
-    with pytest.raises(ValueError, match="one device"):
+    with pytest.raises(ValueError, match="divisible by 3, got 20"):
         train.train_and_evaluate(
-            zoo.config("lm_ptb", "tiny"), str(tmp_path), TwoReplicas()
+            zoo.config("lm_ptb", "tiny"), str(tmp_path), ThreeReplicas()
         )
