@@ -54,7 +54,7 @@ test: lint
 	@# The word2vec CPU kernel (C++), built once into ~/.cache/keras_seq; built
 	@# here so that the test workers do not each build it.
 	$(BIN)/python -m keras_seq.embeddings.kernels
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=15 tests
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/layers tests/decoding tests/metrics tests/embeddings
 
 bench: $(STAMP)
