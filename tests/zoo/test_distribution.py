@@ -27,8 +27,11 @@ strategy = strategy_named("mirrored")
 assert strategy.num_replicas_in_sync == 2
 # The single-device run goes through tf.distribute too (one device, one
 # replica): Keras feeds a dataset to a model under a strategy by another path,
-# which draws another epoch order from the same reshuffling seed.
-single = tf.distribute.OneDeviceStrategy("/cpu:0")
+# which draws another epoch order from the same reshuffling seed. lm_ptb does
+# not shuffle and runs without one: under OneDeviceStrategy, TensorFlow 2.21
+# now and then crashes (SIGSEGV) making the iterator of its NumPy windows
+# (`evaluate` after `fit`, about 1 run in 5).
+single = None if name == "lm_ptb" else tf.distribute.OneDeviceStrategy("/cpu:0")
 runs = [
     train.train_and_evaluate(config, f"{workdir}/{label}", s)
     for label, s in (("single", single), ("mirrored", strategy))
