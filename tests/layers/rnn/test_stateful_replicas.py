@@ -10,9 +10,13 @@ import json
 import subprocess
 import sys
 
+import keras
 import pytest
 
 pytest.importorskip("tensorflow")
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="tf.distribute: TensorFlow only"
+)
 
 # Logical devices must be set before TensorFlow starts.
 SCRIPT = """
