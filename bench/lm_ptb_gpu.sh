@@ -9,11 +9,13 @@
 # metrics.json and training curve to OUTDIR (default $OUT, else /tmp/lm_ptb_gpu).
 # A watchdog stops the variant if sharing the GPU would keep the preset's run
 # from ending inside BUDGET seconds (default 540): the preset's figure comes first.
-# SOLO=1 trains the variant alone (8 s an epoch on an H200 instead of 14 when
-# two runs share it; the preset's own figures are in
-# zoo/language_model/README.md), e.g. Zaremba's code as it stands, float32
-# matmuls and biases drawn like the weights:
+# SOLO=1 trains one run alone, PRESET (default medium) with the variant's
+# arguments, none if none are given (8 s an epoch on an H200 instead of 14
+# when two runs share it; the preset's own figures are in
+# zoo/language_model/README.md), e.g. the tied model, or Zaremba's code as it
+# stands, float32 matmuls and biases drawn like the weights:
 #
+#   SOLO=1 PRESET=medium_tied bash bench/lm_ptb_gpu.sh "$OUT"
 #   SOLO=1 JAX_DEFAULT_MATMUL_PRECISION=highest bash bench/lm_ptb_gpu.sh \
 #       "$OUT" -- --set uniform_biases=true --set decay_after=7
 set -u
@@ -21,7 +23,7 @@ out=${OUT:-/tmp/lm_ptb_gpu}
 if [ $# -gt 0 ] && [ "$1" != "--" ]; then out=$1; shift; fi
 [ "${1:-}" = "--" ] && shift
 variant=("$@")
-[ ${#variant[@]} -eq 0 ] && variant=(--set decay_after=7)
+[ ${#variant[@]} -eq 0 ] && [ -z "${SOLO:-}" ] && variant=(--set decay_after=7)
 budget=${BUDGET:-540}
 preset=${PRESET:-medium} # tiny: a check of this script on a CPU
 epochs=39
@@ -32,11 +34,11 @@ rm -rf /tmp/lm_medium /tmp/lm_variant
 export KERAS_BACKEND=${KERAS_BACKEND:-jax} PYTHONUNBUFFERED=1
 export XLA_PYTHON_CLIENT_PREALLOCATE=false # two processes share the GPU's memory
 start=$(date +%s)
-echo "variant: ${variant[*]} (matmul precision ${JAX_DEFAULT_MATMUL_PRECISION:-default})" \
+echo "preset $preset, variant: ${variant[*]:-none} (matmul precision ${JAX_DEFAULT_MATMUL_PRECISION:-default})" \
     >"$out/variant.txt"
 if [ -n "${SOLO:-}" ]; then
     timeout "$budget" python3 -m zoo train lm_ptb --preset "$preset" \
-        "${variant[@]}" --workdir /tmp/lm_variant >"$out/variant.log" 2>&1
+        ${variant[@]+"${variant[@]}"} --workdir /tmp/lm_variant >"$out/variant.log" 2>&1
     cp /tmp/lm_variant/metrics.json "$out/variant.json" 2>/dev/null
     cp /tmp/lm_variant/training_curves.png "$out/variant.png" 2>/dev/null
     echo "done in $(($(date +%s) - start))s"

@@ -30,20 +30,22 @@ class Config:
 
 
 SMALL = Config()
+MEDIUM = Config(
+    units=650,
+    dropout=0.5,
+    bptt=35,
+    epochs=39,
+    decay=1 / 1.2,
+    decay_after=6,
+    init_scale=0.05,
+)
 PRESETS = {
     "lm_ptb": {
         "small": SMALL,
         "default": SMALL,
         "small_tied": dataclasses.replace(SMALL, tie_weights=True),
-        "medium": Config(
-            units=650,
-            dropout=0.5,
-            bptt=35,
-            epochs=39,
-            decay=1 / 1.2,
-            decay_after=6,
-            init_scale=0.05,
-        ),
+        "medium": MEDIUM,
+        "medium_tied": dataclasses.replace(MEDIUM, tie_weights=True),
         "tiny": Config(units=16, bptt=10, epochs=2, train_limit=8000, decay_after=1),
     },
 }

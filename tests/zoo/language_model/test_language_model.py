@@ -125,6 +125,23 @@ def test_rate_schedule_is_the_papers():
     np.testing.assert_allclose(small, [20, 20, 20, 20, 10, 5])
 
 
+@pytest.mark.parametrize("size, units", [("small", 200), ("medium", 650)])
+def test_tied_presets_share_the_output_weight_and_nothing_else_changes(size, units):
+    plain, tied = (zoo.config("lm_ptb", p) for p in (size, f"{size}_tied"))
+    assert tied == dataclasses.replace(plain, tie_weights=True)
+    vocabulary = 10_000
+    lstm = 4 * (2 * units * units + units)  # kernel, recurrent kernel, bias
+    shared = vocabulary * units + 2 * lstm + vocabulary  # embedding, LSTMs, output bias
+    counts = [
+        sum(
+            math.prod(w.shape)
+            for w in build_language_model(c, vocabulary).trainable_weights
+        )
+        for c in (plain, tied)
+    ]
+    assert counts == [shared + units * vocabulary, shared]
+
+
 @pytest.mark.parametrize("tie_weights", [False, True])
 def test_stream_perplexity_reads_the_whole_text_as_one_stream(tie_weights):
     config = dataclasses.replace(zoo.config("lm_ptb", "tiny"), tie_weights=tie_weights)
