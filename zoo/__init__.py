@@ -100,6 +100,7 @@ def load(path):
         import keras
 
         import keras_seq  # noqa: F401  (registers the layers)
+        import zoo.tagger.model  # noqa: F401  (and the tagger's own)
 
         return keras.saving.load_model(path)
     raise ValueError(

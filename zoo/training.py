@@ -1,9 +1,11 @@
 """What every zoo model's training shares: callbacks, curves, metrics.json."""
 
 import json
+import math
 import os
 
 import keras
+import numpy as np
 
 
 def scope(strategy):
@@ -148,17 +150,43 @@ def has_tensorflow():
     return importlib.util.find_spec("tensorflow") is not None
 
 
-def call_text_model(model, texts):
+def string_layers(model):
+    """The layers of a `.keras` text model that read its strings, in the
+    order of the network's inputs: `tokens` (a TextVectorization), then
+    `characters` where the network reads characters too (the tagger's)."""
+    names = {layer.name for layer in model.layers}
+    return [model.get_layer(n) for n in ("tokens", "characters") if n in names]
+
+
+def call_text_model(model, texts, bucket=False):
     """A `.keras` text model (strings -> the network's output) on `texts`, NumPy out.
 
-    Its string layer (`tokens`, a TextVectorization) runs eagerly on
-    TensorFlow and the network (the last layer) on the Keras backend, so the
-    same call works on JAX, where a compiled graph cannot take strings.
+    Its string layers (`string_layers`) run eagerly on TensorFlow and the
+    network (the last layer) on the Keras backend, so the same call works on
+    JAX, where a compiled graph cannot take strings. `bucket`: pad the time
+    axis (1) of the network's inputs with zeros to the next power of two, for
+    a network that masks id 0 and whose inputs are padded per batch (the
+    tagger's): a few shapes to compile instead of one per batch; the output
+    is cut back to the batch's length.
     """
     import tensorflow as tf
 
-    ids = keras.ops.convert_to_numpy(model.get_layer("tokens")(tf.constant(texts)))
-    return keras.ops.convert_to_numpy(model.layers[-1](ids, training=False))
+    strings = tf.constant(texts)
+    inputs = [
+        keras.ops.convert_to_numpy(layer(strings)) for layer in string_layers(model)
+    ]
+    length = inputs[0].shape[1]
+    if bucket:
+        padded = 2 ** max(4, math.ceil(math.log2(max(length, 1))))
+        inputs = [
+            np.pad(x, [(0, 0), (0, padded - length)] + [(0, 0)] * (x.ndim - 2))
+            for x in inputs
+        ]
+    network = model.layers[-1]
+    outputs = keras.ops.convert_to_numpy(
+        network(inputs if len(inputs) > 1 else inputs[0], training=False)
+    )
+    return outputs[:, :length] if bucket else outputs
 
 
 def why_no_export(name, workdir):

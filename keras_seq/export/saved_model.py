@@ -110,9 +110,12 @@ def export_sequence_tagger(path, model, vectorizer, tag_names):
     Args:
         path: Directory to write.
         model: Keras model from word ids `(batch, time)` (0 = padding) to tag
-            probabilities `(batch, time, len(tag_names))`.
+            probabilities `(batch, time, len(tag_names))`, or from a list of
+            inputs whose first is the word ids.
         vectorizer: Keras layer from `(batch,)` space-separated words to ids,
-            padded with 0 (a whitespace-split `TextVectorization`).
+            padded with 0 (a whitespace-split `TextVectorization`); or a list
+            of layers of the texts giving the model's inputs in order, the
+            first of them that one (e.g. then per-word character ids).
         tag_names: Names of the tag ids, in order.
 
     The signature takes `texts`, a `(batch,)` string tensor of space-separated
@@ -123,9 +126,12 @@ def export_sequence_tagger(path, model, vectorizer, tag_names):
 
     disable_xla(model)
 
+    readers = vectorizer if isinstance(vectorizer, (list, tuple)) else [vectorizer]
+
     def serve(texts):
-        ids = vectorizer(texts)
-        probabilities = model(ids, training=False)
+        inputs = [reader(texts) for reader in readers]
+        ids = inputs[0]
+        probabilities = model(inputs if len(inputs) > 1 else ids, training=False)
         real = ids != 0
         tags = tf.ragged.boolean_mask(
             tf.gather(tf.constant(list(tag_names)), tf.argmax(probabilities, axis=-1)),
@@ -136,7 +142,7 @@ def export_sequence_tagger(path, model, vectorizer, tag_names):
             "probability": tf.where(real, tf.reduce_max(probabilities, axis=-1), 0.0),
         }
 
-    return write_text_signature(path, serve, [model, vectorizer])
+    return write_text_signature(path, serve, [model, *readers])
 
 
 def export_text_generator(

@@ -20,23 +20,34 @@ class Config:
     clipnorm: float = 1.0
     patience: int = 1
     train_limit: int = 0  # 0: the whole training split
+    # Character features (0: none): a BiLSTM of this many units per direction
+    # over each word's characters, joined to the word's embedding.
+    char_units: int = 0
+    char_embedding_dim: int = 32
+    max_char_tokens: int = 6000  # characters kept (train split), ids 0, 1 included
+    max_word_chars: int = 6  # characters read per word (longer: first and last 3)
     seed: int = 0
 
 
 POS_ZH = Config()
+TINY = dataclasses.replace(
+    POS_ZH,
+    max_length=24,
+    max_tokens=800,
+    embedding_dim=8,
+    units=8,
+    batch_size=16,
+    epochs=2,
+    train_limit=128,
+)
 
 PRESETS = {
     "pos_zh": {
         "default": POS_ZH,
-        "tiny": dataclasses.replace(
-            POS_ZH,
-            max_length=24,
-            max_tokens=800,
-            embedding_dim=8,
-            units=8,
-            batch_size=16,
-            epochs=2,
-            train_limit=128,
+        "chars": dataclasses.replace(POS_ZH, char_units=32),
+        "tiny": TINY,
+        "tiny_chars": dataclasses.replace(
+            TINY, char_units=4, char_embedding_dim=4, max_char_tokens=300
         ),
     },
 }

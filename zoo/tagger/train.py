@@ -10,7 +10,12 @@ import numpy as np
 from keras_seq.datasets import load_peoples_daily_pos
 from keras_seq.export import export_sequence_tagger
 from zoo import training
-from zoo.tagger.model import build_classifier, build_text_model, build_vectorizer
+from zoo.tagger.model import (
+    build_characters,
+    build_classifier,
+    build_text_model,
+    build_vectorizer,
+)
 
 UNKNOWN_TAG = "[UNK]"
 EXAMPLE = "迈向 充满 希望 的 新 世纪"
@@ -35,7 +40,8 @@ def tag_names_of(splits):
 def train_and_evaluate(config, workdir, strategy=None):
     """Trains on train, keeps the best epoch on valid, reports test token accuracy.
 
-    Writes `model.keras` (space-separated words in, tag probabilities out),
+    Writes `model.keras` (space-separated words in, tag probabilities out;
+    with `config.char_units` the words' characters are read too),
     checkpoints, TensorBoard `logs/`, `training_curves.png`, `metrics.json`
     and the SavedModel `export/` to `workdir`; returns the metrics.
     `strategy`: a `tf.distribute` strategy whose scope holds the model.
@@ -49,6 +55,9 @@ def train_and_evaluate(config, workdir, strategy=None):
         vocabulary=tag_names[1:], num_oov_indices=1, oov_token=UNKNOWN_TAG
     )
     vectorizer = build_vectorizer(config, splits.train.inputs)  # train split only
+    characters = (  # train split only, too
+        build_characters(config, splits.train.inputs) if config.char_units else None
+    )
     with training.scope(strategy):
         classifier = build_classifier(
             config, vectorizer.vocabulary_size(), len(tag_names)
@@ -65,7 +74,9 @@ def train_and_evaluate(config, workdir, strategy=None):
         def encode(texts, tags):
             ids = vectorizer(texts)[:, : config.max_length]
             labels = tag_lookup(tags).to_tensor(0)[:, : config.max_length]
-            return ids, labels
+            if characters is None:
+                return ids, labels
+            return (ids, characters(texts)[:, : config.max_length]), labels
 
         return data.map(encode)
 
@@ -80,7 +91,7 @@ def train_and_evaluate(config, workdir, strategy=None):
         verbose=2,
     )
     seconds = time.perf_counter() - start
-    model = build_text_model(vectorizer, classifier)
+    model = build_text_model(vectorizer, classifier, characters)
     model.save(os.path.join(workdir, "model.keras"))
     # Beside model.keras: `python -m zoo export` reads the tag names here.
     with open(os.path.join(workdir, "tags.txt"), "w", encoding="utf-8") as f:
@@ -91,13 +102,16 @@ def train_and_evaluate(config, workdir, strategy=None):
     training.plot_history(
         history.history, os.path.join(workdir, "training_curves.png"), config.name
     )
-    accuracy = token_accuracy(model, splits.test, tag_names)
+    accuracy, unknown = token_accuracy(
+        model, splits.test, tag_names, known_words(splits)
+    )
     baseline = most_frequent_tag_accuracy(splits)
     return training.write_metrics(
         workdir,
         {
             **training.run_metrics(config, history, seconds, splits),
             "test_token_accuracy": accuracy,
+            "test_unknown_word_accuracy": unknown,
             "most_frequent_tag_accuracy": baseline,
             "example": {"text": EXAMPLE, "tags": tag(model, [EXAMPLE], tag_names)[0]},
             **({"export": skipped} if skipped else {}),
@@ -110,17 +124,34 @@ def tag(model, texts, tag_names, batch_size=64):
     results = []
     for start in range(0, len(texts), batch_size):
         chunk = list(texts[start : start + batch_size])
-        probabilities = training.call_text_model(model, chunk)
+        probabilities = training.call_text_model(model, chunk, bucket=True)
         for text, row in zip(chunk, probabilities.argmax(-1)):
             results.append([tag_names[i] for i in row[: len(text.split())]])
     return results
 
 
-def token_accuracy(model, split, tag_names):
-    """Share of the split's words whose predicted tag is the gold tag."""
+def known_words(splits):
+    """The words of the training split (the vocabulary's candidates)."""
+    return {word for text in splits.train.inputs for word in text.split()}
+
+
+def token_accuracy(model, split, tag_names, known=None):
+    """Share of the split's words whose predicted tag is the gold tag.
+
+    With `known` (a set of words) returns `(accuracy, accuracy on the words
+    not in known)`, the second None when every word is known.
+    """
     predicted = tag(model, split.inputs, tag_names)
-    pairs = [(p, g) for ps, gs in zip(predicted, split.targets) for p, g in zip(ps, gs)]
-    return float(np.mean([p == g for p, g in pairs]))
+    hits = [
+        (p == g, word)
+        for text, ps, gs in zip(split.inputs, predicted, split.targets)
+        for word, p, g in zip(text.split(), ps, gs)
+    ]
+    accuracy = float(np.mean([hit for hit, _ in hits]))
+    if known is None:
+        return accuracy
+    unknown = [hit for hit, word in hits if word not in known]
+    return accuracy, (float(np.mean(unknown)) if unknown else None)
 
 
 def most_frequent_tag_accuracy(splits):
@@ -147,7 +178,7 @@ def export(model, path, tag_names=None, **unused):
     if tag_names is None:
         tag_names = _saved_tag_names(path)
     return export_sequence_tagger(
-        path, model.layers[-1], model.get_layer("tokens"), tag_names
+        path, model.layers[-1], training.string_layers(model), tag_names
     )
 
 
@@ -162,7 +193,10 @@ def evaluate(model, config, workdir):
     """Test token accuracy of a text model (`model.keras`) of `workdir`."""
     splits = load_data(config)
     tag_names = _saved_tag_names(os.path.join(workdir, "export"))
-    return {"test_token_accuracy": token_accuracy(model, splits.test, tag_names)}
+    accuracy, unknown = token_accuracy(
+        model, splits.test, tag_names, known_words(splits)
+    )
+    return {"test_token_accuracy": accuracy, "test_unknown_word_accuracy": unknown}
 
 
 def predict_rows(model, texts, workdir, **unused):

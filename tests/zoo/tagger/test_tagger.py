@@ -21,10 +21,11 @@ from zoo.tagger import train
 TEXTS = [train.EXAMPLE, "", "从来 没 见过 的 词语 ☃", " ".join(["的"] * 1000)]
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    workdir = str(tmp_path_factory.mktemp("pos_zh"))
-    metrics = train.train_and_evaluate(zoo.config("pos_zh", "tiny"), workdir)
+# tiny_chars: the words' characters read too (`WordCharacters`, `CharacterEncoder`).
+@pytest.fixture(scope="module", params=["tiny", "tiny_chars"])
+def trained(request, tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp(request.param))
+    metrics = train.train_and_evaluate(zoo.config("pos_zh", request.param), workdir)
     return workdir, metrics
 
 
@@ -78,6 +79,10 @@ def test_export_uses_core_ops_only(trained):
     export = os.path.join(workdir, "export")
     ops = graph_ops(export)
     assert "StringSplitV2" in ops and non_core_ops(ops) == []
+    chars = (
+        zoo.load(os.path.join(workdir, "model.keras")).layers[1].name == "characters"
+    )
+    assert ("UnicodeDecodeWithOffsets" in ops) == chars
     assert xla_functions(export) == []
 
 
@@ -90,14 +95,17 @@ def test_serving_contract(trained):
 
 
 def test_cli(trained, capsys):
-    workdir, _ = trained
+    workdir, metrics = trained
     from zoo.__main__ import main
 
     assert main(["predict", "pos_zh", "--workdir", workdir, train.EXAMPLE]) == 0
     out = capsys.readouterr().out.strip().split("\t")
     assert len(out[0].split()) == len(train.EXAMPLE.split())
-    assert main(["evaluate", "pos_zh", "--preset", "tiny", "--workdir", workdir]) == 0
-    assert "test_token_accuracy" in capsys.readouterr().out
+    preset = os.path.basename(workdir).rstrip("0123456789")
+    argv = ["evaluate", "pos_zh", "--preset", preset, "--workdir", workdir]
+    assert main(argv) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["test_token_accuracy"] == metrics["test_token_accuracy"]
 
 
 def test_most_frequent_tag_baseline_by_hand():
@@ -112,3 +120,12 @@ def test_most_frequent_tag_baseline_by_hand():
         ),
         1.0,
     )
+
+
+def test_accuracy_on_words_unseen_in_training_by_hand(monkeypatch):
+    split = Split(["a b", "c"], [["x", "y"], ["z"]])
+    monkeypatch.setattr(train, "tag", lambda model, texts, names: [["x", "w"], ["z"]])
+    # b (unseen, wrong) and c (unseen, right): 1 of 2; all words: 2 of 3.
+    assert train.token_accuracy(None, split, [], known={"a"}) == (2 / 3, 0.5)
+    assert train.token_accuracy(None, split, [], known={"a", "b", "c"}) == (2 / 3, None)
+    assert train.token_accuracy(None, split, []) == 2 / 3
