@@ -43,8 +43,9 @@ class WordCharacters(keras.layers.Layer):
     `floor(max_chars / 2)` characters (Chinese words carry much of their
     part of speech in the first and last character). Character `vocabulary[i]`
     gets id `i + 2`; 0 pads, 1 is any other character (bytes that are not
-    UTF-8 read as U+FFFD, so they get 1 too). Runs on TensorFlow (string
-    ops), like `TextVectorization`.
+    UTF-8 read as U+FFFD, so they get 1 too). Its string ops are
+    TensorFlow's, as `TextVectorization`'s: on another Keras backend it runs
+    in `tf.data` or eagerly (ids come back as that backend's tensors).
 
     Args:
         vocabulary: List of single characters.
@@ -68,6 +69,10 @@ class WordCharacters(keras.layers.Layer):
         self.lookup = keras.layers.StringLookup(
             vocabulary=self.vocabulary, mask_token="", num_oov_indices=1
         )
+        # Strings in, as `TextVectorization`: not converted to the backend's
+        # tensors (JAX has no string arrays); the lookup returns the backend's.
+        self._convert_input_args = False
+        self._allow_non_tensor_positional_args = True
 
     def build(self, input_shape):
         self.built = True  # the lookup's table is made in __init__
@@ -106,7 +111,8 @@ class CharacterEncoder(keras.layers.Layer):
     Each word's characters go through an Embedding and a keras_seq
     `Bidirectional(LSTM)`, whose last forward and backward states are the
     word's vector (Lample et al. 2016). Id 0 pads (masked); a word of
-    padding only gets zeros.
+    padding only gets zeros, and the output mask marks the words with at
+    least one character.
 
     Args:
         vocabulary_size: Number of character ids.
@@ -145,7 +151,10 @@ class CharacterEncoder(keras.layers.Layer):
         return (input_shape[0], input_shape[1], 2 * self.units)
 
     def compute_mask(self, inputs, mask=None):
-        return None  # the word ids' mask marks the padding words
+        # Padding words have no characters. (Without a mask of its own,
+        # `Concatenate` with the word embeddings would count every position
+        # as real: it ORs the masks and takes a missing one as all true.)
+        return ops.any(ops.not_equal(inputs, PAD), axis=-1)  # (batch, words)
 
     def get_config(self):
         return {

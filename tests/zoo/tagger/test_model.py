@@ -116,3 +116,33 @@ def test_bad_arguments_are_named():
         WordCharacters(["a", "ab"])
     with pytest.raises(ValueError, match="rank 3.*got shape \\(2, 4\\)"):
         CharacterEncoder(20, 5, 3)(np.ones((2, 4), "int64"))
+
+
+@pytest.mark.parametrize("preset", ["tiny", "tiny_chars"])
+def test_padding_changes_nothing_and_is_masked_to_the_output(preset):
+    import zoo
+    from zoo.tagger.model import build_classifier
+
+    keras.utils.set_random_seed(0)
+    config = zoo.config("pos_zh", preset)
+    model = build_classifier(config, 50, 10)
+    ids = np.array([[3, 4, 5, 0], [6, 0, 0, 0]])
+    chars = np.random.default_rng(0).integers(2, 20, (2, 4, config.max_word_chars))
+    chars[ids == 0] = 0
+
+    def call(pad):
+        inputs = [np.pad(ids, [(0, 0), (0, pad)])]
+        if config.char_units:
+            inputs.append(np.pad(chars, [(0, 0), (0, pad), (0, 0)]))
+        return model(inputs if config.char_units else inputs[0])
+
+    outputs = call(0)
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(outputs._keras_mask), ids != 0
+    )
+    padded = keras.ops.convert_to_numpy(call(4))[:, :4]
+    # Before CharacterEncoder had a mask, Concatenate unmasked the padding
+    # and the characters' model moved by 9e-4 here.
+    np.testing.assert_allclose(
+        padded[ids != 0], keras.ops.convert_to_numpy(outputs)[ids != 0], atol=1e-6
+    )
