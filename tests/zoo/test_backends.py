@@ -42,10 +42,10 @@ def zoo_on_jax(*args):
     )
 
 
-def train_tiny_on_jax(name, workdir):
+def train_tiny_on_jax(name, workdir, preset="tiny"):
     """`python -m zoo train NAME --preset tiny` on JAX: its metrics, which
     note that the SavedModel was not written."""
-    run = zoo_on_jax("train", name, "--preset", "tiny", "--workdir", workdir)
+    run = zoo_on_jax("train", name, "--preset", preset, "--workdir", workdir)
     assert run.returncode == 0, run.stderr[-3000:]
     with open(os.path.join(workdir, "metrics.json"), encoding="utf-8") as f:
         metrics = json.load(f)
@@ -97,3 +97,18 @@ def test_language_model_trained_on_jax_measures_what_tensorflow_measures(tmp_pat
     figures = lm.evaluate(model, zoo.config("lm_ptb", "tiny"), workdir)
     for name, value in figures.items():
         assert metrics[name] == pytest.approx(value, rel=1e-4), name
+
+
+def test_tagger_with_characters_trained_on_jax_measures_what_tensorflow_measures(
+    tmp_path,
+):
+    # The characters' string layer runs in tf.data and eagerly on JAX (it
+    # once failed there: Keras turned its strings into JAX arrays).
+    workdir = str(tmp_path)
+    metrics = train_tiny_on_jax("pos_zh", workdir, preset="tiny_chars")
+    from zoo.tagger import train as tagger
+
+    model = zoo.load(os.path.join(workdir, "model.keras"))
+    figures = tagger.evaluate(model, zoo.config("pos_zh", "tiny_chars"), workdir)
+    for name, value in figures.items():
+        assert metrics[name] == pytest.approx(value, abs=1e-3), name

@@ -19,7 +19,8 @@ class Config:
     learning_rate: float = 3e-3
     clipnorm: float = 1.0
     patience: int = 1
-    train_limit: int = 0  # 0: the whole training split
+    train_limit: int = 0  # paragraphs of the training split (0: all)
+    eval_limit: int = 0  # paragraphs of the validation and test splits (0: all)
     # Character features (0: none): a BiLSTM of this many units per direction
     # over each word's characters, joined to the word's embedding.
     char_units: int = 0
@@ -39,6 +40,7 @@ TINY = dataclasses.replace(
     batch_size=16,
     epochs=2,
     train_limit=128,
+    eval_limit=200,
 )
 
 PRESETS = {

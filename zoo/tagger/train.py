@@ -26,9 +26,14 @@ def load_data(config):
     splits = load_peoples_daily_pos(seed=config.seed)
     for split in splits:
         split.inputs = [" ".join(words) for words in split.inputs]
-    if config.train_limit:
-        splits.train.inputs = splits.train.inputs[: config.train_limit]
-        splits.train.targets = splits.train.targets[: config.train_limit]
+    for split, limit in (
+        (splits.train, config.train_limit),
+        (splits.valid, config.eval_limit),
+        (splits.test, config.eval_limit),
+    ):
+        if limit:
+            split.inputs = split.inputs[:limit]
+            split.targets = split.targets[:limit]
     return splits
 
 
