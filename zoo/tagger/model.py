@@ -8,8 +8,8 @@ from keras import ops
 
 from keras_seq import layers
 
-# Character ids: 0 pads (no character), 1 is a character unseen in training.
-PAD, UNKNOWN = 0, 1
+# The character id of padding (no character); 1 is any unknown character.
+PAD = 0
 
 
 def build_vectorizer(config, paragraphs=None):
