@@ -121,6 +121,15 @@ class MaskedSmoothedCrossEntropy(keras.losses.Loss):
     `smoothing` spread evenly over the vocabulary (Szegedy et al. 2016, as in
     the Transformer paper); positions whose target is `PAD` are left out of
     the mean.
+
+    `call` returns per-token values `(batch, time)`: zero at padding, and
+    each real token's loss times `batch * time / real tokens`, so that
+    Keras's default reduction (the mean over all positions) gives the mean
+    over the real tokens, as `SparseCategoricalCrossentropy(ignore_class=...)`
+    weighs its mask. That reduction also divides by the replicas of a
+    `tf.distribute` strategy before their gradients are summed; a scalar
+    returned here skipped it, and two replicas trained on (and reported)
+    twice the loss.
     """
 
     def __init__(self, smoothing=0.1, name="masked_smoothed_cross_entropy", **kwargs):
@@ -134,8 +143,9 @@ class MaskedSmoothedCrossEntropy(keras.losses.Loss):
         loss = -(1 - self.smoothing) * gold[..., 0] - self.smoothing * ops.mean(
             log_probs, axis=-1
         )
-        real = ops.cast(ops.not_equal(y_true, PAD), "float32")
-        return ops.sum(loss * real) / ops.maximum(ops.sum(real), 1.0)
+        real = ops.cast(ops.not_equal(y_true, PAD), "float32")  # (batch, time)
+        positions = ops.cast(ops.size(real), "float32")
+        return loss * real * (positions / ops.maximum(ops.sum(real), 1.0))
 
     def get_config(self):
         return {**super().get_config(), "smoothing": self.smoothing}
