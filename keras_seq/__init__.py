@@ -1,7 +1,14 @@
 """keras_seq: sequence-model building blocks for Keras 3."""
 
-from keras_seq import decoding, embeddings, layers, metrics
+from keras_seq import decoding, embeddings, layers, metrics, optimizers
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "decoding", "embeddings", "layers", "metrics"]
+__all__ = [
+    "__version__",
+    "decoding",
+    "embeddings",
+    "layers",
+    "metrics",
+    "optimizers",
+]

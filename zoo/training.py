@@ -7,6 +7,8 @@ import os
 import keras
 import numpy as np
 
+from keras_seq.optimizers import with_exact_clipping
+
 
 def scope(strategy):
     """`strategy.scope()`, or a no-op context for None."""
@@ -72,57 +74,15 @@ def _reduce_as_keras_calls_it(strategy):
     return strategy
 
 
-def clip_globally(optimizer):
-    """`optimizer` whose `global_clipnorm` clips as `tf.clip_by_global_norm`
-    clips the gradient of the whole batch, on one device or several.
-
-    Keras 3.15 on TensorFlow departs from that in two ways, both fixed here:
-
-    - An embedding's gradient comes as `tf.IndexedSlices`, one row per
-      occurrence of a token, and Keras's global norm squares those rows one
-      by one: a token seen twice counts as two rows, not as their sum, so
-      the norm is wrong whenever a batch repeats a token (every batch of
-      text). The gradients are made dense before the norm is taken (the
-      update is the same either way).
-    - Under a `tf.distribute` strategy it clips each replica's share of the
-      gradient by itself, before the shares are summed, so several replicas
-      clip less (or differently) than one device with the same global
-      batch. Here each replica sums the shares (an all-reduce), takes the
-      global norm of that sum and scales its own share by
-      `min(1, global_clipnorm / norm)`: the summed update is the clipped
-      gradient of the whole batch.
-
-    Other backends' gradients are dense, and run Keras's clipping unchanged.
-    Returns `optimizer`.
-    """
-    clip = optimizer._clip_gradients
-
-    def clip_summed(grads):
-        if not optimizer.global_clipnorm or keras.backend.backend() != "tensorflow":
-            return clip(grads)
-        import tensorflow as tf
-
-        dense = [None if g is None else tf.convert_to_tensor(g) for g in grads]
-        context = tf.distribute.get_replica_context()
-        if context is None or context.num_replicas_in_sync == 1:
-            return clip(dense)
-        present = [g for g in dense if g is not None]
-        norm = tf.linalg.global_norm(context.all_reduce("SUM", present))
-        limit = tf.cast(optimizer.global_clipnorm, norm.dtype)
-        scale = tf.minimum(1.0, limit / norm)
-        return [None if g is None else g * scale for g in dense]
-
-    optimizer._clip_gradients = clip_summed
-    return optimizer
-
-
 def adam(learning_rate, clipnorm):
     """Adam clipping the whole batch's gradient at global norm `clipnorm`.
 
-    (`clip_globally`: `tf.clip_by_global_norm`'s clipping, on one device or
-    several.)
+    (`keras_seq.optimizers.with_exact_clipping`: `tf.clip_by_global_norm`'s
+    clipping of the whole batch's gradient, on one device or several.)
     """
-    return clip_globally(keras.optimizers.Adam(learning_rate, global_clipnorm=clipnorm))
+    return with_exact_clipping(
+        keras.optimizers.Adam(learning_rate, global_clipnorm=clipnorm)
+    )
 
 
 def worker_workdir(workdir, strategy):

@@ -46,7 +46,7 @@ print(json.dumps([[m["replicas"], m["history"]["loss"]] for m in runs]))
 # holding different numbers of tokens weigh them slightly differently than
 # one device does.
 # With a clipping norm of 0.05 clipping is active: Keras alone clips each
-# replica's share (the losses end 7.6e-4 apart); `clip_globally`
+# replica's share (the losses end 7.6e-4 apart); `with_exact_clipping`
 # clips the summed gradient as one device does (1.5e-5 apart).
 @pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import numpy as np
 
 from keras_seq.datasets import load_penn_treebank
 from keras_seq.export import export_text_generator
+from keras_seq.optimizers import with_exact_clipping
 from zoo import training
 from zoo.language_model.model import build_language_model, continue_prompts
 
@@ -136,11 +137,11 @@ def compile_model(model, config):
     norm `clipnorm`. Keras's loss is the mean over the steps as well (`loss`
     is per word, perplexity = exp(loss)), so its gradient is theirs divided by
     `bptt`: the same updates need the rate times `bptt` and the clipping
-    norm divided by it. (`training.clip_globally`: the norm of the dense
+    norm divided by it. (`with_exact_clipping`: the norm of the dense
     gradient, as theirs; Keras's own miscounts the embedding's on TensorFlow.)
     """
     model.compile(
-        optimizer=training.clip_globally(
+        optimizer=with_exact_clipping(
             keras.optimizers.SGD(
                 keras_rate(config, 0), global_clipnorm=config.clipnorm / config.bptt
             )

@@ -1,0 +1,133 @@
+"""`with_exact_clipping` clips the gradient of the whole batch, as TF's ops do."""
+
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from keras_seq.optimizers import with_exact_clipping
+
+# Rows of token ids that repeat tokens, as text does: token 1 occurs 5 times.
+IDS = np.array([[1, 1, 1, 2], [1, 3, 1, 4]], "int32")
+TARGETS = np.array([[5.0], [-4.0]], "float32")
+
+
+def embedding_model():
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [
+            keras.Input((4,), dtype="int32"),
+            keras.layers.Embedding(6, 3),
+            keras.layers.GlobalAveragePooling1D(),
+            keras.layers.Dense(1),
+        ]
+    )
+
+
+def one_step(optimizer):
+    """The change of every weight after one SGD step on the batch."""
+    model = embedding_model()
+    before = [np.array(w) for w in model.get_weights()]
+    model.compile(optimizer, "mse")
+    model.train_on_batch(IDS, TARGETS)
+    return [after - w for after, w in zip(model.get_weights(), before)]
+
+
+def gradient():
+    """The whole batch's gradient, read off an unclipped step of rate 1."""
+    return [-step for step in one_step(keras.optimizers.SGD(1.0))]
+
+
+def clipped(kind, norm):
+    """NumPy: `tf.clip_by_norm` per weight, or `tf.clip_by_global_norm`."""
+    grads = gradient()
+    if kind == "clipnorm":
+        return [g * min(1.0, norm / np.linalg.norm(g)) for g in grads]
+    total = np.sqrt(sum(np.sum(g**2) for g in grads))
+    return [g * min(1.0, norm / total) for g in grads]
+
+
+@pytest.mark.parametrize("kind", ["clipnorm", "global_clipnorm"])
+def test_one_step_clips_the_whole_gradient(kind):
+    grads = gradient()
+    norm = 0.05
+    # Clipping is active for the embedding and the dense kernel alike.
+    assert min(np.linalg.norm(g) for g in grads[:2]) > norm
+    optimizer = with_exact_clipping(keras.optimizers.SGD(1.0, **{kind: norm}))
+    for got, want in zip(one_step(optimizer), clipped(kind, norm)):
+        np.testing.assert_allclose(-got, want, atol=1e-6)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TF-only bug")
+@pytest.mark.parametrize("kind", ["clipnorm", "global_clipnorm"])
+def test_keras_alone_miscounts_the_embedding_gradient(kind):
+    # What the function fixes (Keras 3.15, TensorFlow): the embedding's
+    # gradient is clipped by the norm of its per-occurrence rows.
+    got = one_step(keras.optimizers.SGD(1.0, **{kind: 0.05}))
+    assert np.abs(-got[0] - clipped(kind, 0.05)[0]).max() > 1e-3
+
+
+def test_loss_scale_optimizer_clips_its_inner_optimizer():
+    inner = keras.optimizers.SGD(1.0, global_clipnorm=0.05)
+    optimizer = keras.optimizers.LossScaleOptimizer(inner)
+    assert with_exact_clipping(optimizer) is optimizer
+    for got, want in zip(one_step(optimizer), clipped("global_clipnorm", 0.05)):
+        np.testing.assert_allclose(-got, want, atol=1e-6)
+
+
+def test_bad_input():
+    with pytest.raises(TypeError, match="`optimizer`.*keras.optimizers.Optimizer"):
+        with_exact_clipping("adam")
+    with pytest.raises(ValueError, match="`clipnorm` or `global_clipnorm`.*Adam"):
+        with_exact_clipping(keras.optimizers.Adam(clipvalue=1.0))
+
+
+# Logical devices must be set before TensorFlow starts: a process of its own.
+SCRIPT = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(
+    cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+)
+import keras
+from keras_seq.optimizers import with_exact_clipping
+from tests.optimizers.test_exact_clipping import IDS, TARGETS, embedding_model
+
+kind, exact = sys.argv[1], sys.argv[2] == "exact"
+steps = []
+for strategy in (None, tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])):
+    scope = strategy.scope() if strategy else tf.name_scope("one")
+    with scope:
+        model = embedding_model()
+        before = [np.array(w) for w in model.get_weights()]
+        optimizer = keras.optimizers.SGD(1.0, **{kind: 0.05})
+        model.compile(with_exact_clipping(optimizer) if exact else optimizer, "mse")
+    model.fit(IDS, TARGETS, batch_size=2, epochs=1, verbose=0)
+    steps.append([(a - b).tolist() for a, b in zip(model.get_weights(), before)])
+print(json.dumps(steps))
+"""
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.distribute")
+@pytest.mark.parametrize("kind", ["clipnorm", "global_clipnorm"])
+def test_two_replicas_clip_as_one_device(kind):
+    def run(exact):
+        result = subprocess.run(
+            [sys.executable, "-c", SCRIPT, kind, "exact" if exact else "keras"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        one, two = __import__("json").loads(result.stdout.strip().splitlines()[-1])
+        return [np.array(w) for w in one], [np.array(w) for w in two]
+
+    one, two = run(exact=True)
+    for a, b in zip(one, two):
+        np.testing.assert_allclose(b, a, atol=1e-6)
+    # Keras alone clips each replica's half of the batch by itself.
+    one, two = run(exact=False)
+    assert max(np.abs(a - b).max() for a, b in zip(one, two)) > 1e-3
