@@ -18,13 +18,17 @@
 #   SOLO=1 PRESET=medium_tied bash bench/lm_ptb_gpu.sh "$OUT"
 #   SOLO=1 JAX_DEFAULT_MATMUL_PRECISION=highest bash bench/lm_ptb_gpu.sh \
 #       "$OUT" -- --set uniform_biases=true --set decay_after=7
+# A SOLO run has BUDGET 570 s (for a 600-s device call) and stops `fit` after
+# the last epoch that ends inside TIME_LIMIT (default BUDGET - 90) seconds
+# (`--set time_limit`), so a run slower than planned still evaluates and
+# writes its figures, for the epochs it reached (`stopped_by_time_limit`).
 set -u
 out=${OUT:-/tmp/lm_ptb_gpu}
 if [ $# -gt 0 ] && [ "$1" != "--" ]; then out=$1; shift; fi
 [ "${1:-}" = "--" ] && shift
 variant=("$@")
 [ ${#variant[@]} -eq 0 ] && [ -z "${SOLO:-}" ] && variant=(--set decay_after=7)
-budget=${BUDGET:-540}
+budget=${BUDGET:-$([ -n "${SOLO:-}" ] && echo 570 || echo 540)}
 preset=${PRESET:-medium} # tiny: a check of this script on a CPU
 epochs=39
 mkdir -p "$out"
@@ -38,11 +42,13 @@ echo "preset $preset, variant: ${variant[*]:-none} (matmul precision ${JAX_DEFAU
     >"$out/variant.txt"
 if [ -n "${SOLO:-}" ]; then
     timeout "$budget" python3 -m zoo train lm_ptb --preset "$preset" \
+        --set time_limit="${TIME_LIMIT:-$((budget - 90))}" \
         ${variant[@]+"${variant[@]}"} --workdir /tmp/lm_variant >"$out/variant.log" 2>&1
     cp /tmp/lm_variant/metrics.json "$out/variant.json" 2>/dev/null
     cp /tmp/lm_variant/training_curves.png "$out/variant.png" 2>/dev/null
     echo "done in $(($(date +%s) - start))s"
-    grep -h -E '"(valid|test)_perplexity(_batched)?"|"train_seconds"' "$out/variant.json"
+    grep -h -E '"(valid|test)_perplexity(_batched)?"|"train_seconds"|"epochs_run"|"stopped_by' \
+        "$out/variant.json"
     exit 0
 fi
 timeout "$budget" python3 -m zoo train lm_ptb --preset "$preset" \

@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import time
 
 import keras
 import numpy as np
@@ -210,6 +211,46 @@ def callbacks(workdir, monitor="val_loss", mode="min", patience=3):
             monitor=monitor, mode=mode, patience=patience, restore_best_weights=True
         ),
     ]
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stops `fit` after the last epoch that ends inside `seconds`.
+
+    At the end of each epoch it stops training if one more epoch, as long
+    as the longest so far, would end more than `seconds` after training
+    began: a run with a hard wall-clock limit (a 10-minute device call)
+    then still evaluates and writes its figures, for the epochs it ran.
+    `stopped_epoch` is the (1-based) epoch it stopped after, 0 if none.
+    `EarlyStopping(restore_best_weights=True)` restores the best epoch
+    either way.
+
+    Args:
+        seconds: The time budget of `fit`, a positive number.
+    """
+
+    def __init__(self, seconds):
+        super().__init__()
+        if not seconds > 0:
+            raise ValueError(
+                "Received an invalid value for argument `seconds`, expected a "
+                f"positive number, got {seconds}."
+            )
+        self.seconds = seconds
+        self.stopped_epoch = 0
+
+    def on_train_begin(self, logs=None):
+        self.start = self.epoch_start = time.perf_counter()
+        self.longest = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        self.longest = max(self.longest, now - self.epoch_start)
+        if now - self.start + self.longest > self.seconds:
+            self.stopped_epoch = epoch + 1
+            self.model.stop_training = True
 
 
 def plot_history(history, path, title):

@@ -27,6 +27,9 @@ class Config:
     tie_weights: bool = False
     train_limit: int = 0  # words of the training stream (0: all)
     eval_limit: int = 0  # words of the validation and test streams (0: all)
+    # Seconds `fit` may take (0: no limit): training stops after the last
+    # epoch that ends inside it (`zoo.training.TimeLimit`), then evaluates.
+    time_limit: float = 0.0
     seed: int = 0
 
 

