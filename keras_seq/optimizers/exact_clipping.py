@@ -1,17 +1,19 @@
 """Gradient clipping by norm that clips the whole batch's gradient, as TF does."""
 
+import inspect
+
 import keras
 
 
 def with_exact_clipping(optimizer):
-    """Makes `optimizer`'s `clipnorm` / `global_clipnorm` clip the true gradient.
+    """`optimizer` whose `clipnorm` / `global_clipnorm` clip the true gradient.
 
     `clipnorm=c` should scale each variable's gradient `g` by
     `min(1, c / ||g||)` (`tf.clip_by_norm`), and `global_clipnorm=c` every
     gradient by `min(1, c / sqrt(sum ||g||^2))` (`tf.clip_by_global_norm`),
     where `g` is the gradient of the loss of the whole batch. Keras 3.15
     departs from that in two places, both on the TensorFlow backend, and
-    this fixes both:
+    the optimizer returned fixes both:
 
     - Text models: an `Embedding`'s gradient comes as `tf.IndexedSlices`,
       one row per occurrence of a token, and Keras takes the norm of those
@@ -29,17 +31,17 @@ def with_exact_clipping(optimizer):
     On the other backends gradients are dense and whole, and Keras's own
     clipping runs. `clipvalue` is left to Keras.
 
-    The change lives on this optimizer object only: an optimizer rebuilt
-    from its config (`keras.models.load_model` of a compiled model) clips
-    as Keras does until it is passed here again.
+    The optimizer returned is a new one, of a subclass of `optimizer`'s
+    class (`ExactClippingAdam` for `Adam`) registered with Keras, built
+    from `optimizer.get_config()`: a model saved with it loads with it.
 
     Args:
-        optimizer: A `keras.optimizers.Optimizer` with `clipnorm` or
+        optimizer: An optimizer not yet used, with `clipnorm` or
             `global_clipnorm` set, or a `keras.optimizers.LossScaleOptimizer`
-            whose inner optimizer has one.
+            whose inner optimizer is one.
 
     Returns:
-        `optimizer` itself, changed.
+        The optimizer with the same config that clips the true gradient.
 
     Example:
 
@@ -48,27 +50,43 @@ def with_exact_clipping(optimizer):
     >>> optimizer = with_exact_clipping(
     ...     keras.optimizers.Adam(1e-3, global_clipnorm=1.0)
     ... )
-    >>> optimizer.global_clipnorm
-    1.0
+    >>> type(optimizer).__name__, optimizer.global_clipnorm
+    ('ExactClippingAdam', 1.0)
     """
-    target = optimizer
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-        target = optimizer.inner_optimizer
-    if not isinstance(target, keras.optimizers.Optimizer):
+        config = optimizer.get_config()
+        config.pop("inner_optimizer")
+        return keras.optimizers.LossScaleOptimizer(
+            with_exact_clipping(optimizer.inner_optimizer), **config
+        )
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
         raise TypeError(
             "Received an invalid value for argument `optimizer`, expected a "
             f"keras.optimizers.Optimizer, got {type(optimizer).__name__}."
         )
-    if not (target.clipnorm or target.global_clipnorm):
+    if not (optimizer.clipnorm or optimizer.global_clipnorm):
         raise ValueError(
             "Received an invalid value for argument `optimizer`, expected an "
             "optimizer with `clipnorm` or `global_clipnorm` set, got "
-            f"{type(target).__name__} with clipnorm={target.clipnorm} and "
-            f"global_clipnorm={target.global_clipnorm}."
+            f"{type(optimizer).__name__} with clipnorm={optimizer.clipnorm} and "
+            f"global_clipnorm={optimizer.global_clipnorm}."
         )
-    keras_clip = target._clip_gradients
+    if isinstance(optimizer, _ExactClipping):
+        return optimizer
+    if optimizer.built:
+        raise ValueError(
+            "Received an invalid value for argument `optimizer`, expected an "
+            f"optimizer not yet used, got a {type(optimizer).__name__} that "
+            "already holds variables: pass it here before `compile`."
+        )
+    return exact_clipping_class(type(optimizer)).from_config(optimizer.get_config())
 
-    def clip(grads):
+
+class _ExactClipping:
+    """What `with_exact_clipping` adds to an optimizer class."""
+
+    def _clip_gradients(self, grads):
+        keras_clip = super()._clip_gradients
         if keras.backend.backend() != "tensorflow":
             return keras_clip(grads)
         import tensorflow as tf
@@ -80,14 +98,61 @@ def with_exact_clipping(optimizer):
         present = [g for g in dense if g is not None]
         summed = iter(context.all_reduce("SUM", present))
         summed = [None if g is None else next(summed) for g in dense]
-        if target.global_clipnorm:
+        if self.global_clipnorm:
             norm = tf.linalg.global_norm([g for g in summed if g is not None])
-            scale = tf.minimum(1.0, target.global_clipnorm / norm)
+            scale = tf.minimum(1.0, self.global_clipnorm / norm)
             return [None if g is None else g * scale for g in dense]
         return [
-            None if g is None else g * tf.minimum(1.0, target.clipnorm / tf.norm(total))
+            None if g is None else g * tf.minimum(1.0, self.clipnorm / tf.norm(total))
             for g, total in zip(dense, summed)
         ]
 
-    target._clip_gradients = clip
-    return optimizer
+
+def exact_clipping_class(cls):
+    """The subclass of optimizer class `cls` that clips the true gradient.
+
+    Named `ExactClipping` + `cls.__name__`, an attribute of this module and
+    registered with Keras (package `keras_seq`), so that saved models
+    deserialize it; the subclasses of Keras's own optimizers exist once
+    `keras_seq` is imported, as its layers' classes do.
+    """
+    name = f"ExactClipping{cls.__name__}"
+    exact = globals().get(name)
+    if exact is None:
+        exact = type(
+            name,
+            (_ExactClipping, cls),
+            {
+                "__module__": __name__,
+                "__doc__": f"`{cls.__name__}` clipping the true gradient "
+                "(`keras_seq.optimizers.with_exact_clipping`).",
+            },
+        )
+        keras.saving.register_keras_serializable(package="keras_seq")(exact)
+        globals()[name] = exact
+    elif exact.__mro__[2] is not cls:
+        raise ValueError(
+            f"Two optimizer classes named {cls.__name__}: "
+            f"{exact.__mro__[2].__module__}.{cls.__name__} has the exact-clipping "
+            f"class {name} already, got {cls.__module__}.{cls.__name__}."
+        )
+    return exact
+
+
+def _register_keras_optimizers():
+    """The exact-clipping subclass of each of Keras's own optimizers."""
+    wrappers = (
+        keras.optimizers.Optimizer,
+        keras.optimizers.LossScaleOptimizer,
+        keras.optimizers.MultiOptimizer,
+    )
+    for cls in vars(keras.optimizers).values():
+        if (
+            inspect.isclass(cls)
+            and issubclass(cls, keras.optimizers.Optimizer)
+            and cls not in wrappers
+        ):
+            exact_clipping_class(cls)
+
+
+_register_keras_optimizers()

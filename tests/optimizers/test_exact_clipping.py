@@ -72,10 +72,64 @@ def test_keras_alone_miscounts_the_embedding_gradient(kind):
 
 def test_loss_scale_optimizer_clips_its_inner_optimizer():
     inner = keras.optimizers.SGD(1.0, global_clipnorm=0.05)
-    optimizer = keras.optimizers.LossScaleOptimizer(inner)
-    assert with_exact_clipping(optimizer) is optimizer
+    optimizer = with_exact_clipping(
+        keras.optimizers.LossScaleOptimizer(inner, initial_scale=64.0)
+    )
+    assert type(optimizer.inner_optimizer).__name__ == "ExactClippingSGD"
+    assert optimizer.get_config()["initial_scale"] == 64.0
     for got, want in zip(one_step(optimizer), clipped("global_clipnorm", 0.05)):
         np.testing.assert_allclose(-got, want, atol=1e-6)
+
+
+def test_the_optimizer_keeps_its_config_and_class():
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
+    adam = keras.optimizers.AdamW(schedule, beta_1=0.8, clipnorm=2.0)
+    exact = with_exact_clipping(adam)
+    assert isinstance(exact, keras.optimizers.AdamW)
+    assert type(exact).__name__ == "ExactClippingAdamW"
+    assert exact.get_config() == adam.get_config()
+    assert with_exact_clipping(exact) is exact
+
+
+# Saved with the model, loaded in a fresh process that imports keras_seq (as
+# for any custom object) and never calls `with_exact_clipping`.
+LOAD = """
+import json, sys
+import keras
+import numpy as np
+import keras_seq
+model = keras.saving.load_model(sys.argv[1])
+print(type(model.optimizer).__name__)
+before = [np.array(w) for w in model.get_weights()]
+ids, targets = (np.array(a, dtype) for a, dtype in zip(json.loads(sys.argv[3]), ("int32", "float32")))
+model.train_on_batch(ids, targets)
+np.save(sys.argv[2], np.concatenate(
+    [(a - b).ravel() for a, b in zip(model.get_weights(), before)]
+))
+"""
+
+
+def test_a_saved_model_loads_with_exact_clipping(tmp_path):
+    model = embedding_model()
+    model.compile(with_exact_clipping(keras.optimizers.SGD(1.0, clipnorm=0.05)), "mse")
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            LOAD,
+            path,
+            str(tmp_path / "step.npy"),
+            json.dumps([IDS.tolist(), TARGETS.tolist()]),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split()[-1] == "ExactClippingSGD"
+    want = np.concatenate([-g.ravel() for g in clipped("clipnorm", 0.05)])
+    np.testing.assert_allclose(np.load(tmp_path / "step.npy"), want, atol=1e-6)
 
 
 def test_bad_input():
@@ -83,6 +137,10 @@ def test_bad_input():
         with_exact_clipping("adam")
     with pytest.raises(ValueError, match="`clipnorm` or `global_clipnorm`.*Adam"):
         with_exact_clipping(keras.optimizers.Adam(clipvalue=1.0))
+    used = keras.optimizers.SGD(1.0, clipnorm=1.0)
+    one_step(used)
+    with pytest.raises(ValueError, match="not yet used.*before `compile`"):
+        with_exact_clipping(used)
 
 
 # Logical devices must be set before TensorFlow starts: a process of its own.
