@@ -6,7 +6,7 @@ import keras
 
 
 def with_exact_clipping(optimizer):
-    """`optimizer` whose `clipnorm` / `global_clipnorm` clip the true gradient.
+    """A copy of `optimizer` whose `clipnorm` / `global_clipnorm` clip exactly.
 
     `clipnorm=c` should scale each variable's gradient `g` by
     `min(1, c / ||g||)` (`tf.clip_by_norm`), and `global_clipnorm=c` every
@@ -114,7 +114,9 @@ def exact_clipping_class(cls):
     Named `ExactClipping` + `cls.__name__`, an attribute of this module and
     registered with Keras (package `keras_seq`), so that saved models
     deserialize it; the subclasses of Keras's own optimizers exist once
-    `keras_seq` is imported, as its layers' classes do.
+    `keras_seq` is imported, as its layers' classes do. For an optimizer
+    class of your own, call this with it before loading a model saved
+    with its exact-clipping subclass.
     """
     name = f"ExactClipping{cls.__name__}"
     exact = globals().get(name)

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_seq.optimizers import with_exact_clipping
+from keras_seq.optimizers import exact_clipping_class, with_exact_clipping
 
 # Rows of token ids that repeat tokens, as text does: token 1 occurs 5 times.
 IDS = np.array([[1, 1, 1, 2], [1, 3, 1, 4]], "int32")
@@ -155,7 +155,7 @@ tf.config.set_logical_device_configuration(
     cpu, [tf.config.LogicalDeviceConfiguration()] * 2
 )
 import keras
-from keras_seq.optimizers import with_exact_clipping
+from keras_seq.optimizers import exact_clipping_class, with_exact_clipping
 from tests.optimizers.test_exact_clipping import IDS, TARGETS, embedding_model
 
 mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
@@ -193,3 +193,23 @@ def test_two_replicas_clip_as_one_device():
         one, two = steps[f"{kind} False"]
         gap = max(np.abs(np.subtract(a, b)).max() for a, b in zip(one, two))
         assert gap > 1e-3, kind
+
+
+def test_an_optimizer_class_of_ones_own_gets_its_subclass():
+    class Plain(keras.optimizers.SGD):
+        pass
+
+    exact = exact_clipping_class(Plain)
+    assert exact is exact_clipping_class(Plain)  # made once
+    assert keras.saving.get_registered_name(exact) == "keras_seq>ExactClippingPlain"
+    optimizer = with_exact_clipping(Plain(1.0, clipnorm=0.05))
+    assert type(optimizer) is exact
+    for got, want in zip(one_step(optimizer), clipped("clipnorm", 0.05)):
+        np.testing.assert_allclose(-got, want, atol=1e-6)
+
+    class Other(keras.optimizers.SGD):
+        pass
+
+    Other.__name__ = "Plain"
+    with pytest.raises(ValueError, match="Two optimizer classes named Plain"):
+        exact_clipping_class(Other)
