@@ -95,16 +95,19 @@ class _ExactClipping:
         context = tf.distribute.get_replica_context()
         if context is None or context.num_replicas_in_sync == 1:
             return keras_clip(dense)
-        present = [g for g in dense if g is not None]
-        summed = iter(context.all_reduce("SUM", present))
-        summed = [None if g is None else next(summed) for g in dense]
+        # The whole batch's gradient: the replicas' shares summed.
+        summed = context.all_reduce("SUM", [g for g in dense if g is not None])
         if self.global_clipnorm:
-            norm = tf.linalg.global_norm([g for g in summed if g is not None])
-            scale = tf.minimum(1.0, self.global_clipnorm / norm)
+            scale = tf.minimum(
+                1.0, self.global_clipnorm / tf.linalg.global_norm(summed)
+            )
             return [None if g is None else g * scale for g in dense]
+        totals = iter(summed)
         return [
-            None if g is None else g * tf.minimum(1.0, self.clipnorm / tf.norm(total))
-            for g, total in zip(dense, summed)
+            None
+            if g is None
+            else g * tf.minimum(1.0, self.clipnorm / tf.norm(next(totals)))
+            for g in dense
         ]
 
 
