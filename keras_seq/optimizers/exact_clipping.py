@@ -34,6 +34,8 @@ def with_exact_clipping(optimizer):
     The optimizer returned is a new one, of a subclass of `optimizer`'s
     class (`ExactClippingAdam` for `Adam`) registered with Keras, built
     from `optimizer.get_config()`: a model saved with it loads with it.
+    Variables excluded from weight decay (`exclude_from_weight_decay`)
+    stay excluded.
 
     Args:
         optimizer: An optimizer not yet used, with `clipnorm` or
@@ -79,7 +81,12 @@ def with_exact_clipping(optimizer):
             f"optimizer not yet used, got a {type(optimizer).__name__} that "
             "already holds variables: pass it here before `compile`."
         )
-    return exact_clipping_class(type(optimizer)).from_config(optimizer.get_config())
+    exact = exact_clipping_class(type(optimizer)).from_config(optimizer.get_config())
+    # `exclude_from_weight_decay` is not part of the config.
+    for name in ("_exclude_from_weight_decay", "_exclude_from_weight_decay_pattern"):
+        if hasattr(optimizer, name):
+            setattr(exact, name, getattr(optimizer, name))
+    return exact
 
 
 class _ExactClipping:

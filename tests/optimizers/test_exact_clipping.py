@@ -91,6 +91,22 @@ def test_the_optimizer_keeps_its_config_and_class():
     assert with_exact_clipping(exact) is exact
 
 
+def test_weight_decay_exclusions_carry_over():
+    def adamw():
+        return keras.optimizers.AdamW(0.1, weight_decay=0.5, global_clipnorm=0.05)
+
+    excluded = adamw()
+    excluded.exclude_from_weight_decay(var_names=["embeddings"])
+    got = one_step(with_exact_clipping(excluded))
+    want = exact_clipping_class(keras.optimizers.AdamW)(**adamw().get_config())
+    want.exclude_from_weight_decay(var_names=["embeddings"])
+    for a, b in zip(got, one_step(want)):
+        np.testing.assert_allclose(a, b, atol=1e-7)
+    # Decay would have moved the embeddings by rate * decay * weight more.
+    decayed = one_step(with_exact_clipping(adamw()))
+    assert np.abs(got[0] - decayed[0]).max() > 1e-3
+
+
 # Saved with the model, loaded in a fresh process that imports keras_seq (as
 # for any custom object) and never calls `with_exact_clipping`.
 LOAD = """
