@@ -52,9 +52,11 @@ def parse_overrides(name, preset, assignments):
     """
     import dataclasses
 
-    defaults = dataclasses.asdict(config(name, preset))
+    kinds = {
+        field.name: field.type for field in dataclasses.fields(config(name, preset))
+    }
     # `name` picks the model: not a setting.
-    fields = sorted(key for key in defaults if key != "name")
+    fields = sorted(key for key in kinds if key != "name")
     overrides = {}
     for assignment in assignments:
         key, sep, text = assignment.partition("=")
@@ -64,12 +66,14 @@ def parse_overrides(name, preset, assignments):
                 f"Expected FIELD=VALUE with FIELD one of {fields} "
                 f"(the fields of {name}'s config), got {assignment!r}."
             )
-        kind = type(defaults[key])
+        kind = kinds[key]
         try:
             if kind is bool:
                 if text.lower() not in ("true", "false", "1", "0"):
                     raise ValueError(text)
                 value = text.lower() in ("true", "1")
+            elif kind is str and text.lower() == "none":
+                value = None  # e.g. `standardize`: no standardisation
             elif kind in (int, float, str):
                 value = kind(text)
             else:

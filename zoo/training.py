@@ -206,11 +206,50 @@ def callbacks(workdir, monitor="val_loss", mode="min", patience=3):
             save_best_only=True,
         ),
         keras.callbacks.ModelCheckpoint(os.path.join(workdir, "last.keras")),
-        keras.callbacks.BackupAndRestore(os.path.join(workdir, "backup")),
+        BackupAndRestore(os.path.join(workdir, "backup")),
         keras.callbacks.EarlyStopping(
             monitor=monitor, mode=mode, patience=patience, restore_best_weights=True
         ),
     ]
+
+
+class BackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras's `BackupAndRestore`, refusing a backup the run cannot continue.
+
+    Keras resumes from `backup_dir` whatever the new run asks; two cases then
+    end in errors from deep inside Keras (or in a run of no epochs):
+
+    - the backup does not load into the model (it was written by a run
+      with other sizes): a `ValueError` that says so;
+    - the backup already reached the run's last epoch (`--epochs` lowered
+      on resuming): a `ValueError` naming the epoch it reached.
+
+    Either message says how to go on: resume with the settings and more
+    epochs, or delete `backup_dir` to start afresh.
+    """
+
+    def on_train_begin(self, logs=None):
+        try:
+            super().on_train_begin(logs)
+        except ValueError as error:
+            # Keras's first line: "A total of 5 objects could not be loaded.
+            # Example error message for object <GRUCell ...>:", then weights.
+            reason = str(error).split(". Example")[0].splitlines()[0]
+            raise ValueError(
+                f"The backup in {self.backup_dir} does not load into this model "
+                f"({reason}): it was written by a run with other settings. "
+                "Resume with that run's settings, or delete the backup to start "
+                "afresh."
+            ) from error
+        reached = getattr(self.model, "_initial_epoch", None) or 0
+        epochs = self.params.get("epochs")
+        if epochs is not None and reached >= epochs:
+            raise ValueError(
+                f"The backup in {self.backup_dir} is of a run that already "
+                f"completed {reached} epochs, and this run asks for {epochs}: "
+                f"nothing to train. Resume with more than {reached} epochs, or "
+                "delete the backup to start afresh."
+            )
 
 
 class TimeLimit(keras.callbacks.Callback):

@@ -53,13 +53,38 @@ def test_override_changes_the_training_run(tmp_path):
     assert metrics["history"]["learning_rate"] == pytest.approx([10.0, 10.0])
 
 
+def test_cli_reports_an_out_of_range_setting_before_training(tmp_path, capsys):
+    argv = ["train", "lm_ptb", "--preset", "tiny", "--workdir", str(tmp_path)]
+    for flags, message in [
+        (["--epochs", "0"], "`epochs` of lm_ptb's config, expected a positive integer"),
+        (["--set", "units=0"], "`units` of lm_ptb's config"),
+        (["--set", "dropout=1"], "`dropout` of lm_ptb's config, expected a number in"),
+        (["--set", "learning_rate=nan"], "`learning_rate` of lm_ptb's config"),
+    ]:
+        with pytest.raises(SystemExit) as exit_:
+            main([*argv, *flags])
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+    assert not os.listdir(tmp_path)  # nothing started
+
+
+def test_a_string_setting_whose_default_is_none_takes_none_or_a_string():
+    assert zoo.parse_overrides(
+        "sentiment_en", "tiny", ["standardize=none", "split=character"]
+    ) == {"standardize": None, "split": "character"}
+    assert zoo.parse_overrides("sentiment_en", "tiny", ["standardize=lower"]) == {
+        "standardize": "lower"
+    }
+
+
 def test_cli_reports_an_error_from_inside_the_trainer_in_one_line(tmp_path, capsys):
-    # The override parses (an int) but the Embedding refuses it when built.
+    # The setting is in range, but the text is too short for its streams.
     argv = ["train", "lm_ptb", "--preset", "tiny", "--workdir", str(tmp_path)]
     with pytest.raises(SystemExit) as exit_:
-        main([*argv, "--set", "units=0"])
+        main([*argv, "--set", "train_limit=100"])
     assert exit_.value.code == "python -m zoo train: error: " + (
-        "`output_dim` must be a positive integer. Received: output_dim=0 (of type int). "
+        "The text has 100 words: too few for 20 streams of 11 words. "
         "(ZOO_TRACEBACK=1 shows where it came from)"
     )
     assert "Traceback" not in capsys.readouterr().err
@@ -84,5 +109,5 @@ def test_cli_names_the_install_command_of_a_missing_data_package(tmp_path, monke
 def test_zoo_traceback_shows_where_the_error_came_from(tmp_path, monkeypatch):
     monkeypatch.setenv("ZOO_TRACEBACK", "1")
     argv = ["train", "lm_ptb", "--preset", "tiny", "--workdir", str(tmp_path)]
-    with pytest.raises(ValueError, match="output_dim"):
-        main([*argv, "--set", "units=0"])
+    with pytest.raises(ValueError, match="too few for 20 streams"):
+        main([*argv, "--set", "train_limit=100"])

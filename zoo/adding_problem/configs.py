@@ -2,6 +2,8 @@
 
 import dataclasses
 
+from zoo.config_checks import check_fields
+
 
 @dataclasses.dataclass(frozen=True)
 class Config:
@@ -18,6 +20,23 @@ class Config:
     models: tuple = ("SimpleRNN", "GRU", "LSTM", "PeepholeLSTM")
     tolerance: float = 0.04
     seed: int = 0
+
+    def __post_init__(self):
+        check_fields(
+            self,
+            positive=(
+                "length",
+                "train_size",
+                "test_size",
+                "units",
+                "batch_size",
+                "epochs",
+                "learning_rate",
+                "clipnorm",
+                "tolerance",
+            ),
+            non_negative=("seed",),
+        )
 
 
 CONFIGS = {

@@ -2,6 +2,8 @@
 
 import dataclasses
 
+from zoo.config_checks import check_fields
+
 
 @dataclasses.dataclass(frozen=True)
 class Config:
@@ -31,6 +33,30 @@ class Config:
     # epoch that ends inside it (`zoo.training.TimeLimit`), then evaluates.
     time_limit: float = 0.0
     seed: int = 0
+
+    def __post_init__(self):
+        check_fields(
+            self,
+            positive=(
+                "units",
+                "num_layers",
+                "batch_size",
+                "bptt",
+                "epochs",
+                "learning_rate",
+                "clipnorm",
+                "init_scale",
+            ),
+            non_negative=(
+                "decay_after",
+                "train_limit",
+                "eval_limit",
+                "time_limit",
+                "seed",
+            ),
+            fractions=("dropout",),
+            unit_interval=("decay",),
+        )
 
 
 SMALL = Config()

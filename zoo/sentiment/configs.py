@@ -2,6 +2,8 @@
 
 import dataclasses
 
+from zoo.config_checks import check_fields
+
 
 @dataclasses.dataclass(frozen=True)
 class Config:
@@ -29,6 +31,36 @@ class Config:
     patience: int = 2
     train_limit: int = 0  # 0: the whole training split
     seed: int = 0
+
+    def __post_init__(self):
+        check_fields(
+            self,
+            positive=(
+                "ngrams",
+                "max_length",
+                "max_tokens",
+                "embedding_dim",
+                "units",
+                "attention_units",
+                "batch_size",
+                "epochs",
+                "learning_rate",
+                "clipnorm",
+            ),
+            non_negative=("patience", "train_limit", "seed"),
+            fractions=("dropout",),
+            choices={
+                "dataset": ("chinese_reviews", "movie_snippets"),
+                "split": ("character", "whitespace"),
+                "standardize": (
+                    None,
+                    "lower",
+                    "strip_punctuation",
+                    "lower_and_strip_punctuation",
+                ),
+                "cell": ("GRU", "LSTM"),
+            },
+        )
 
 
 ZH = Config()

@@ -2,6 +2,8 @@
 
 import dataclasses
 
+from zoo.config_checks import check_fields
+
 
 @dataclasses.dataclass(frozen=True)
 class Config:
@@ -28,6 +30,37 @@ class Config:
     max_char_tokens: int = 6000  # characters kept (train split), ids 0, 1 included
     max_word_chars: int = 6  # characters read per word (longer: first and last 3)
     seed: int = 0
+
+    def __post_init__(self):
+        check_fields(
+            self,
+            positive=(
+                "max_length",
+                "max_tokens",
+                "embedding_dim",
+                "units",
+                "num_layers",
+                "batch_size",
+                "epochs",
+                "learning_rate",
+                "clipnorm",
+                "char_embedding_dim",
+                "max_char_tokens",
+            ),
+            non_negative=(
+                "patience",
+                "train_limit",
+                "eval_limit",
+                "char_units",
+                "seed",
+            ),
+            fractions=("dropout",),
+        )
+        if self.max_word_chars < 2:
+            raise ValueError(
+                "Received an invalid value for `max_word_chars` of pos_zh's "
+                f"config, expected an integer >= 2, got {self.max_word_chars!r}."
+            )
 
 
 POS_ZH = Config()

@@ -2,6 +2,8 @@
 
 import dataclasses
 
+from zoo.config_checks import check_fields
+
 
 @dataclasses.dataclass(frozen=True)
 class Config:
@@ -41,6 +43,47 @@ class Config:
     length_penalty: float = 0.7  # alpha of score / length**alpha
     train_limit: int = 0  # training pairs used (0: all)
     seed: int = 0
+
+    def __post_init__(self):
+        check_fields(
+            self,
+            positive=(
+                "vocabulary_size",
+                "max_source_tokens",
+                "max_target_tokens",
+                "embedding_dim",
+                "units",
+                "encoder_layers",
+                "attention_units",
+                "batch_size",
+                "epochs",
+                "learning_rate",
+                "clipnorm",
+                "num_layers",
+                "num_heads",
+                "intermediate_dim",
+                "beam_width",
+            ),
+            non_negative=(
+                "patience",
+                "scheduled_sampling_step",
+                "warmup_steps",
+                "length_penalty",
+                "train_limit",
+                "seed",
+            ),
+            fractions=("dropout", "label_smoothing"),
+            choices={
+                "architecture": ("rnn", "transformer"),
+                "decoder_cell": ("GRU", "PeepholeLSTM"),
+            },
+        )
+        if not 0 <= self.scheduled_sampling <= 1:
+            raise ValueError(
+                "Received an invalid value for `scheduled_sampling` of "
+                f"{self.name}'s config, expected a probability in [0, 1], got "
+                f"{self.scheduled_sampling!r}."
+            )
 
 
 DEFAULT = Config()

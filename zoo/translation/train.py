@@ -60,12 +60,7 @@ ARCHITECTURES = {
 
 
 def architecture_of(config):
-    """The `Architecture` of `config.architecture`."""
-    if config.architecture not in ARCHITECTURES:
-        raise ValueError(
-            "Received an invalid value for `architecture`, expected one of "
-            f"{sorted(ARCHITECTURES)}, got {config.architecture!r}."
-        )
+    """The `Architecture` of `config.architecture` (checked by the config)."""
     return ARCHITECTURES[config.architecture]
 
 
@@ -394,11 +389,6 @@ def scheduled_sampling_callbacks(config):
     rises by `scheduled_sampling_step` per epoch up to
     `scheduled_sampling` (RNN only; the Transformer ignores it).
     """
-    if not 0.0 <= config.scheduled_sampling <= 1.0:
-        raise ValueError(
-            "`scheduled_sampling` must be a probability in [0, 1], got "
-            f"{config.scheduled_sampling!r}."
-        )
     if not config.scheduled_sampling or config.architecture != "rnn":
         return []
     return [
