@@ -10,7 +10,9 @@ class Config:
     """Text -> tokens -> Embedding -> BiGRU/LSTM -> attention pooling -> 2 classes."""
 
     name: str = "sentiment_zh"
-    dataset: str = "chinese_reviews"  # or "movie_snippets" (keras_seq.datasets)
+    # "chinese_reviews", "movie_snippets" (keras_seq.datasets) or the path of
+    # a `text<TAB>label` TSV of one's own (two labels or more).
+    dataset: str = "chinese_reviews"
     # TextVectorization: "character" (Chinese) or "whitespace" (English) tokens,
     # then n-grams of them (2: bigrams follow the tokens), cut at `max_length`.
     split: str = "character"
@@ -50,7 +52,6 @@ class Config:
             non_negative=("patience", "train_limit", "seed"),
             fractions=("dropout",),
             choices={
-                "dataset": ("chinese_reviews", "movie_snippets"),
                 "split": ("character", "whitespace"),
                 "standardize": (
                     None,

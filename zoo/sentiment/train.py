@@ -16,7 +16,8 @@ from zoo.sentiment.model import (
     build_vectorizer,
 )
 
-LABEL_NAMES = ["negative", "positive"]
+LABEL_NAMES = ["negative", "positive"]  # of both built-in corpora
+LABELS_FILE = "labels.txt"  # the class names of a run, one a line, in the workdir
 # The course notes' example review (positive: "so much fun I cannot stop").
 NOTES_REVIEW = "不要把手放在switch上，因为一放上去就根本停不下来，太好玩了！"
 EXAMPLES = {
@@ -30,7 +31,22 @@ LOADERS = {
 
 
 def load_data(config):
-    splits = LOADERS[config.dataset](seed=config.seed)
+    """The splits of `config.dataset`: a corpus of `LOADERS` or a TSV path."""
+    if config.dataset in LOADERS:
+        splits = LOADERS[config.dataset](seed=config.seed)
+    elif os.path.isfile(config.dataset):
+        splits = datasets.load_tsv(config.dataset, seed=config.seed)
+        if len(splits.label_names) < 2:
+            raise ValueError(
+                f"{config.dataset}: expected rows of at least two labels, got "
+                f"only {splits.label_names}."
+            )
+    else:
+        raise ValueError(
+            "Received an invalid value for `dataset`, expected one of "
+            f"{sorted(LOADERS)} or the path of a `text<TAB>label` TSV file, got "
+            f"{config.dataset!r} (no such file)."
+        )
     if config.train_limit:
         splits.train.inputs = splits.train.inputs[: config.train_limit]
         splits.train.targets = splits.train.targets[: config.train_limit]
@@ -51,7 +67,9 @@ def train_and_evaluate(config, workdir, strategy=None):
     splits = load_data(config)
     vectorizer = build_vectorizer(config, splits.train.inputs)  # train split only
     with training.scope(strategy):
-        classifier = build_classifier(config, vectorizer.vocabulary_size())
+        classifier = build_classifier(
+            config, vectorizer.vocabulary_size(), len(splits.label_names)
+        )
         classifier.compile(
             optimizer=training.adam(config.learning_rate, config.clipnorm),
             loss="sparse_categorical_crossentropy",
@@ -76,15 +94,23 @@ def train_and_evaluate(config, workdir, strategy=None):
     test_loss, test_accuracy = classifier.evaluate(batches(splits.test), verbose=0)
     model = build_text_model(vectorizer, classifier)
     model.save(os.path.join(workdir, "model.keras"))
+    label_names = splits.label_names
+    with open(os.path.join(workdir, LABELS_FILE), "w", encoding="utf-8") as f:
+        f.writelines(f"{name}\n" for name in label_names)
     skipped = training.why_no_export(config.name, workdir)
     if not skipped:
-        export(model, os.path.join(workdir, "export"))
+        export(model, os.path.join(workdir, "export"), label_names)
     training.plot_history(
         history.history, os.path.join(workdir, "training_curves.png"), config.name
     )
-    example = EXAMPLES[config.name]
+    if config.dataset in LOADERS:
+        example = EXAMPLES[config.name]
+    else:  # one's own data: its first test text
+        example = splits.test.inputs[0]
     probabilities = predict(model, [example])[0]
-    attention_heatmap(model, example, os.path.join(workdir, "attention.png"))
+    attention_heatmap(
+        model, example, os.path.join(workdir, "attention.png"), label_names
+    )
     return training.write_metrics(
         workdir,
         {
@@ -93,7 +119,7 @@ def train_and_evaluate(config, workdir, strategy=None):
             "test_accuracy": float(test_accuracy),
             "example": {
                 "text": example,
-                "label": splits.label_names[int(np.argmax(probabilities))],
+                "label": label_names[int(np.argmax(probabilities))],
                 "probability": float(np.max(probabilities)),
             },
             **({"export": skipped} if skipped else {}),
@@ -101,7 +127,7 @@ def train_and_evaluate(config, workdir, strategy=None):
     )
 
 
-def attention_heatmap(model, text, path):
+def attention_heatmap(model, text, path, label_names=LABEL_NAMES):
     """PNG of the attention-pooling weight of each token of `text`."""
     import tensorflow as tf
 
@@ -116,7 +142,7 @@ def attention_heatmap(model, text, path):
     probabilities = keras.ops.convert_to_numpy(probabilities)[0]
     vocabulary = vectorizer.get_vocabulary()
     tokens = [vocabulary[i] for i in ids[0, :length]]
-    label = LABEL_NAMES[int(probabilities.argmax())]
+    label = label_names[int(probabilities.argmax())]
     _use_cjk_font()
     plot_attention(
         keras.ops.convert_to_numpy(weights)[:, :length],
@@ -140,12 +166,36 @@ def _use_cjk_font():
             return
 
 
-def export(model, path, **unused):
-    """The SavedModel of a text model (`model.keras`): texts -> label, probability."""
+def export(model, path, label_names=None, **unused):
+    """The SavedModel of a text model (`model.keras`): texts -> label, probability.
+
+    `label_names` defaults to the `labels.txt` beside `path` (the workdir's).
+    """
+    if label_names is None:
+        label_names = saved_label_names(os.path.dirname(os.path.abspath(path)))
     classifier = model.layers[-1]
+    classes = classifier.output_shape[-1]
+    if classes != len(label_names):
+        raise ValueError(
+            f"The model has {classes} classes, expected as many label names, got "
+            f"{len(label_names)}: {list(label_names)[:5]}."
+        )
     return export_text_classifier(
-        path, classifier, model.get_layer("tokens"), LABEL_NAMES
+        path, classifier, model.get_layer("tokens"), label_names
     )
+
+
+def saved_label_names(workdir):
+    """The class names a run wrote to `workdir/labels.txt`.
+
+    (Runs from before that file existed trained the two built-in corpora:
+    `LABEL_NAMES`.)
+    """
+    path = os.path.join(workdir, LABELS_FILE) if workdir else None
+    if path is None or not os.path.exists(path):
+        return LABEL_NAMES
+    with open(path, encoding="utf-8") as f:
+        return [line.rstrip("\n") for line in f]
 
 
 def evaluate(model, config, workdir=None):
@@ -156,16 +206,15 @@ def evaluate(model, config, workdir=None):
     return {"test_accuracy": accuracy, "test_size": len(splits.test)}
 
 
-def predict_rows(model, texts, **unused):
+def predict_rows(model, texts, workdir=None, **unused):
     """`label<TAB>probability` per text, from a text model or a `ServedModel`."""
     if callable(getattr(model, "signature", None)):
         outputs = model(texts)
         labels = [label.decode() for label in outputs["label"]]
         return [f"{l}\t{p:.3f}" for l, p in zip(labels, outputs["probability"])]
     probabilities = predict(model, texts)
-    return [
-        f"{LABEL_NAMES[int(row.argmax())]}\t{row.max():.3f}" for row in probabilities
-    ]
+    names = saved_label_names(workdir)
+    return [f"{names[int(row.argmax())]}\t{row.max():.3f}" for row in probabilities]
 
 
 def predict(model, texts):

