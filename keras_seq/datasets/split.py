@@ -83,12 +83,7 @@ def split_examples(inputs, targets, fractions=(0.8, 0.1, 0.1), seed=0, **info):
         seed: Seed of the permutation.
         **info: `label_names`, `description` for `Splits`.
     """
-    fractions = tuple(float(f) for f in fractions)
-    if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-6:
-        raise ValueError(
-            "Received an invalid value for argument `fractions`, expected three "
-            f"non-negative fractions (train, valid, test) summing to 1, got {fractions}."
-        )
+    fractions = checked_fractions(fractions)
     n = len(inputs)
     if targets is not None and len(targets) != n:
         raise ValueError(f"Got {n} inputs but {len(targets)} targets.")
@@ -105,3 +100,14 @@ def split_examples(inputs, targets, fractions=(0.8, 0.1, 0.1), seed=0, **info):
         return Split(chosen, [targets[i] for i in indices])
 
     return Splits(*(take(p) for p in parts), **info)
+
+
+def checked_fractions(fractions):
+    """`fractions` as three floats; ValueError unless (train, valid, test) sum to 1."""
+    fractions = tuple(float(f) for f in fractions)
+    if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-6:
+        raise ValueError(
+            "Received an invalid value for argument `fractions`, expected three "
+            f"non-negative fractions (train, valid, test) summing to 1, got {fractions}."
+        )
+    return fractions

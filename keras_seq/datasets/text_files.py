@@ -1,8 +1,10 @@
-"""The user's own data: a TSV of text and label."""
+"""The user's own data: a TSV of text and label, of translations, plain text."""
+
+import os
 
 import numpy as np
 
-from keras_seq.datasets.split import split_examples
+from keras_seq.datasets.split import Split, Splits, checked_fractions, split_examples
 
 
 def load_tsv(path, fractions=(0.8, 0.1, 0.1), seed=0, text_column=0, label_column=1):
@@ -84,3 +86,54 @@ def load_translation_tsv(path, fractions=(0.8, 0.1, 0.1), seed=0):
         seed,
         description=f"{path}: {len(sources)} pairs, seed {seed}, split {fractions}.",
     )
+
+
+def load_text(path, fractions=(0.8, 0.1, 0.1)):
+    """Language-modelling text of one's own, one sentence (or line) per line.
+
+    `path` is either a UTF-8 text file, cut in file order into consecutive
+    train / valid / test parts by `fractions` of its non-empty lines (a
+    language model reads text in order, so nothing is shuffled), or a
+    directory holding `train.txt`, `valid.txt` and `test.txt` (the layout
+    of Mikolov's PTB files). Lines are stripped; empty lines are skipped.
+
+    Returns:
+        `Splits` of sentences (str), targets None, as `load_penn_treebank`.
+    """
+    names = ("train", "valid", "test")
+    if os.path.isdir(path):
+        files = [os.path.join(path, f"{name}.txt") for name in names]
+        missing = [f for f in files if not os.path.isfile(f)]
+        if missing:
+            raise FileNotFoundError(
+                f"Expected a directory with train.txt, valid.txt and test.txt, "
+                f"got {path!r} without {[os.path.basename(f) for f in missing]}."
+            )
+        parts = [_sentences(f) for f in files]
+        description = f"{path}: train.txt, valid.txt, test.txt."
+    elif os.path.isfile(path):
+        fractions = checked_fractions(fractions)
+        lines = _sentences(path)
+        ends = np.round(np.cumsum(fractions) * len(lines)).astype(int)
+        parts = [lines[: ends[0]], lines[ends[0] : ends[1]], lines[ends[1] :]]
+        description = (
+            f"{path}: {len(lines)} lines, cut in order into {fractions} "
+            "(train, valid, test)."
+        )
+    else:
+        raise FileNotFoundError(
+            f"Expected a text file or a directory of train.txt, valid.txt and "
+            f"test.txt, got {path!r}: no such file or directory."
+        )
+    empty = [name for name, part in zip(names, parts) if not part]
+    if empty:
+        raise ValueError(
+            f"{path}: expected text in every split, got none in {empty} "
+            f"({[len(p) for p in parts]} lines)."
+        )
+    return Splits(*(Split(part) for part in parts), description=description)
+
+
+def _sentences(path):
+    with open(path, encoding="utf-8") as f:
+        return [line.strip() for line in f if line.strip()]

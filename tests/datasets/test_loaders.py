@@ -106,6 +106,38 @@ def test_tsv(tmp_path):
         datasets.load_tsv(path)
 
 
+def test_text_file_is_cut_in_order(tmp_path):
+    path = tmp_path / "text.txt"
+    path.write_text(
+        "\n".join([f"line {i}" for i in range(20)] + ["", "  "]), encoding="utf-8"
+    )
+    splits = datasets.load_text(str(path))
+    # 20 non-empty lines, 80/10/10, consecutive: a model reads text in order.
+    assert [s.inputs for s in splits] == [
+        [f"line {i}" for i in range(16)],
+        ["line 16", "line 17"],
+        ["line 18", "line 19"],
+    ]
+    assert all(s.targets is None for s in splits)
+    with pytest.raises(ValueError, match="`fractions`"):
+        datasets.load_text(str(path), fractions=(0.5, 0.5, 0.5))
+    path.write_text("one\ntwo\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"got none in \['valid', 'test'\]"):
+        datasets.load_text(str(path))
+
+
+def test_text_directory_of_three_files(tmp_path):
+    for name, text in (("train", "a b\nc"), ("valid", "d"), ("test", "e f\n\n")):
+        (tmp_path / f"{name}.txt").write_text(text, encoding="utf-8")
+    splits = datasets.load_text(str(tmp_path))
+    assert [s.inputs for s in splits] == [["a b", "c"], ["d"], ["e f"]]
+    (tmp_path / "test.txt").unlink()
+    with pytest.raises(FileNotFoundError, match=r"without \['test.txt'\]"):
+        datasets.load_text(str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="no such file or directory"):
+        datasets.load_text(str(tmp_path / "missing.txt"))
+
+
 def test_split_examples_checks_and_dataset():
     with pytest.raises(ValueError, match="`fractions`"):
         datasets.split_examples(["a"], None, fractions=(0.5, 0.6, 0.1))

@@ -10,6 +10,13 @@ class Config:
     """Word-level stacked LSTM, truncated backpropagation through time."""
 
     name: str = "lm_ptb"
+    # "ptb" (keras_seq.datasets.load_penn_treebank) or one's own text: a
+    # file or a directory of train.txt / valid.txt / test.txt (`load_text`),
+    # read lower-cased as the prompts are.
+    dataset: str = "ptb"
+    # Words of the training text kept, the most frequent (`<unk>` among them);
+    # the others read as `<unk>`. PTB has exactly 10,000.
+    max_tokens: int = 10000
     units: int = 200  # also the embedding size
     num_layers: int = 2
     dropout: float = 0.0  # on the embeddings, between layers and before the output
@@ -38,6 +45,7 @@ class Config:
         check_fields(
             self,
             positive=(
+                "max_tokens",
                 "units",
                 "num_layers",
                 "batch_size",

@@ -8,26 +8,52 @@ import time
 import keras
 import numpy as np
 
-from keras_seq.datasets import load_penn_treebank
+from keras_seq.datasets import load_penn_treebank, load_text
 from keras_seq.export import export_text_generator
 from keras_seq.optimizers import with_exact_clipping
 from zoo import training
 from zoo.language_model.model import build_language_model, continue_prompts
 
 END = "<eos>"
+UNKNOWN = "<unk>"
 # Prompt words read (the last ones); the exported model truncates alike.
 MAX_PROMPT_WORDS = 100
 
 
-def vocabulary_of(sentences):
-    """Words of the training text by decreasing count (ties: alphabetical), `<eos>` first."""
+def load_data(config):
+    """The sentences of `config.dataset`: PTB, or one's own text lower-cased."""
+    if config.dataset == "ptb":
+        return load_penn_treebank()
+    if not os.path.exists(config.dataset):
+        raise ValueError(
+            "Received an invalid value for `dataset`, expected 'ptb' or the path "
+            "of a text file (or of a directory of train.txt, valid.txt and "
+            f"test.txt), got {config.dataset!r} (no such file or directory)."
+        )
+    splits = load_text(config.dataset)
+    for split in splits:
+        split.inputs = [sentence.lower() for sentence in split.inputs]
+    return splits
+
+
+def vocabulary_of(sentences, max_tokens=0):
+    """`<eos>`, then the training text's words by decreasing count (ties:
+    alphabetical): the `max_tokens` most frequent (0: all), `<unk>` among
+    them, appended if the text has none; the words left out read as `<unk>`."""
     counts = collections.Counter(w for s in sentences for w in s.split())
-    return [END, *sorted(counts, key=lambda w: (-counts[w], w))]
+    words = sorted(counts, key=lambda w: (-counts[w], w))
+    if max_tokens:
+        words = words[:max_tokens]
+    if UNKNOWN not in words:
+        if max_tokens and len(words) == max_tokens:
+            words = words[:-1]
+        words.append(UNKNOWN)
+    return [END, *words]
 
 
 def stream(sentences, index):
     """The corpus as one id stream, `<eos>` after each sentence (unknown words: `<unk>`)."""
-    unknown = index.get("<unk>", 0)
+    unknown = index.get(UNKNOWN, 0)
     ids = []
     for sentence in sentences:
         ids.extend(index.get(w, unknown) for w in sentence.split())
@@ -179,8 +205,8 @@ def train_and_evaluate(config, workdir, strategy=None):
         )
     os.makedirs(workdir, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
-    splits = load_penn_treebank()
-    words = vocabulary_of(splits.train.inputs)
+    splits = load_data(config)
+    words = vocabulary_of(splits.train.inputs, config.max_tokens)
     index = {w: i for i, w in enumerate(words)}
     train_ids = stream(splits.train.inputs, index)
     if config.train_limit:
@@ -267,7 +293,7 @@ def prompt_ids(prompts, words):
     the training text).
     """
     index = {w: i for i, w in enumerate(words)}
-    unknown = index.get("<unk>", 0)
+    unknown = index.get(UNKNOWN, 0)
     rows = [
         [index[END]]
         + [index.get(w, unknown) for w in p.lower().split()[-MAX_PROMPT_WORDS:]]
@@ -321,7 +347,7 @@ def _workdir_words(workdir):
 def evaluate(model, config, workdir):
     """Valid and test perplexity of a trained `model.keras` of `workdir`."""
     index = {w: i for i, w in enumerate(_workdir_words(workdir))}
-    valid, test = evaluation_streams(load_penn_treebank(), index, config)
+    valid, test = evaluation_streams(load_data(config), index, config)
     return {
         "valid_perplexity": perplexity(
             model, *windows(valid, config.batch_size, config.bptt)
@@ -359,6 +385,6 @@ def export(model, path, words=None, length=20, temperature=1.0, top_k=40, **unus
         words,
         start_word=END,
         end_word=END,
-        unknown_word="<unk>",
+        unknown_word=UNKNOWN,
         max_prompt_words=MAX_PROMPT_WORDS,
     )
