@@ -7,7 +7,12 @@ from keras_seq.datasets.movie_snippets import load_movie_snippets
 from keras_seq.datasets.penn_treebank import load_penn_treebank
 from keras_seq.datasets.peoples_daily import load_peoples_daily_pos, parse_tagged_line
 from keras_seq.datasets.split import Split, Splits, split_examples
-from keras_seq.datasets.text_files import load_text, load_translation_tsv, load_tsv
+from keras_seq.datasets.text_files import (
+    load_tagged_text,
+    load_text,
+    load_translation_tsv,
+    load_tsv,
+)
 
 __all__ = [
     "Split",
@@ -18,6 +23,7 @@ __all__ = [
     "load_movie_snippets",
     "load_penn_treebank",
     "load_peoples_daily_pos",
+    "load_tagged_text",
     "load_text",
     "load_translation_tsv",
     "load_tsv",

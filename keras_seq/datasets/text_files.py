@@ -1,9 +1,10 @@
-"""The user's own data: a TSV of text and label, of translations, plain text."""
+"""The user's own data: TSVs of text and label or of translations, tagged and plain text."""
 
 import os
 
 import numpy as np
 
+from keras_seq.datasets.peoples_daily import parse_tagged_line, tagged_splits
 from keras_seq.datasets.split import Split, Splits, checked_fractions, split_examples
 
 
@@ -137,3 +138,57 @@ def load_text(path, fractions=(0.8, 0.1, 0.1)):
 def _sentences(path):
     with open(path, encoding="utf-8") as f:
         return [line.strip() for line in f if line.strip()]
+
+
+def load_tagged_text(path, fractions=(0.8, 0.1, 0.1), seed=0):
+    """Tagged sentences of one's own (part of speech, named entities...).
+
+    Two formats, told apart by the first non-empty line:
+
+    - `word/TAG` tokens separated by whitespace, a sentence a line (People's
+      Daily's format; `parse_tagged_line`);
+    - CoNLL-style columns: a word a line, `word<TAB>...<TAB>TAG` (the first
+      column the word, the last its tag), a blank line after each sentence.
+
+    Sentences with the same words are kept once (the first), shuffled with
+    `seed` and split by `fractions`, as `load_peoples_daily_pos` does.
+
+    Returns:
+        `Splits` of word lists and tag lists; `label_names` the sorted tag
+        set of the training split.
+    """
+    with open(path, encoding="utf-8") as f:
+        lines = [line.rstrip("\n") for line in f]
+    content = [line for line in lines if line.strip()]
+    if not content:
+        raise ValueError(f"{path} holds no tagged sentences.")
+    if "\t" in content[0]:
+        examples = _conll_sentences(path, lines)
+    else:
+        examples = [parse_tagged_line(line) for line in content]
+    return tagged_splits(
+        examples,
+        fractions,
+        seed,
+        f"{path}: {{count}} unique sentences, shuffled with seed {{seed}}, "
+        "split {fractions}.",
+    )
+
+
+def _conll_sentences(path, lines):
+    sentences, words, tags = [], [], []
+    for number, line in enumerate(lines + [""], 1):
+        if not line.strip():
+            if words:
+                sentences.append((words, tags))
+            words, tags = [], []
+            continue
+        fields = line.split("\t")
+        if len(fields) < 2 or not fields[0].strip() or not fields[-1].strip():
+            raise ValueError(
+                f"{path}:{number}: expected `word<TAB>TAG` (a word a line, a blank "
+                f"line between sentences), got {line!r}."
+            )
+        words.append(fields[0].strip())
+        tags.append(fields[-1].strip())
+    return sentences

@@ -138,6 +138,31 @@ def test_text_directory_of_three_files(tmp_path):
         datasets.load_text(str(tmp_path / "missing.txt"))
 
 
+def test_tagged_text_in_both_formats(tmp_path):
+    slashes = tmp_path / "tagged.txt"
+    lines = [f"w{i}/N  runs/V  [New/P  York/P]LOC" for i in range(10)]
+    slashes.write_text("\n".join(lines + ["w0/N  runs/V  [New/P  York/P]LOC"]))
+    conll = tmp_path / "tagged.conll"
+    blocks = [f"w{i}\tx\tN\nruns\tx\tV\nNew\tx\tP\nYork\tx\tP\n" for i in range(10)]
+    conll.write_text("\n".join(blocks + [blocks[0]]), encoding="utf-8")
+    for path in (slashes, conll):
+        splits = datasets.load_tagged_text(str(path), fractions=(0.6, 0.2, 0.2))
+        # The repeated sentence is kept once; the brackets' words keep their tags.
+        assert [len(s) for s in splits] == [6, 2, 2]
+        assert splits.label_names == ["N", "P", "V"]
+        for words, tags in zip(splits.train.inputs, splits.train.targets):
+            assert words[1:] == ["runs", "New", "York"] and tags == ["N", "V", "P", "P"]
+    conll.write_text("w1\tN\nw2\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"tagged.conll:2: expected `word<TAB>TAG`"):
+        datasets.load_tagged_text(str(conll))
+    slashes.write_text("w1/N w2\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="Expected `word/TAG` tokens"):
+        datasets.load_tagged_text(str(slashes))
+    slashes.write_text("\n \n", encoding="utf-8")
+    with pytest.raises(ValueError, match="holds no tagged sentences"):
+        datasets.load_tagged_text(str(slashes))
+
+
 def test_split_examples_checks_and_dataset():
     with pytest.raises(ValueError, match="`fractions`"):
         datasets.split_examples(["a"], None, fractions=(0.5, 0.6, 0.1))

@@ -10,6 +10,10 @@ class Config:
     """Words -> Embedding -> Stacked bidirectional LSTM -> a tag per word."""
 
     name: str = "pos_zh"
+    # "peoples_daily" (keras_seq.datasets.load_peoples_daily_pos) or the path
+    # of tagged text of one's own: `word/TAG` lines or CoNLL-style columns
+    # (`keras_seq.datasets.load_tagged_text`).
+    dataset: str = "peoples_daily"
     max_length: int = 160  # words per training paragraph (longer ones are cut)
     max_tokens: int = 50000  # words kept in the vocabulary (train split)
     embedding_dim: int = 64

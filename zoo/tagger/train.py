@@ -7,7 +7,7 @@ import time
 import keras
 import numpy as np
 
-from keras_seq.datasets import load_peoples_daily_pos
+from keras_seq.datasets import load_peoples_daily_pos, load_tagged_text
 from keras_seq.export import export_sequence_tagger
 from zoo import training
 from zoo.tagger.model import (
@@ -22,8 +22,33 @@ EXAMPLE = "迈向 充满 希望 的 新 世纪"
 
 
 def load_data(config):
-    """People's Daily splits with inputs as space-separated words."""
-    splits = load_peoples_daily_pos(seed=config.seed)
+    """The splits of `config.dataset`, inputs as space-separated words."""
+    if config.dataset == "peoples_daily":
+        splits = load_peoples_daily_pos(seed=config.seed)
+    elif os.path.isfile(config.dataset):
+        splits = load_tagged_text(config.dataset, seed=config.seed)
+    else:
+        raise ValueError(
+            "Received an invalid value for `dataset`, expected 'peoples_daily' or "
+            "the path of a tagged text file (`word/TAG` lines or `word<TAB>TAG` "
+            f"columns), got {config.dataset!r} (no such file)."
+        )
+    # Served text is split on whitespace: a word must not hold any.
+    spaced = next(
+        (
+            w
+            for split in splits
+            for words in split.inputs
+            for w in words
+            if not w or len(w.split()) != 1
+        ),
+        None,
+    )
+    if spaced is not None:
+        raise ValueError(
+            f"{config.dataset}: expected words without whitespace (the model "
+            f"reads space-separated words), got {spaced!r}."
+        )
     for split in splits:
         split.inputs = [" ".join(words) for words in split.inputs]
     for split, limit in (
@@ -111,6 +136,8 @@ def train_and_evaluate(config, workdir, strategy=None):
         model, splits.test, tag_names, known_words(splits)
     )
     baseline = most_frequent_tag_accuracy(splits)
+    # One's own data: its first test sentence.
+    example = EXAMPLE if config.dataset == "peoples_daily" else splits.test.inputs[0]
     return training.write_metrics(
         workdir,
         {
@@ -118,7 +145,7 @@ def train_and_evaluate(config, workdir, strategy=None):
             "test_token_accuracy": accuracy,
             "test_unknown_word_accuracy": unknown,
             "most_frequent_tag_accuracy": baseline,
-            "example": {"text": EXAMPLE, "tags": tag(model, [EXAMPLE], tag_names)[0]},
+            "example": {"text": example, "tags": tag(model, [example], tag_names)[0]},
             **({"export": skipped} if skipped else {}),
         },
     )

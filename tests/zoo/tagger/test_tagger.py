@@ -131,3 +131,69 @@ def test_accuracy_on_words_unseen_in_training_by_hand(monkeypatch):
     assert train.token_accuracy(None, split, [], known={"a"}) == (2 / 3, 0.5)
     assert train.token_accuracy(None, split, [], known={"a", "b", "c"}) == (2 / 3, None)
     assert train.token_accuracy(None, split, []) == 2 / 3
+
+
+def write_own_conll(path, sentences=600):
+    """`the N V the N` with words that are nouns or verbs by their place."""
+    random = np.random.default_rng(0)
+    nouns = ["dog", "cat", "run", "walk", "man", "park", "bird", "hope", "cook"]
+    verbs = ["saw", "liked", "run", "walk", "fed", "hope", "cook", "met"]
+    with open(path, "w", encoding="utf-8") as f:
+        for _ in range(sentences):
+            words = ["the", random.choice(nouns), random.choice(verbs)]
+            words += ["the", random.choice(nouns)]
+            f.writelines(
+                f"{word}\t{tag}\n"
+                for word, tag in zip(words, ["DT", "NN", "VB", "DT", "NN"])
+            )
+            f.write("\n")
+
+
+def test_own_tagged_text_trains_exports_and_serves(tmp_path, capsys):
+    data = str(tmp_path / "own.conll")
+    write_own_conll(data)
+    workdir = str(tmp_path / "run")
+    settings = {
+        "dataset": data,
+        "learning_rate": 0.03,
+        "batch_size": 8,
+        "epochs": 6,
+        "patience": 3,
+        "train_limit": 0,
+        "eval_limit": 0,
+    }
+    metrics = train.train_and_evaluate(
+        zoo.config("pos_zh", "tiny", **settings), workdir
+    )
+    with open(os.path.join(workdir, "tags.txt"), encoding="utf-8") as f:
+        assert f.read().split() == ["[UNK]", "DT", "NN", "VB"]
+    # "run" and "walk" are nouns or verbs by their place: the most frequent
+    # tag of each word misses some, the BiLSTM reads the place.
+    assert metrics["most_frequent_tag_accuracy"] < 0.95
+    assert metrics["test_token_accuracy"] > 0.99
+    texts = ["the run walk the walk", "the cat saw the dog", ""]
+    served = [
+        t.decode() for t in zoo.load(os.path.join(workdir, "export"))(texts)["tags"]
+    ]
+    assert served[:2] == ["DT NN VB DT NN"] * 2
+    model = zoo.load(os.path.join(workdir, "model.keras"))
+    assert train.predict_rows(model, texts, workdir=workdir) == served
+    from zoo.__main__ import main
+
+    capsys.readouterr()  # training's progress lines
+    flags = [f"--set={key}={value}" for key, value in settings.items()]
+    assert (
+        main(["evaluate", "pos_zh", "--preset", "tiny", *flags, "--workdir", workdir])
+        == 0
+    )
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["test_token_accuracy"] == metrics["test_token_accuracy"]
+
+
+def test_own_tagged_text_errors(tmp_path):
+    with pytest.raises(ValueError, match="expected 'peoples_daily' or the path"):
+        train.load_data(zoo.config("pos_zh", "tiny", dataset=str(tmp_path / "no.txt")))
+    spaced = tmp_path / "spaced.conll"
+    spaced.write_text("New York\tLOC\nis\tV\n\nbig\tA\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="without whitespace.*got 'New York'"):
+        train.load_data(zoo.config("pos_zh", "tiny", dataset=str(spaced)))
