@@ -316,6 +316,20 @@ def plot_history(history, path, title):
     plt.close(figure)
 
 
+def limit_splits(splits, train_limit=0, eval_limit=0):
+    """Keeps the first `train_limit` training examples and the first
+    `eval_limit` of the validation and test splits (0: all); returns `splits`."""
+    for split, limit in (
+        (splits.train, train_limit),
+        (splits.valid, eval_limit),
+        (splits.test, eval_limit),
+    ):
+        if limit:
+            split.inputs = split.inputs[:limit]
+            split.targets = split.targets[:limit]
+    return splits
+
+
 def run_metrics(config, history, seconds, splits=None):
     """What every model's `metrics.json` starts with: config, data, history."""
     metrics = {

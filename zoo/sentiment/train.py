@@ -47,10 +47,7 @@ def load_data(config):
             f"{sorted(LOADERS)} or the path of a `text<TAB>label` TSV file, got "
             f"{config.dataset!r} (no such file)."
         )
-    if config.train_limit:
-        splits.train.inputs = splits.train.inputs[: config.train_limit]
-        splits.train.targets = splits.train.targets[: config.train_limit]
-    return splits
+    return training.limit_splits(splits, config.train_limit)
 
 
 def train_and_evaluate(config, workdir, strategy=None):

@@ -51,15 +51,7 @@ def load_data(config):
         )
     for split in splits:
         split.inputs = [" ".join(words) for words in split.inputs]
-    for split, limit in (
-        (splits.train, config.train_limit),
-        (splits.valid, config.eval_limit),
-        (splits.test, config.eval_limit),
-    ):
-        if limit:
-            split.inputs = split.inputs[:limit]
-            split.targets = split.targets[:limit]
-    return splits
+    return training.limit_splits(splits, config.train_limit, config.eval_limit)
 
 
 def tag_names_of(splits):

@@ -74,10 +74,7 @@ def load_data(config):
         splits = datasets.load_bible_en_es(direction, seed=config.seed)
     else:
         splits = datasets.load_translation_tsv(config.dataset, seed=config.seed)
-    if config.train_limit:
-        splits.train.inputs = splits.train.inputs[: config.train_limit]
-        splits.train.targets = splits.train.targets[: config.train_limit]
-    return splits
+    return training.limit_splits(splits, config.train_limit, config.eval_limit)
 
 
 def learn_vocabulary(texts, size):
