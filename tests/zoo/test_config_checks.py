@@ -26,7 +26,6 @@ def test_every_preset_is_valid():
         ("sentiment_zh", "batch_size", -1, "a positive integer"),
         ("sentiment_zh", "dropout", 1.0, "a number in [0, 1)"),
         ("sentiment_zh", "cell", "RNN", "one of ['GRU', 'LSTM']"),
-        ("sentiment_zh", "dataset", "reviews", "one of ['chinese_reviews'"),
         ("sentiment_en", "standardize", "loud", "one of [None, 'lower'"),
         ("sentiment_en", "units", 8.0, "an integer"),
         ("pos_zh", "patience", -1, "an integer >= 0"),
