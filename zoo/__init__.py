@@ -86,6 +86,29 @@ def parse_overrides(name, preset, assignments):
     return overrides
 
 
+def recorded_config(name, workdir):
+    """The config a finished training run of `name` wrote to `workdir/metrics.json`.
+
+    None when there is no such file or it records another model. Fields the
+    current `Config` lacks are dropped; fields added since keep the
+    `default` preset's values.
+    """
+    import dataclasses
+    import json
+
+    path = os.path.join(workdir, "metrics.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        metrics = json.load(f)
+    if metrics.get("model") != name or not isinstance(metrics.get("config"), dict):
+        return None
+    base = config(name)
+    fields = {field.name for field in dataclasses.fields(base)} - {"name"}
+    recorded = {k: v for k, v in metrics["config"].items() if k in fields}
+    return dataclasses.replace(base, **recorded)
+
+
 def build(name, preset="default"):
     """The untrained Keras model of `name` with the preset's sizes."""
     settings = config(name, preset)

@@ -18,7 +18,13 @@ def main(argv=None):
     parser.add_argument("command", choices=["train", "evaluate", "export", "predict"])
     parser.add_argument("name", choices=zoo.names())
     parser.add_argument("texts", nargs="*", help="predict: the texts to classify")
-    parser.add_argument("--preset", default="default")
+    parser.add_argument(
+        "--preset",
+        default=None,
+        help="the named config (default: `default`; evaluate, export and predict "
+        "without --preset, --set or --epochs take the training run's config from "
+        "WORKDIR/metrics.json)",
+    )
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--workdir", default=None, help="default runs/NAME")
     parser.add_argument(
@@ -37,11 +43,20 @@ def main(argv=None):
         "one process per machine, cluster from TF_CONFIG",
     )
     args = parser.parse_intermixed_args(argv)
+    # evaluate / export / predict given no settings: the training run's.
+    settings = args.preset is not None or args.set or args.epochs is not None
+    as_trained = args.command != "train" and not settings
     try:
-        overrides = zoo.parse_overrides(args.name, args.preset, args.set)
-        if args.epochs is not None:
-            overrides["epochs"] = args.epochs
-        config = zoo.config(args.name, args.preset, **overrides)
+        config = None
+        if as_trained:
+            workdir = args.workdir or os.path.join("runs", args.name)
+            config = zoo.recorded_config(args.name, workdir)
+        if config is None:
+            preset = args.preset or "default"
+            overrides = zoo.parse_overrides(args.name, preset, args.set)
+            if args.epochs is not None:
+                overrides["epochs"] = args.epochs
+            config = zoo.config(args.name, preset, **overrides)
     except ValueError as error:
         parser.error(str(error))
     try:

@@ -41,7 +41,7 @@ def test_cli_reports_a_bad_override_without_a_traceback(capsys):
     assert "type int for units" in capsys.readouterr().err
 
 
-def test_override_changes_the_training_run(tmp_path):
+def test_override_changes_the_training_run(tmp_path, capsys):
     # tiny decays the rate after 1 epoch (10, 5); decay_after=2 keeps it.
     workdir = str(tmp_path)
     argv = ["train", "lm_ptb", "--preset", "tiny", "--workdir", workdir]
@@ -51,6 +51,28 @@ def test_override_changes_the_training_run(tmp_path):
     assert metrics["config"]["decay_after"] == 2
     assert metrics["config"]["dropout"] == 0.25
     assert metrics["history"]["learning_rate"] == pytest.approx([10.0, 10.0])
+    # `evaluate` given no --preset / --set takes the run's config from
+    # metrics.json: tiny's 4,000 words of each text, the figures training wrote
+    # (the `default` preset would read the whole texts).
+    capsys.readouterr()
+    assert main(["evaluate", "lm_ptb", "--workdir", workdir]) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    for key in ("valid_perplexity", "test_perplexity"):
+        assert evaluated[key] == pytest.approx(metrics[key], rel=1e-5), key
+
+
+def test_recorded_config(tmp_path):
+    import dataclasses
+
+    assert zoo.recorded_config("lm_ptb", str(tmp_path)) is None  # no metrics.json
+    tiny = dataclasses.asdict(zoo.config("lm_ptb", "tiny"))
+    recorded = {**tiny, "decay_after": 3, "a_field_since_removed": 1}
+    del recorded["time_limit"]  # a field added since: the default preset's
+    with open(tmp_path / "metrics.json", "w", encoding="utf-8") as f:
+        json.dump({"model": "lm_ptb", "config": recorded}, f)
+    config = zoo.recorded_config("lm_ptb", str(tmp_path))
+    assert config == zoo.config("lm_ptb", "tiny", decay_after=3)
+    assert zoo.recorded_config("pos_zh", str(tmp_path)) is None  # another model
 
 
 def test_cli_reports_an_out_of_range_setting_before_training(tmp_path, capsys):
