@@ -316,6 +316,18 @@ def plot_history(history, path, title):
     plt.close(figure)
 
 
+def write_lines(path, items):
+    """`items` (names, words, tags) to a UTF-8 file, one a line."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(f"{item}\n" for item in items)
+
+
+def read_lines(path):
+    """The lines `write_lines` wrote, exactly (spaces inside kept)."""
+    with open(path, encoding="utf-8") as f:
+        return f.read().split("\n")[:-1]
+
+
 def limit_splits(splits, train_limit=0, eval_limit=0):
     """Keeps the first `train_limit` training examples and the first
     `eval_limit` of the validation and test splits (0: all); returns `splits`."""

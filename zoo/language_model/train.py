@@ -258,8 +258,7 @@ def train_and_evaluate(config, workdir, strategy=None):
         model = single_device_copy(model, config)
         compile_model(model, config)
     model.save(os.path.join(workdir, "model.keras"))
-    with open(os.path.join(workdir, "vocabulary.txt"), "w", encoding="utf-8") as f:
-        f.write("\n".join(words) + "\n")
+    training.write_lines(os.path.join(workdir, "vocabulary.txt"), words)
     training.plot_history(
         history.history, os.path.join(workdir, "training_curves.png"), config.name
     )
@@ -340,8 +339,7 @@ def generate(model, words, prompts, length=20, temperature=1.0, top_k=40, seed=0
 
 
 def _workdir_words(workdir):
-    with open(os.path.join(workdir, "vocabulary.txt"), encoding="utf-8") as f:
-        return f.read().split()
+    return training.read_lines(os.path.join(workdir, "vocabulary.txt"))
 
 
 def evaluate(model, config, workdir):

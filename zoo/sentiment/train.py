@@ -92,8 +92,7 @@ def train_and_evaluate(config, workdir, strategy=None):
     model = build_text_model(vectorizer, classifier)
     model.save(os.path.join(workdir, "model.keras"))
     label_names = splits.label_names
-    with open(os.path.join(workdir, LABELS_FILE), "w", encoding="utf-8") as f:
-        f.writelines(f"{name}\n" for name in label_names)
+    training.write_lines(os.path.join(workdir, LABELS_FILE), label_names)
     skipped = training.why_no_export(config.name, workdir)
     if not skipped:
         export(model, os.path.join(workdir, "export"), label_names)
@@ -191,8 +190,7 @@ def saved_label_names(workdir):
     path = os.path.join(workdir, LABELS_FILE) if workdir else None
     if path is None or not os.path.exists(path):
         return LABEL_NAMES
-    with open(path, encoding="utf-8") as f:
-        return [line.rstrip("\n") for line in f]
+    return training.read_lines(path)
 
 
 def evaluate(model, config, workdir=None):

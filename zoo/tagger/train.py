@@ -116,8 +116,7 @@ def train_and_evaluate(config, workdir, strategy=None):
     model = build_text_model(vectorizer, classifier, characters)
     model.save(os.path.join(workdir, "model.keras"))
     # Beside model.keras: `python -m zoo export` reads the tag names here.
-    with open(os.path.join(workdir, "tags.txt"), "w", encoding="utf-8") as f:
-        f.write("\n".join(tag_names) + "\n")
+    training.write_lines(os.path.join(workdir, "tags.txt"), tag_names)
     skipped = training.why_no_export(config.name, workdir)
     if not skipped:
         export(model, os.path.join(workdir, "export"), tag_names)
@@ -207,10 +206,7 @@ def export(model, path, tag_names=None, **unused):
 
 
 def _saved_tag_names(export_path):
-    with open(
-        os.path.join(os.path.dirname(export_path), "tags.txt"), encoding="utf-8"
-    ) as f:
-        return f.read().split()
+    return training.read_lines(os.path.join(os.path.dirname(export_path), "tags.txt"))
 
 
 def evaluate(model, config, workdir):

@@ -242,22 +242,12 @@ class Translator:
         return [row[0] for row in rows] if num_return == 1 else rows
 
 
-def _read_vocabulary(path):
-    with open(path, encoding="utf-8") as f:
-        return f.read().split("\n")[:-1]
-
-
-def _write_vocabulary(path, words):
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("".join(f"{w}\n" for w in words))
-
-
 def translator_of(model, workdir, config):
     """The `Translator` of a trained model and the vocabularies in `workdir`."""
     return Translator(
         model,
-        _read_vocabulary(os.path.join(workdir, "source_vocabulary.txt")),
-        _read_vocabulary(os.path.join(workdir, "target_vocabulary.txt")),
+        training.read_lines(os.path.join(workdir, "source_vocabulary.txt")),
+        training.read_lines(os.path.join(workdir, "target_vocabulary.txt")),
         config,
     )
 
@@ -410,8 +400,12 @@ def train_and_evaluate(config, workdir, strategy=None):
     splits = load_data(config)
     source_vocabulary = learn_vocabulary(splits.train.inputs, config.vocabulary_size)
     target_vocabulary = learn_vocabulary(splits.train.targets, config.vocabulary_size)
-    _write_vocabulary(os.path.join(workdir, "source_vocabulary.txt"), source_vocabulary)
-    _write_vocabulary(os.path.join(workdir, "target_vocabulary.txt"), target_vocabulary)
+    training.write_lines(
+        os.path.join(workdir, "source_vocabulary.txt"), source_vocabulary
+    )
+    training.write_lines(
+        os.path.join(workdir, "target_vocabulary.txt"), target_vocabulary
+    )
     with training.scope(strategy):
         model = build_model(config, len(source_vocabulary), len(target_vocabulary))
         steps = -(-len(splits.train) // config.batch_size)
