@@ -143,7 +143,8 @@ def _sentences(path):
 def load_tagged_text(path, fractions=(0.8, 0.1, 0.1), seed=0):
     """Tagged sentences of one's own (part of speech, named entities...).
 
-    Two formats, told apart by the first non-empty line:
+    Two formats, told apart by the first non-empty line (columns when it
+    holds a tab and is not all `word/TAG` tokens):
 
     - `word/TAG` tokens separated by whitespace, a sentence a line (People's
       Daily's format; `parse_tagged_line`);
@@ -162,7 +163,11 @@ def load_tagged_text(path, fractions=(0.8, 0.1, 0.1), seed=0):
     content = [line for line in lines if line.strip()]
     if not content:
         raise ValueError(f"{path} holds no tagged sentences.")
-    if "\t" in content[0]:
+    # A tab-separated `word/TAG` line is still that format, not two columns.
+    word_tags = all(
+        "" not in token.rpartition("/")[::2] for token in content[0].split()
+    )
+    if "\t" in content[0] and not word_tags:
         examples = _conll_sentences(path, lines)
     else:
         examples = [parse_tagged_line(line) for line in content]

@@ -152,6 +152,9 @@ def test_tagged_text_in_both_formats(tmp_path):
         assert splits.label_names == ["N", "P", "V"]
         for words, tags in zip(splits.train.inputs, splits.train.targets):
             assert words[1:] == ["runs", "New", "York"] and tags == ["N", "V", "P", "P"]
+    slashes.write_text("a/N\tb/V\n" * 3 + "c/N\td/V\n", encoding="utf-8")
+    splits = datasets.load_tagged_text(str(slashes), fractions=(0.5, 0.5, 0.0))
+    assert splits.train.targets + splits.valid.targets == [["N", "V"]] * 2
     conll.write_text("w1\tN\nw2\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"tagged.conll:2: expected `word<TAB>TAG`"):
         datasets.load_tagged_text(str(conll))
