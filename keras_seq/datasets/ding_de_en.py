@@ -12,6 +12,7 @@ _ANNOTATION = re.compile(r"\{[^}]*\}|\[[^\]]*\]")
 
 
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.?!,:])")
+_END_MARK = re.compile(r"[.?!]")
 
 
 def _clean(entry):
@@ -35,6 +36,10 @@ def parse_ding_line(line):
         return []
     pairs = []
     for source, target in zip(sources, targets):
+        # Cleaning only removes characters: a side without any end mark stays
+        # without one (most sub-entries are words; this skips cleaning them).
+        if not (_END_MARK.search(source) and _END_MARK.search(target)):
+            continue
         source, target = _clean(source), _clean(target)
         if (
             source[-1:] in (".", "?", "!")
