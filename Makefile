@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Two workers match the 2-core CI machine; TF's own thread pools are capped per worker.
+# `--dist loadscope` gives each worker whole modules (classes), so a module's
+# fixtures (the zoo's trained tiny models) are built once, not once per worker.
 PYTEST_WORKERS ?= 2
 
 .PHONY: venv demo demo-adding test lint format bench clean
@@ -54,8 +56,8 @@ test: lint
 	@# The word2vec CPU kernel (C++), built once into ~/.cache/keras_seq; built
 	@# here so that the test workers do not each build it.
 	$(BIN)/python -m keras_seq.embeddings.kernels
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=15 tests
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/layers tests/decoding tests/metrics tests/optimizers tests/embeddings
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --durations=15 tests
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope tests/layers tests/decoding tests/metrics tests/optimizers tests/embeddings
 
 bench: $(STAMP)
 	$(BIN)/python bench/rnn.py
