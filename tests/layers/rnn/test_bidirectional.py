@@ -15,18 +15,41 @@ def holes_mask():
 
 class BidirectionalTest(TestCase):
     def test_layer(self):
-        for merge_mode, width in (("concat", 6), ("sum", 3), ("mul", 3), ("ave", 3)):
-            self.run_layer_test(
-                Bidirectional,
-                {
-                    "layer": LSTM(3, return_sequences=True, return_state=True),
-                    "merge_mode": merge_mode,
-                },
-                ref.sequences(),
-                expected_output_shape=[(4, 7, width)] + [(4, 3)] * 4,
-                expected_num_trainable_weights=6,
-                input_mask=ref.masks()["right"],
+        self.run_layer_test(
+            Bidirectional,
+            {"layer": LSTM(3, return_sequences=True, return_state=True)},
+            ref.sequences(),
+            expected_output_shape=[(4, 7, 6)] + [(4, 3)] * 4,
+            expected_num_trainable_weights=6,
+            input_mask=ref.masks()["right"],
+        )
+
+    def test_merge_modes_match_numpy(self):
+        x, mask = ref.sequences(), ref.masks()["right"]
+        unmerged = Bidirectional(
+            LSTM(3, return_sequences=True, return_state=True), merge_mode=None
+        )
+        forward, backward, *states = (np.asarray(t) for t in unmerged(x, mask=mask))
+        merges = {
+            "concat": np.concatenate([forward, backward], -1),
+            "sum": forward + backward,
+            "mul": forward * backward,
+            "ave": (forward + backward) / 2,
+        }
+        for merge_mode, expected in merges.items():
+            bi = Bidirectional(
+                LSTM(3, return_sequences=True, return_state=True),
+                merge_mode=merge_mode,
             )
+            bi(x)
+            bi.set_weights(unmerged.get_weights())
+            output, *merged_states = bi(x, mask=mask)
+            self.assertAllClose(output, expected, atol=1e-6)
+            for ours, theirs in zip(merged_states, states):
+                self.assertAllClose(ours, theirs, atol=1e-6)
+            config = bi.get_config()
+            self.assertEqual(config["merge_mode"], merge_mode)
+            self.assertEqual(Bidirectional.from_config(config).merge_mode, merge_mode)
 
     def test_reverse_valid_matches_numpy(self):
         x = ref.sequences()
