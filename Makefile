@@ -57,7 +57,7 @@ test: lint
 	@# here so that the test workers do not each build it.
 	$(BIN)/python -m keras_seq.embeddings.kernels
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --durations=15 tests
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope tests/layers tests/decoding tests/metrics tests/optimizers tests/embeddings
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope tests/layers tests/decoding tests/metrics tests/optimizers tests/embeddings tests/zoo/test_training.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/rnn.py

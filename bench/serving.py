@@ -54,14 +54,16 @@ def main():
         name = metrics["model"]
         settings = {k: v for k, v in metrics["config"].items() if k != "name"}
         config = zoo.config(name, **settings)
+        # train_seconds are of the last process: a resumed run's epochs after
+        # it resumed.
+        epochs = metrics["epochs_run"] - metrics.get("resumed_at_epoch", 0)
         if "train_words" in metrics:
-            words = metrics["train_words"] * metrics["epochs_run"]
+            words = metrics["train_words"] * epochs
             training = f"{words / metrics['train_seconds']:,.0f} words/s"
         else:
             rate = metrics.get("train_examples_per_second")
             if rate is None:  # metrics.json of an older run
-                rate = metrics["sizes"]["train"] * metrics["epochs_run"]
-                rate /= metrics["train_seconds"]
+                rate = metrics["sizes"]["train"] * epochs / metrics["train_seconds"]
             training = f"{rate:,.0f} examples/s"
         served = zoo.load(os.path.join(workdir, "export"))
         texts = test_texts(name, config)[: args.batch]

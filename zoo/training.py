@@ -1,9 +1,11 @@
 """What every zoo model's training shares: callbacks, curves, metrics.json."""
 
+import glob
 import json
 import math
 import os
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -199,32 +201,52 @@ def callbacks(workdir, monitor="val_loss", mode="min", patience=3):
 
     `BackupAndRestore` keeps the training state in `workdir/backup`: a run
     killed mid-way and started again with the same command resumes at the
-    epoch it reached (the backup is deleted once training completes).
+    epoch it reached, with the best checkpoint's and early stopping's
+    records of the epochs before and the history of every epoch (the
+    backup is deleted once training completes). Callbacks added after
+    these see a resumed run as Keras shows it.
     """
     logs = []
     if has_tensorflow():  # Keras writes TensorBoard logs with tf.summary
         logs.append(keras.callbacks.TensorBoard(os.path.join(workdir, "logs")))
+    best = keras.callbacks.ModelCheckpoint(
+        os.path.join(workdir, "best.keras"),
+        monitor=monitor,
+        mode=mode,
+        save_best_only=True,
+    )
+    stopping = keras.callbacks.EarlyStopping(
+        monitor=monitor, mode=mode, patience=patience, restore_best_weights=True
+    )
     return [
         *logs,
-        keras.callbacks.ModelCheckpoint(
-            os.path.join(workdir, "best.keras"),
-            monitor=monitor,
-            mode=mode,
-            save_best_only=True,
-        ),
+        best,
         keras.callbacks.ModelCheckpoint(os.path.join(workdir, "last.keras")),
-        BackupAndRestore(os.path.join(workdir, "backup")),
-        keras.callbacks.EarlyStopping(
-            monitor=monitor, mode=mode, patience=patience, restore_best_weights=True
-        ),
+        stopping,
+        # After the callbacks it keeps: it saves their state of the epoch.
+        BackupAndRestore(os.path.join(workdir, "backup"), keep=[best, stopping]),
     ]
 
 
 class BackupAndRestore(keras.callbacks.BackupAndRestore):
-    """Keras's `BackupAndRestore`, refusing a backup the run cannot continue.
+    """Keras's `BackupAndRestore`, with the records a resumed run needs.
 
-    Keras resumes from `backup_dir` whatever the new run asks; two cases then
-    end in errors from deep inside Keras (or in a run of no epochs):
+    Keras backs up the weights (the optimizer's included) and the epoch
+    reached. A resumed run then starts its callbacks afresh: a
+    `ModelCheckpoint(save_best_only=True)` overwrites the best checkpoint
+    with the first epoch after the restart, however bad; `EarlyStopping`
+    forgets its best epoch and patience (and, with
+    `restore_best_weights`, the best weights); `fit` returns the history of
+    the epochs after the restart only. This one also backs up, at the end
+    of every epoch, the state of the `keep` callbacks and the history of
+    every epoch so far, and restores them: a run killed and resumed keeps
+    the best checkpoint, stops and restores the best weights as the run
+    would have had it not been killed, and the `History` that `fit` returns
+    holds every epoch (its `epoch` attribute, as in Keras, lists the epochs
+    this `fit` ran).
+
+    It refuses a backup the run cannot continue, where Keras would fail
+    deep inside (or run no epochs):
 
     - the backup does not load into the model (it was written by a run
       with other sizes): a `ValueError` that says so;
@@ -233,7 +255,44 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
 
     Either message says how to go on: resume with the settings and more
     epochs, or delete `backup_dir` to start afresh.
+
+    Args:
+        backup_dir: Where the backup is kept, as in Keras.
+        keep: `EarlyStopping` and `ModelCheckpoint` callbacks of the same
+            `fit` whose state is backed up. Place this callback after them
+            in the list, so that it saves their state of the epoch that
+            ended. Defaults to none.
+        **kwargs: Keras's `BackupAndRestore` arguments.
     """
+
+    STATE = "callback_state.json"
+    KEPT = (  # EarlyStopping first: it is a ModelCheckpoint's sibling class
+        (
+            keras.callbacks.EarlyStopping,
+            ("wait", "stopped_epoch", "best", "best_epoch"),
+        ),
+        (keras.callbacks.ModelCheckpoint, ("best",)),
+    )
+
+    def __init__(self, backup_dir, keep=(), **kwargs):
+        super().__init__(backup_dir, **kwargs)
+        keep = list(keep)
+        for callback in keep:
+            if not isinstance(callback, tuple(kind for kind, _ in self.KEPT)):
+                raise TypeError(
+                    "Received an invalid value for argument `keep`, expected "
+                    "EarlyStopping or ModelCheckpoint callbacks, got "
+                    f"{callback!r}."
+                )
+        self.keep = keep
+        self.resumed_at = 0
+        self._history = {}
+
+    def _attributes(self, callback):
+        return next(names for kind, names in self.KEPT if isinstance(callback, kind))
+
+    def _weights_file(self, epoch):
+        return os.path.join(self.backup_dir, f"best_weights_epoch{epoch}.npz")
 
     def on_train_begin(self, logs=None):
         try:
@@ -257,6 +316,91 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
                 f"nothing to train. Resume with more than {reached} epochs, or "
                 "delete the backup to start afresh."
             )
+        self.resumed_at = reached
+        self._history = {}
+        if reached:
+            self._restore_state(reached)
+
+    def _restore_state(self, epoch):
+        path = os.path.join(self.backup_dir, self.STATE)
+        states = {}
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                states = json.load(f)
+        state = states.get(str(epoch))
+        if state is None:
+            warnings.warn(
+                f"The backup in {self.backup_dir} holds the weights of epoch "
+                f"{epoch} but no record of its callbacks (written by an older "
+                "version, or killed while saving): the best checkpoint, early "
+                "stopping and the history start again at this epoch.",
+                stacklevel=2,
+            )
+            return
+        self._history = state["history"]
+        for callback, saved in zip(self.keep, state["callbacks"]):
+            for name in self._attributes(callback):
+                setattr(callback, name, saved[name])
+            if saved.get("best_weights_epoch") is not None:
+                with np.load(self._weights_file(saved["best_weights_epoch"])) as f:
+                    callback.best_weights = [f[f"arr_{i}"] for i in range(len(f))]
+
+    def on_epoch_end(self, epoch, logs=None):
+        for name, value in (logs or {}).items():
+            self._history.setdefault(name, []).append(float(value))
+        super().on_epoch_end(epoch, logs)
+
+    def _save_model(self):
+        # The records first, then Keras's weights and epoch: a run killed
+        # in between resumes from the previous epoch, whose records are
+        # kept beside these.
+        os.makedirs(self.backup_dir, exist_ok=True)
+        path = os.path.join(self.backup_dir, self.STATE)
+        states = {}
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                states = json.load(f)
+        epoch = self._current_epoch - 1  # the epoch that ended
+        saved = []
+        for callback in self.keep:
+            record = {}
+            for name in self._attributes(callback):
+                value = getattr(callback, name)
+                # ints stay ints (epochs, patience); NumPy floats become floats
+                record[name] = (
+                    value if value is None or isinstance(value, int) else float(value)
+                )
+            weights = getattr(callback, "best_weights", None)
+            if weights is not None:
+                record["best_weights_epoch"] = callback.best_epoch
+                target = self._weights_file(callback.best_epoch)
+                # Written again when it is this epoch's: a killed run may
+                # have left this epoch's weights of another trajectory.
+                if callback.best_epoch == epoch or not os.path.exists(target):
+                    np.savez(target + ".tmp.npz", *weights)
+                    os.replace(target + ".tmp.npz", target)
+            saved.append(record)
+        states = {str(e): state for e, state in states.items() if int(e) == epoch}
+        states[str(epoch + 1)] = {"history": self._history, "callbacks": saved}
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            json.dump(states, f)
+        os.replace(path + ".tmp", path)
+        needed = {
+            record.get("best_weights_epoch")
+            for state in states.values()
+            for record in state["callbacks"]
+        }
+        needed = {self._weights_file(epoch) for epoch in needed if epoch is not None}
+        for name in glob.glob(self._weights_file("*")):
+            if name not in needed:
+                os.remove(name)
+        super()._save_model()
+
+    def on_train_end(self, logs=None):
+        history = getattr(self.model, "history", None)
+        if self.resumed_at and isinstance(history, keras.callbacks.History):
+            history.history = {k: list(v) for k, v in self._history.items()}
+        super().on_train_end(logs)
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -362,15 +506,18 @@ def run_metrics(config, history, seconds, splits=None):
             "valid": len(splits.valid),
             "test": len(splits.test),
         }
+    # `history.history` holds every epoch, those before a resumption too
+    # (`BackupAndRestore`); `history.epoch` the epochs this process ran.
     metrics["epochs_run"] = len(history.history["loss"])
+    metrics["resumed_at_epoch"] = history.epoch[0] if history.epoch else 0
     metrics["replicas"] = replicas(history.model)
     metrics["history"] = {
         k: [float(v) for v in vs] for k, vs in history.history.items()
     }
-    metrics["train_seconds"] = round(seconds, 1)
+    metrics["train_seconds"] = round(seconds, 1)  # of this process
     if splits is not None:
         metrics["train_examples_per_second"] = round(
-            len(splits.train) * metrics["epochs_run"] / seconds, 1
+            len(splits.train) * len(history.epoch) / seconds, 1
         )
     return metrics
 

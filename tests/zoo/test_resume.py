@@ -58,9 +58,18 @@ def test_killed_run_resumes_from_its_last_epoch(tmp_path):
         for line in second.stdout.splitlines()
         if line.startswith("Epoch ")
     ]
-    # It starts after the last epoch the killed run completed, not at 1.
-    assert epochs and epochs[0] >= 2 and epochs[-1] == 4, epochs
+    # It starts after the last epoch the killed run completed, not at 1,
+    # and ends at 4 or where early stopping, which kept its record, ends it.
+    assert (
+        epochs and epochs[0] >= 2 and epochs == list(range(epochs[0], epochs[-1] + 1))
+    )
     with open(os.path.join(workdir, "metrics.json"), encoding="utf-8") as f:
         metrics = json.load(f)
-    assert metrics["epochs_run"] == len(epochs)
+    # The history of every epoch: the killed run's first, as it printed it.
+    assert metrics["epochs_run"] == epochs[-1]
+    assert all(len(values) == epochs[-1] for values in metrics["history"].values())
+    assert metrics["resumed_at_epoch"] == epochs[0] - 1
+    printed = [line for line in seen if " - loss: " in line]
+    loss = float(printed[0].split(" - loss: ")[1].split()[0])
+    assert abs(metrics["history"]["loss"][0] - loss) <= 5e-5, (printed, metrics)
     assert not os.path.exists(os.path.join(workdir, "backup"))

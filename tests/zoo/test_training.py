@@ -1,5 +1,6 @@
 """Shared training pieces of the zoo: `TimeLimit`, `BackupAndRestore`."""
 
+import os
 import types
 
 import keras
@@ -57,7 +58,7 @@ class Interrupt(keras.callbacks.Callback):
 
 
 def fit_backed_up(backup_dir, epochs, units=1, interrupt_at=None):
-    """Epochs `fit` ran, with the zoo's `BackupAndRestore` in `backup_dir`."""
+    """`fit`'s history, with the zoo's `BackupAndRestore` in `backup_dir`."""
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(units)])
     model.compile("sgd", "mse")
@@ -65,8 +66,8 @@ def fit_backed_up(backup_dir, epochs, units=1, interrupt_at=None):
     callbacks = [training.BackupAndRestore(backup_dir)]
     if interrupt_at is not None:
         callbacks.append(Interrupt(interrupt_at))
-    history = model.fit(x, x[:, :units], epochs=epochs, verbose=0, callbacks=callbacks)
-    return len(history.history["loss"])
+    y = np.ones((8, units), "float32")
+    return model.fit(x, y, epochs=epochs, verbose=0, callbacks=callbacks)
 
 
 @pytest.fixture
@@ -78,7 +79,9 @@ def backup_of_two_epochs(tmp_path):
 
 
 def test_backup_resumes_at_the_epoch_it_reached(backup_of_two_epochs):
-    assert fit_backed_up(backup_of_two_epochs, epochs=5) == 3
+    history = fit_backed_up(backup_of_two_epochs, epochs=5)
+    assert history.epoch == [2, 3, 4]  # the epochs this fit ran
+    assert len(history.history["loss"]) == 5  # the history of all
 
 
 @pytest.mark.parametrize("epochs", [1, 2])
@@ -94,3 +97,80 @@ def test_backup_past_the_last_epoch_is_refused(backup_of_two_epochs, epochs):
 def test_backup_of_another_model_is_refused(backup_of_two_epochs):
     with pytest.raises(ValueError, match="does not load into this model .*other"):
         fit_backed_up(backup_of_two_epochs, epochs=5, units=3)
+
+
+class ScriptedValLoss(keras.callbacks.Callback):
+    """Replaces `val_loss` with `losses[epoch]`: early stopping's input, set."""
+
+    def __init__(self, losses):
+        super().__init__()
+        self.losses = losses
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["val_loss"] = self.losses[epoch]
+
+
+# Best at epoch 1 (0-based); patience 2 runs out at epoch 3. A run that
+# forgot epochs 0-2 on resuming at 3 would take 4.0 as its best, then 0.5.
+SCRIPT = [5.0, 1.0, 3.0, 4.0, 0.5, 6.0, 7.0, 8.0]
+
+
+def fit_zoo_callbacks(workdir, interrupt_at=None):
+    """The zoo's callbacks on a full-batch SGD fit: (history, weights)."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(0.1), "mse")
+    x = np.arange(16, dtype="float32").reshape(8, 2) / 16
+    callbacks = [
+        ScriptedValLoss(SCRIPT),
+        *training.callbacks(str(workdir), patience=2),
+    ]
+    if interrupt_at is not None:
+        callbacks.append(Interrupt(interrupt_at))
+    history = model.fit(
+        x,
+        x[:, :1] * 3 - 1,
+        epochs=len(SCRIPT),
+        shuffle=False,
+        verbose=0,
+        callbacks=callbacks,
+    )
+    return history, model.get_weights()
+
+
+@pytest.mark.parametrize("interrupt_at", [2, 3])
+def test_resumed_run_ends_as_the_uninterrupted_run(tmp_path, interrupt_at):
+    history, weights = fit_zoo_callbacks(tmp_path / "whole")
+    assert history.epoch == [0, 1, 2, 3]  # stopped by patience after epoch 3
+    with pytest.raises(RuntimeError, match="interrupted"):
+        fit_zoo_callbacks(tmp_path / "resumed", interrupt_at=interrupt_at)
+    resumed, resumed_weights = fit_zoo_callbacks(tmp_path / "resumed")
+    # Same epochs, same losses (the optimizer's moments were restored too),
+    # same restored best weights (epoch 1's), same best checkpoint.
+    assert resumed.epoch == list(range(interrupt_at, 4))
+    assert resumed.history.keys() == history.history.keys()
+    for name, values in history.history.items():
+        np.testing.assert_allclose(resumed.history[name], values, rtol=1e-6)
+    for got, want in zip(resumed_weights, weights):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    best = [
+        keras.saving.load_model(str(path / "best.keras")).get_weights()
+        for path in (tmp_path / "whole", tmp_path / "resumed")
+    ]
+    for got, want in zip(*best):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    np.testing.assert_allclose(best[0][0], weights[0])  # best.keras: epoch 1
+    assert not (tmp_path / "resumed" / "backup").exists()
+
+
+def test_backup_keeps_only_early_stopping_and_checkpoints(tmp_path):
+    with pytest.raises(TypeError, match="`keep`, expected EarlyStopping or"):
+        training.BackupAndRestore(str(tmp_path), keep=[keras.callbacks.History()])
+
+
+def test_backup_without_records_resumes_with_a_warning(backup_of_two_epochs):
+    os.remove(os.path.join(backup_of_two_epochs, training.BackupAndRestore.STATE))
+    with pytest.warns(UserWarning, match="no record of its callbacks"):
+        history = fit_backed_up(backup_of_two_epochs, epochs=5)
+    assert history.epoch == [2, 3, 4]
+    assert len(history.history["loss"]) == 3  # what this run saw

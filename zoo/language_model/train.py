@@ -267,7 +267,7 @@ def train_and_evaluate(config, workdir, strategy=None):
         "vocabulary": len(words),
         "train_words": len(train_ids),
         "train_words_per_second": round(
-            len(train_ids) * len(history.history["loss"]) / seconds, 1
+            len(train_ids) * len(history.epoch) / seconds, 1
         ),
         "valid_perplexity": perplexity(model, *data["valid"]),
         # As the paper: the test text as one stream. `batched`: as validation.
