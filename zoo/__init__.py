@@ -86,6 +86,26 @@ def parse_overrides(name, preset, assignments):
     return overrides
 
 
+def recorded_model(workdir):
+    """The model name a finished training run wrote to `workdir/metrics.json`.
+
+    None when there is no such file, or it names no model.
+    """
+    metrics = _recorded_metrics(workdir)
+    return metrics.get("model") if metrics else None
+
+
+def _recorded_metrics(workdir):
+    import json
+
+    path = os.path.join(workdir, "metrics.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        metrics = json.load(f)
+    return metrics if isinstance(metrics, dict) else None
+
+
 def recorded_config(name, workdir):
     """The config a finished training run of `name` wrote to `workdir/metrics.json`.
 
@@ -94,14 +114,13 @@ def recorded_config(name, workdir):
     `default` preset's values.
     """
     import dataclasses
-    import json
 
-    path = os.path.join(workdir, "metrics.json")
-    if not os.path.exists(path):
-        return None
-    with open(path, encoding="utf-8") as f:
-        metrics = json.load(f)
-    if metrics.get("model") != name or not isinstance(metrics.get("config"), dict):
+    metrics = _recorded_metrics(workdir)
+    if (
+        metrics is None
+        or metrics.get("model") != name
+        or not isinstance(metrics.get("config"), dict)
+    ):
         return None
     base = config(name)
     fields = {field.name for field in dataclasses.fields(base)} - {"name"}

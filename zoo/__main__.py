@@ -46,6 +46,15 @@ def main(argv=None):
     # evaluate / export / predict given no settings: the training run's.
     settings = args.preset is not None or args.set or args.epochs is not None
     as_trained = args.command != "train" and not settings
+    if args.command != "train":
+        workdir = args.workdir or os.path.join("runs", args.name)
+        trained = zoo.recorded_model(workdir)
+        if trained is not None and trained != args.name:
+            parser.error(
+                f"{workdir} holds a {trained} run (its metrics.json says so), "
+                f"not {args.name}: ask for {trained}, or give --workdir of a run of "
+                f"{args.name}."
+            )
     try:
         config = None
         if as_trained:

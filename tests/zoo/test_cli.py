@@ -133,3 +133,17 @@ def test_zoo_traceback_shows_where_the_error_came_from(tmp_path, monkeypatch):
     argv = ["train", "lm_ptb", "--preset", "tiny", "--workdir", str(tmp_path)]
     with pytest.raises(ValueError, match="too few for 20 streams"):
         main([*argv, "--set", "train_limit=100"])
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate", "export"])
+def test_cli_refuses_a_workdir_of_another_model(tmp_path, capsys, command):
+    with open(tmp_path / "metrics.json", "w", encoding="utf-8") as f:
+        json.dump({"model": "pos_zh", "config": {}}, f)
+    texts = ["the stock market"] if command == "predict" else []
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "lm_ptb", "--workdir", str(tmp_path), *texts])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path} holds a pos_zh run" in err
+    assert "not lm_ptb: ask for pos_zh" in err
+    assert "Traceback" not in err
