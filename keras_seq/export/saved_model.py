@@ -104,6 +104,14 @@ def non_core_ops(ops):
     return sorted(op for op in ops if op not in core)
 
 
+def _at_least_one_step(ids):
+    """`ids` `(batch, time, ...)` padded with 0 to at least one time step."""
+    import tensorflow as tf
+
+    missing = tf.maximum(1 - tf.shape(ids)[1], 0)
+    return tf.pad(ids, [[0, 0], [0, missing]] + [[0, 0]] * (ids.shape.rank - 2))
+
+
 def export_sequence_tagger(path, model, vectorizer, tag_names):
     """Writes a SavedModel: `serving_default(texts)` -> one tag per word.
 
@@ -120,7 +128,9 @@ def export_sequence_tagger(path, model, vectorizer, tag_names):
 
     The signature takes `texts`, a `(batch,)` string tensor of space-separated
     words, and returns `tags`, the space-separated tags (one per word; empty
-    for an empty text), and `probability`, `(batch, time)` of each chosen tag.
+    for an empty text), and `probability`, `(batch, time)` of each chosen tag
+    (0 past a text's words; `time` is at least 1, also for a batch of empty
+    texts).
     """
     import tensorflow as tf
 
@@ -129,7 +139,9 @@ def export_sequence_tagger(path, model, vectorizer, tag_names):
     readers = vectorizer if isinstance(vectorizer, (list, tuple)) else [vectorizer]
 
     def serve(texts):
-        inputs = [reader(texts) for reader in readers]
+        # A batch of empty texts has no time step, and a recurrence needs
+        # one: a padding step (masked, tagged with nothing) is added.
+        inputs = [_at_least_one_step(reader(texts)) for reader in readers]
         ids = inputs[0]
         probabilities = model(inputs if len(inputs) > 1 else ids, training=False)
         real = ids != 0

@@ -75,7 +75,10 @@ def check_serving_contract(export, texts, outputs):
     inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
     answer = signature(**{k: tf.constant(v) for k, v in inputs.items()})
     assert all(answer[name].shape[0] == len(texts) for name in outputs)
-    # Bytes that are not UTF-8, and an empty text, get an answer too.
-    odd = signature(texts=tf.constant([b"\xff\xfe\x80 caf\xe9", b""]))
-    assert all(odd[name].shape[0] == 2 for name in outputs)
+    # Bytes that are not UTF-8, and an empty text, get an answer too; so
+    # does a request of empty or blank texts alone (TF Serving's one
+    # instance `""`), which has no word at all.
+    for odd_texts in ([b"\xff\xfe\x80 caf\xe9", b""], [b""], [b" ", b"\t \n"]):
+        odd = signature(texts=tf.constant(odd_texts))
+        assert all(odd[name].shape[0] == len(odd_texts) for name in outputs)
     return answer

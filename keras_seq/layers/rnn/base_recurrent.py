@@ -173,6 +173,12 @@ class BaseRecurrent(keras.layers.Layer):
     def call(self, sequences, initial_state=None, mask=None, training=False):
         checks.check_rank("sequences", sequences.shape, 3, "(batch, time, features)")
         checks.check_floating("sequences", sequences)
+        if sequences.shape[1] == 0:
+            raise ValueError(
+                f"Argument `sequences` of `{self.name}` must have at least one "
+                f"time step, got shape {tuple(sequences.shape)}. Pad empty "
+                "sequences to one step and mask it out."
+            )
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         mask = checks.check_mask(mask, sequences)

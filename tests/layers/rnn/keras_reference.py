@@ -89,13 +89,16 @@ def _leading_masked(mask, go_backwards):
 
 
 def check_bad_inputs(test, layer_cls):
-    """Wrong rank, dtype, mask shape, units and initial state -> ValueError."""
+    """Wrong rank, dtype, no time step, mask shape, units and initial state
+    -> ValueError."""
     layer = layer_cls(UNITS)
     x = sequences()
     with test.assertRaisesRegex(ValueError, "rank 3"):
         layer(x[:, 0])
     with test.assertRaisesRegex(ValueError, "floating point"):
         layer_cls(UNITS)(np.ones((2, 3, 4), "int32"))
+    with test.assertRaisesRegex(ValueError, "at least one time step, got shape"):
+        layer_cls(UNITS)(x[:, :0])
     with test.assertRaisesRegex(ValueError, "`mask` must have shape"):
         layer(x, mask=np.ones((BATCH, STEPS + 1), bool))
     with test.assertRaisesRegex(ValueError, "positive integer, got 0"):

@@ -151,10 +151,11 @@ def test_serving_contract(trained):
 
 
 def test_cli_predict_and_evaluate(trained, capsys):
-    workdir, _ = trained
+    workdir, metrics = trained
     from zoo.__main__ import main
 
-    assert main(["predict", "sentiment_zh", "--workdir", workdir, "太好玩了", ""]) == 0
+    name = metrics["model"]  # a run's own name: another one is refused
+    assert main(["predict", name, "--workdir", workdir, "太好玩了", ""]) == 0
     rows = capsys.readouterr().out.strip().splitlines()
     assert len(rows) == 2 and rows[0].split("\t")[0] in label_names(workdir)
     own = os.path.join(workdir, "own.tsv")
@@ -164,7 +165,7 @@ def test_cli_predict_and_evaluate(trained, capsys):
         flags = [f"--set=dataset={own}", "--set=learning_rate=0.02", "--epochs=3"]
         argv = ["evaluate", "sentiment_en", "--preset", "tiny", *flags]
     else:
-        config, argv = None, ["evaluate", "sentiment_zh", "--preset", "tiny"]
+        config, argv = None, ["evaluate", name, "--preset", "tiny"]
     assert main([*argv, "--workdir", workdir]) == 0
     result = json.loads(capsys.readouterr().out)
     if config is not None:
