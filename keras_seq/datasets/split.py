@@ -79,7 +79,8 @@ def split_examples(inputs, targets, fractions=(0.8, 0.1, 0.1), seed=0, **info):
     Args:
         inputs: Sequence of examples.
         targets: Sequence of the same length, or None.
-        fractions: `(train, valid, test)` fractions summing to 1.
+        fractions: `(train, valid, test)` fractions summing to 1; a split
+            of a positive fraction must get at least one example.
         seed: Seed of the permutation.
         **info: `label_names`, `description` for `Splits`.
     """
@@ -90,6 +91,20 @@ def split_examples(inputs, targets, fractions=(0.8, 0.1, 0.1), seed=0, **info):
     order = np.random.default_rng(seed).permutation(n)
     ends = np.round(np.cumsum(fractions) * n).astype(int)
     parts = np.split(order, ends[:2])
+    # A split asked for but left empty would fail later, after training.
+    empty = [
+        name
+        for name, part, fraction in zip(("train", "valid", "test"), parts, fractions)
+        if fraction > 0 and len(part) == 0
+    ]
+    if empty:
+        source = info.get("description")
+        raise ValueError(
+            f"{n} examples are too few to split by {fractions}: the "
+            f"{' and '.join(empty)} split{'s' if len(empty) > 1 else ''} would "
+            "be empty. Give more examples"
+            + (f" (the data: {source.rstrip('.')})." if source else ".")
+        )
 
     def take(indices):
         chosen = [inputs[i] for i in indices]

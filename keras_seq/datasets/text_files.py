@@ -8,6 +8,33 @@ from keras_seq.datasets.peoples_daily import parse_tagged_line, tagged_splits
 from keras_seq.datasets.split import Split, Splits, checked_fractions, split_examples
 
 
+def read_lines(path, what="a UTF-8 text file"):
+    """The lines of the UTF-8 text file `path`, each with its newline.
+
+    A directory, or bytes that are not UTF-8, raise a `ValueError` naming
+    the file (and the line of the first bad byte).
+    """
+    if os.path.isdir(path):
+        raise ValueError(f"Expected {what}, got the directory {path!r}.")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return list(f)
+    except UnicodeDecodeError:
+        # The decoder read the file in chunks: find the byte in the whole.
+        with open(path, "rb") as f:
+            data = f.read()
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = data[: error.start].count(b"\n") + 1
+            bad = data[error.start : error.end]
+            raise ValueError(
+                f"{path}:{line}: expected {what}, got bytes that are not UTF-8 "
+                f"({bad!r}: {error.reason}). Convert the file to UTF-8 first."
+            ) from None
+        raise
+
+
 def load_tsv(path, fractions=(0.8, 0.1, 0.1), seed=0, text_column=0, label_column=1):
     """Text classification examples from a UTF-8 TSV file (`text<TAB>label`).
 
@@ -19,25 +46,24 @@ def load_tsv(path, fractions=(0.8, 0.1, 0.1), seed=0, text_column=0, label_colum
         `Splits` of texts and int labels, `label_names` the sorted names.
     """
     rows = {}
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            fields = line.rstrip("\n").split("\t")
-            if len(fields) <= max(text_column, label_column):
-                raise ValueError(
-                    f"{path}:{number}: expected at least "
-                    f"{max(text_column, label_column) + 1} tab-separated columns, "
-                    f"got {len(fields)}."
-                )
-            text, label = fields[text_column].strip(), fields[label_column].strip()
-            if not text:
-                continue
-            if rows.setdefault(text, label) != label:
-                raise ValueError(
-                    f"{path}:{number}: the text {text[:50]!r} has two labels, "
-                    f"{rows[text]!r} and {label!r}."
-                )
+    for number, line in enumerate(read_lines(path, "a `text<TAB>label` TSV file"), 1):
+        if not line.strip():
+            continue
+        fields = line.rstrip("\n").split("\t")
+        if len(fields) <= max(text_column, label_column):
+            raise ValueError(
+                f"{path}:{number}: expected at least "
+                f"{max(text_column, label_column) + 1} tab-separated columns, "
+                f"got {len(fields)}."
+            )
+        text, label = fields[text_column].strip(), fields[label_column].strip()
+        if not text:
+            continue
+        if rows.setdefault(text, label) != label:
+            raise ValueError(
+                f"{path}:{number}: the text {text[:50]!r} has two labels, "
+                f"{rows[text]!r} and {label!r}."
+            )
     if not rows:
         raise ValueError(f"{path} holds no `text<TAB>label` rows.")
     names = sorted(set(rows.values()))
@@ -64,19 +90,19 @@ def load_translation_tsv(path, fractions=(0.8, 0.1, 0.1), seed=0):
         `Splits` with source `inputs` and target `targets` (strings).
     """
     translations = {}
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            fields = line.rstrip("\n").split("\t")
-            if len(fields) < 2:
-                raise ValueError(
-                    f"{path}:{number}: expected `source<TAB>target`, got "
-                    f"{len(fields)} column."
-                )
-            source, target = fields[0].strip(), fields[1].strip()
-            if source and target:
-                translations.setdefault(source, set()).add(target)
+    lines = read_lines(path, "a `source<TAB>target` TSV file")
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        fields = line.rstrip("\n").split("\t")
+        if len(fields) < 2:
+            raise ValueError(
+                f"{path}:{number}: expected `source<TAB>target`, got "
+                f"{len(fields)} column."
+            )
+        source, target = fields[0].strip(), fields[1].strip()
+        if source and target:
+            translations.setdefault(source, set()).add(target)
     if not translations:
         raise ValueError(f"{path} holds no `source<TAB>target` rows.")
     sources = sorted(translations)
@@ -136,8 +162,7 @@ def load_text(path, fractions=(0.8, 0.1, 0.1)):
 
 
 def _sentences(path):
-    with open(path, encoding="utf-8") as f:
-        return [line.strip() for line in f if line.strip()]
+    return [line.strip() for line in read_lines(path) if line.strip()]
 
 
 def load_tagged_text(path, fractions=(0.8, 0.1, 0.1), seed=0):
@@ -158,8 +183,7 @@ def load_tagged_text(path, fractions=(0.8, 0.1, 0.1), seed=0):
         `Splits` of word lists and tag lists; `label_names` the sorted tag
         set of the training split.
     """
-    with open(path, encoding="utf-8") as f:
-        lines = [line.rstrip("\n") for line in f]
+    lines = [line.rstrip("\n") for line in read_lines(path, "a tagged text file")]
     content = [line for line in lines if line.strip()]
     if not content:
         raise ValueError(f"{path} holds no tagged sentences.")

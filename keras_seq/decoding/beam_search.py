@@ -1,5 +1,7 @@
 """Beam search with length normalisation, exact early stopping, n-best."""
 
+import math
+
 from keras import ops, tree
 
 from keras_seq.decoding import common
@@ -75,12 +77,13 @@ def beam_search(
     valid_penalty = not isinstance(length_penalty, bool) and isinstance(
         length_penalty, (int, float)
     )
-    if not valid_penalty or length_penalty < 0:
+    if not valid_penalty or not 0 <= length_penalty < math.inf:
         raise ValueError(
             "Received an invalid value for argument `length_penalty`, expected "
-            f"a number >= 0, got {length_penalty!r}."
+            f"a finite number >= 0, got {length_penalty!r}."
         )
     start_ids = common.check_search_arguments(start_ids, end_id, max_length)
+    common.check_state_batch(initial_state, start_ids)
     alpha = float(length_penalty)
     width, length, best_n = beam_width, max_length, num_return
     batch = ops.shape(start_ids)[0]
@@ -131,7 +134,7 @@ def beam_search(
         done,
     ):
         logits, new_state = step_fn(tokens, state)
-        logits = common.check_logits(logits, rows)
+        logits = common.check_logits(logits, rows, end_id)
         vocab = logits.shape[-1]
         log_probs = ops.reshape(common.log_softmax(logits), (batch, width, vocab))
         candidates = ops.expand_dims(live_scores, -1) + log_probs  # (B, W, V)

@@ -26,8 +26,21 @@ def check_search_arguments(start_ids, end_id, max_length):
     return ops.cast(start_ids, "int32")
 
 
-def check_logits(logits, rows):
-    """The step function's logits must be `(rows, vocab)` floats."""
+def check_state_batch(initial_state, start_ids):
+    """Every tensor of `initial_state` must have `start_ids`' batch size."""
+    batch = start_ids.shape[0]
+    for state in tree.flatten(initial_state):
+        shape = tuple(ops.convert_to_tensor(state).shape)
+        if not shape or (batch is not None and shape[0] not in (None, batch)):
+            raise ValueError(
+                "Argument `initial_state` must hold tensors with a leading batch "
+                f"axis of {batch} (the size of `start_ids`), got shape {shape}."
+            )
+
+
+def check_logits(logits, rows, end_id=None):
+    """The step function's logits must be `(rows, vocab)` floats, `end_id`
+    one of the vocabulary's ids."""
     shape = tuple(logits.shape)
     static_rows = rows if isinstance(rows, int) else None
     if len(shape) != 2 or (
@@ -43,6 +56,11 @@ def check_logits(logits, rows):
         raise ValueError(
             f"`step_fn` must return logits with a static vocabulary size, got "
             f"shape {shape}."
+        )
+    if end_id is not None and end_id >= shape[1]:
+        raise ValueError(
+            f"Argument `end_id` must be a token id of `step_fn`'s vocabulary "
+            f"(0 to {shape[1] - 1}), got {end_id}."
         )
     return ops.cast(logits, "float32")
 

@@ -1,5 +1,7 @@
 """Greedy search and temperature / top-k / top-p sampling."""
 
+import math
+
 import keras
 from keras import ops
 
@@ -10,12 +12,13 @@ from keras_seq.utils import checks
 def _decode(step_fn, initial_state, start_ids, end_id, max_length, choose):
     """One token per step with `choose(log_probs, step) -> tokens` until `end_id`."""
     start_ids = common.check_search_arguments(start_ids, end_id, max_length)
+    common.check_state_batch(initial_state, start_ids)
     batch = ops.shape(start_ids)[0]
     rows = batch if isinstance(batch, int) else None
 
     def body(step, tokens, state, sequences, scores, lengths, done):
         logits, state = step_fn(tokens, state)
-        log_probs = common.log_softmax(common.check_logits(logits, rows))
+        log_probs = common.log_softmax(common.check_logits(logits, rows, end_id))
         token = ops.cast(choose(log_probs, step), "int32")
         token = ops.where(done, end_id, token)
         token_score = ops.take_along_axis(
@@ -71,12 +74,32 @@ def greedy_search(step_fn, initial_state, start_ids, end_id, max_length):
     )
 
 
+def _check_filter(temperature, top_k, top_p):
+    valid = not isinstance(temperature, bool) and isinstance(temperature, (int, float))
+    if not valid or not 0 < temperature < math.inf:
+        raise ValueError(
+            "Received an invalid value for argument `temperature`, expected a "
+            f"positive finite number, got {temperature!r}."
+        )
+    if top_k is not None:
+        checks.check_positive_int("top_k", top_k)
+    if top_p is not None and not 0 < top_p <= 1:
+        raise ValueError(
+            "Received an invalid value for argument `top_p`, expected a float "
+            f"in (0, 1], got {top_p!r}."
+        )
+
+
 def filter_logits(logits, temperature=1.0, top_k=None, top_p=None):
     """`logits / temperature` with all but the top-k / top-p tokens at -inf.
 
-    `top_p` keeps the smallest set of most probable tokens whose probability
-    reaches `top_p` (nucleus sampling, Holtzman et al. 2020).
+    `logits` `(batch, vocab)`. `top_p` keeps the smallest set of most
+    probable tokens whose probability reaches `top_p` (nucleus sampling,
+    Holtzman et al. 2020).
     """
+    _check_filter(temperature, top_k, top_p)
+    logits = ops.convert_to_tensor(logits)
+    checks.check_rank("logits", logits.shape, 2, "(batch, vocab)")
     logits = ops.cast(logits, "float32") / temperature
     if top_k is not None:
         if logits.shape[-1] is not None:
@@ -128,19 +151,7 @@ def sample(
         `(sequences, scores, lengths)` as `greedy_search`; `scores` are the
         log-probabilities of the drawn tokens under the unfiltered softmax.
     """
-    valid = not isinstance(temperature, bool) and isinstance(temperature, (int, float))
-    if not valid or temperature <= 0:
-        raise ValueError(
-            "Received an invalid value for argument `temperature`, expected a "
-            f"positive number, got {temperature!r}."
-        )
-    if top_k is not None:
-        checks.check_positive_int("top_k", top_k)
-    if top_p is not None and not 0 < top_p <= 1:
-        raise ValueError(
-            "Received an invalid value for argument `top_p`, expected a float "
-            f"in (0, 1], got {top_p!r}."
-        )
+    _check_filter(temperature, top_k, top_p)
     start_ids = common.check_search_arguments(start_ids, end_id, max_length)
     uniforms = keras.random.uniform(
         (max_length, ops.shape(start_ids)[0]), seed=seed, dtype="float32"

@@ -39,6 +39,14 @@ def corpus_ids(corpus, vocabulary):
     return ids[known], sentences[known]
 
 
+def _check_pipeline(architecture, window, sample, epochs, batch_size):
+    checks.check_choice("architecture", architecture, ("skipgram", "cbow"))
+    checks.check_positive_int("window", window)
+    checks.check_number("sample", sample, inclusive=True)
+    checks.check_positive_int("epochs", epochs)
+    checks.check_positive_int("batch_size", batch_size)
+
+
 def make_dataset(
     token_ids,
     sentence_ids,
@@ -59,6 +67,7 @@ def make_dataset(
     `((centres, contexts), dummy)` for skip-gram and `((contexts, centres),
     dummy)` for CBOW (contexts padded with -1).
     """
+    _check_pipeline(architecture, window, sample, epochs, batch_size)
     import tensorflow as tf
 
     keep = pair_ops.keep_probabilities(counts, sample).astype(np.float32)
@@ -123,6 +132,7 @@ def numpy_batches(
     yields `((first, second), dummy)` NumPy batches, each epoch's last one
     smaller.
     """
+    _check_pipeline(architecture, window, sample, epochs, batch_size)
     keep = pair_ops.keep_probabilities(counts, sample).astype(np.float32)
 
     def examples(epoch):
@@ -160,6 +170,8 @@ def jax_batches(
     batch_size, ...)`, for the fused step on JAX; each epoch's last element
     is padded with examples whose target is -1.
     """
+    _check_pipeline(architecture, window, sample, epochs, batch_size)
+    checks.check_positive_int("steps", steps)
     import jax
     import jax.numpy as jnp
 
@@ -299,7 +311,11 @@ def train(
     Returns:
         `(word_vectors, model, history)`; `history.history["words_per_second"]`.
     """
-    checks.check_choice("architecture", architecture, ("skipgram", "cbow"))
+    _check_pipeline(
+        architecture, window, sample, epochs, 1 if batch_size is None else batch_size
+    )
+    if learning_rate is not None:
+        checks.check_number("learning_rate", learning_rate)
     if vocabulary is None:
         vocabulary = Vocabulary.build(corpus, min_count=min_count)
     token_ids, sentence_ids = corpus_ids(corpus, vocabulary)

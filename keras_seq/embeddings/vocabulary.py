@@ -3,6 +3,8 @@
 import collections
 import os
 
+from keras_seq.datasets.text_files import read_lines
+
 UNK = "<unk>"
 
 
@@ -12,11 +14,10 @@ def _sentences(corpus):
         path = os.fspath(corpus)
         if not os.path.exists(path):
             raise ValueError(f"Corpus file {path!r} does not exist.")
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                tokens = line.split()
-                if tokens:
-                    yield tokens
+        for line in read_lines(path, "a UTF-8 corpus file"):
+            tokens = line.split()
+            if tokens:
+                yield tokens
         return
     for sentence in corpus:
         if isinstance(sentence, bytes):

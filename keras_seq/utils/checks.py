@@ -4,6 +4,8 @@ Every check raises `ValueError` naming the argument, what was expected and what
 was received, so bad input never reaches an internal traceback.
 """
 
+import math
+
 import keras
 
 
@@ -12,6 +14,22 @@ def check_positive_int(name, value):
         raise ValueError(
             f"Received an invalid value for argument `{name}`, "
             f"expected a positive integer, got {value!r}."
+        )
+    return value
+
+
+def check_number(name, value, minimum=0.0, inclusive=False):
+    """A finite int or float above `minimum` (or equal, with `inclusive`)."""
+    valid = not isinstance(value, bool) and isinstance(value, (int, float))
+    if valid:
+        valid = math.isfinite(value) and (
+            value >= minimum if inclusive else value > minimum
+        )
+    if not valid:
+        bound = f">= {minimum:g}" if inclusive else f"> {minimum:g}"
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`, "
+            f"expected a finite number {bound}, got {value!r}."
         )
     return value
 

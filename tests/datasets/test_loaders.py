@@ -104,6 +104,32 @@ def test_tsv(tmp_path):
     path.write_text("\n\n", encoding="utf-8")
     with pytest.raises(ValueError, match="holds no"):
         datasets.load_tsv(path)
+    # Too few rows for a test split: refused now, not after training.
+    path.write_text("good film\tpos\nbad film\tneg\nfine film\tpos\n", encoding="utf-8")
+    with pytest.raises(
+        ValueError, match=r"3 examples are too few .* the test split would be empty"
+    ):
+        datasets.load_tsv(path)
+
+
+@pytest.mark.parametrize(
+    "loader",
+    [
+        datasets.load_tsv,
+        datasets.load_translation_tsv,
+        datasets.load_tagged_text,
+        datasets.load_text,
+    ],
+)
+def test_user_files_not_utf8_or_a_directory(tmp_path, loader):
+    path = tmp_path / "latin1.txt"
+    # Line 3 holds a Latin-1 byte, past the first chunk the decoder reads.
+    path.write_bytes(b"x" * 9000 + b"\tpos\nok\tneg\ncaf\xe9\tpos\n")
+    with pytest.raises(ValueError, match=r"latin1.txt:3: expected .*not UTF-8"):
+        loader(str(path))
+    if loader is not datasets.load_text:  # a directory of train.txt... is its format
+        with pytest.raises(ValueError, match="got the directory"):
+            loader(str(tmp_path))
 
 
 def test_text_file_is_cut_in_order(tmp_path):
@@ -175,6 +201,13 @@ def test_split_examples_checks_and_dataset():
         [f"t{i}" for i in range(10)], np.arange(10), fractions=(0.5, 0.3, 0.2)
     )
     assert [len(s) for s in splits] == [5, 3, 2]
+    with pytest.raises(ValueError, match="the valid and test splits would be empty"):
+        datasets.split_examples(["a"], None)
+    assert [len(s) for s in datasets.split_examples(["a"], None, (1, 0, 0))] == [
+        1,
+        0,
+        0,
+    ]
     texts, labels = next(iter(splits.train.dataset(batch_size=5)))
     assert [int(t.decode()[1:]) for t in texts.numpy()] == list(labels.numpy())
     tagged = datasets.Split([["a", "b"], ["c"]], [["x", "y"], ["z"]])

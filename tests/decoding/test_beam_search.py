@@ -167,8 +167,18 @@ def test_bad_input():
         beam_search(step_fn, state, STARTS, 0, 2, 4, num_return=3)
     with pytest.raises(ValueError, match="`max_length`.*positive integer, got 0"):
         beam_search(step_fn, state, STARTS, 0, 2, 0)
-    with pytest.raises(ValueError, match="`length_penalty`.*>= 0"):
-        beam_search(step_fn, state, STARTS, 0, 2, 4, length_penalty=-1)
+    for penalty in (-1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="`length_penalty`.*finite number >= 0"):
+            beam_search(step_fn, state, STARTS, 0, 2, 4, length_penalty=penalty)
+    vocab = ref.table().shape[-1]
+    with pytest.raises(
+        ValueError, match=rf"`end_id` must be a token id .*\(0 to {vocab - 1}\), got 99"
+    ):
+        beam_search(step_fn, state, STARTS, 99, 2, 4)
+    with pytest.raises(
+        ValueError, match=r"`initial_state` .* batch axis of 3 .*got shape \(2,\)"
+    ):
+        beam_search(step_fn, ref.initial_state(2), STARTS, 0, 2, 4)
     with pytest.raises(ValueError, match=r"`start_ids` must have shape \(batch,\)"):
         beam_search(step_fn, state, STARTS[None], 0, 2, 4)
 

@@ -139,8 +139,17 @@ def test_scores_and_lengths():
 def test_bad_input():
     step_fn = constant_step_fn(LOGITS)
     starts = np.zeros((2,), "int32")
-    with pytest.raises(ValueError, match="`temperature`"):
-        sample(step_fn, {}, starts, 5, 3, temperature=0)
+    for temperature in (0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="`temperature`.*positive finite"):
+            sample(step_fn, {}, starts, 5, 3, temperature=temperature)
+    with pytest.raises(ValueError, match=r"`end_id` .*\(0 to 5\), got 6"):
+        greedy_search(step_fn, {}, starts, 6, 3)
+    with pytest.raises(ValueError, match="`initial_state` .* batch axis of 2"):
+        sample(step_fn, {"h": np.zeros((3, 4), "float32")}, starts, 5, 3)
+    with pytest.raises(
+        ValueError, match=r"`logits` must have rank 2 .*\(batch, vocab\)"
+    ):
+        filter_logits(LOGITS, top_k=2)
     with pytest.raises(ValueError, match="`top_k`"):
         sample(step_fn, {}, starts, 5, 3, top_k=0)
     with pytest.raises(ValueError, match="`top_p`"):

@@ -13,6 +13,7 @@ from keras_seq.embeddings import (
     subsample,
     unigram_table,
 )
+from keras_seq.embeddings.trainer import make_dataset, numpy_batches, train
 
 # The tf.data pipeline's functions; tests/embeddings/test_epoch_examples.py
 # checks the NumPy and JAX ones.
@@ -129,3 +130,38 @@ def test_empty_corpus_and_min_count():
     vocab = Vocabulary.build([["a", "a", "b"]], min_count=2)
     with pytest.raises(ValueError, match="No word of the corpus is in the vocabulary"):
         corpus_ids([["c", "d"]], vocab)
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ({"window": 0}, "`window`, expected a positive integer, got 0"),
+        ({"window": 2.5}, "`window`, expected a positive integer, got 2.5"),
+        ({"epochs": 0}, "`epochs`, expected a positive integer, got 0"),
+        ({"sample": -1e-3}, "`sample`, expected a finite number >= 0"),
+        ({"sample": float("nan")}, "`sample`, expected a finite number >= 0"),
+        ({"batch_size": 0}, "`batch_size`, expected a positive integer"),
+        ({"learning_rate": 0}, "`learning_rate`, expected a finite number > 0"),
+        ({"architecture": "glove"}, "`architecture`, expected one of"),
+    ],
+)
+def test_train_refuses_bad_settings_before_any_work(setting, message):
+    # Each used to run: no examples at all (window 0, epochs 0: untrained
+    # vectors returned), a NaN inside, or an error from deep in TensorFlow.
+    with pytest.raises(ValueError, match=message):
+        train([["a", "b", "c"]] * 4, min_count=1, verbose=0, **setting)
+    if "learning_rate" not in setting:
+        counts = np.array([4, 4, 4])
+        ids, sentences = np.array([0, 1, 2] * 4), np.repeat(np.arange(4), 3)
+        settings = {"architecture": "skipgram", **setting}
+        with pytest.raises(ValueError, match=message):
+            make_dataset(ids, sentences, counts, **settings)
+        with pytest.raises(ValueError, match=message):
+            next(numpy_batches(ids, sentences, counts, **settings))
+
+
+def test_corpus_file_that_is_not_utf8(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(b"the cat\ncaf\xe9 au lait\n")
+    with pytest.raises(ValueError, match=r"corpus.txt:2: expected a UTF-8 corpus"):
+        Vocabulary.build(str(path), min_count=1)

@@ -205,7 +205,10 @@ def test_own_data_errors(tmp_path):
     with pytest.raises(ValueError, match="or the path of a `text<TAB>label` TSV"):
         train.load_data(zoo.config("sentiment_en", "tiny", dataset="missing.tsv"))
     one_label = tmp_path / "one.tsv"
-    one_label.write_text("good\tpos\nfine\tpos\n", encoding="utf-8")
+    # Ten rows: enough for every split, so the labels are what is refused.
+    one_label.write_text(
+        "".join(f"good {i}\tpos\n" for i in range(10)), encoding="utf-8"
+    )
     with pytest.raises(ValueError, match="at least two labels, got only"):
         train.load_data(own_config(one_label))
 

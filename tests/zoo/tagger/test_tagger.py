@@ -194,6 +194,8 @@ def test_own_tagged_text_errors(tmp_path):
     with pytest.raises(ValueError, match="expected 'peoples_daily' or the path"):
         train.load_data(zoo.config("pos_zh", "tiny", dataset=str(tmp_path / "no.txt")))
     spaced = tmp_path / "spaced.conll"
-    spaced.write_text("New York\tLOC\nis\tV\n\nbig\tA\n", encoding="utf-8")
+    # Ten sentences: enough for every split, so the word is what is refused.
+    others = "".join(f"word{i}\tN\n\n" for i in range(9))
+    spaced.write_text("New York\tLOC\nis\tV\n\n" + others, encoding="utf-8")
     with pytest.raises(ValueError, match="without whitespace.*got 'New York'"):
         train.load_data(zoo.config("pos_zh", "tiny", dataset=str(spaced)))
