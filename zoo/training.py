@@ -266,7 +266,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     """
 
     STATE = "callback_state.json"
-    KEPT = (  # EarlyStopping first: it is a ModelCheckpoint's sibling class
+    KEPT = (  # the callbacks whose state is kept: their attributes that hold it
         (
             keras.callbacks.EarlyStopping,
             ("wait", "stopped_epoch", "best", "best_epoch"),
