@@ -14,7 +14,9 @@ class Config:
     # of tagged text of one's own: `word/TAG` lines or CoNLL-style columns
     # (`keras_seq.datasets.load_tagged_text`).
     dataset: str = "peoples_daily"
-    max_length: int = 160  # words per training paragraph (longer ones are cut)
+    # Words per training / validation piece: longer paragraphs are cut
+    # into pieces this long (evaluation and serving read them whole).
+    max_length: int = 160
     max_tokens: int = 50000  # words kept in the vocabulary (train split)
     embedding_dim: int = 64
     units: int = 96

@@ -7,7 +7,7 @@ import time
 import keras
 import numpy as np
 
-from keras_seq.datasets import load_peoples_daily_pos, load_tagged_text
+from keras_seq.datasets import Split, load_peoples_daily_pos, load_tagged_text
 from keras_seq.export import export_sequence_tagger
 from zoo import training
 from zoo.tagger.model import (
@@ -54,6 +54,19 @@ def load_data(config):
     return training.limit_splits(splits, config.train_limit, config.eval_limit)
 
 
+def in_pieces(split, max_length):
+    """`split` with every paragraph longer than `max_length` words cut into
+    consecutive pieces of at most `max_length` words, so that training and
+    validation read every word (each piece starts from a fresh state)."""
+    inputs, targets = [], []
+    for text, tags in zip(split.inputs, split.targets):
+        words = text.split(" ")
+        for start in range(0, len(words), max_length):
+            inputs.append(" ".join(words[start : start + max_length]))
+            targets.append(list(tags[start : start + max_length]))
+    return Split(inputs, targets)
+
+
 def tag_names_of(splits):
     """Tag id -> name: 0 is a tag unseen in training, then the training tags."""
     return [UNKNOWN_TAG, *sorted({t for tags in splits.train.targets for t in tags})]
@@ -91,14 +104,15 @@ def train_and_evaluate(config, workdir, strategy=None):
         )
 
     def batches(split, shuffle=False):
+        split = in_pieces(split, config.max_length)
         data = split.dataset(config.batch_size, shuffle=shuffle, seed=config.seed)
 
         def encode(texts, tags):
-            ids = vectorizer(texts)[:, : config.max_length]
-            labels = tag_lookup(tags).to_tensor(0)[:, : config.max_length]
+            ids = vectorizer(texts)
+            labels = tag_lookup(tags).to_tensor(0)
             if characters is None:
                 return ids, labels
-            return (ids, characters(texts)[:, : config.max_length]), labels
+            return (ids, characters(texts)), labels
 
         return data.map(encode)
 

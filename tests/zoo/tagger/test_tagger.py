@@ -199,3 +199,20 @@ def test_own_tagged_text_errors(tmp_path):
     spaced.write_text("New York\tLOC\nis\tV\n\n" + others, encoding="utf-8")
     with pytest.raises(ValueError, match="without whitespace.*got 'New York'"):
         train.load_data(zoo.config("pos_zh", "tiny", dataset=str(spaced)))
+
+
+def test_long_paragraphs_are_cut_into_pieces_not_truncated():
+    texts = [" ".join(f"w{i}" for i in range(7)), "a b", "c"]
+    tags = [[f"t{i}" for i in range(7)], ["x", "y"], ["z"]]
+    pieces = train.in_pieces(Split(texts, tags), 3)
+    assert pieces.inputs == ["w0 w1 w2", "w3 w4 w5", "w6", "a b", "c"]
+    assert pieces.targets == [
+        ["t0", "t1", "t2"],
+        ["t3", "t4", "t5"],
+        ["t6"],
+        ["x", "y"],
+        ["z"],
+    ]
+    # Every word once, in order, each with its own tag.
+    assert " ".join(pieces.inputs).split() == " ".join(texts).split()
+    assert [t for ts in pieces.targets for t in ts] == [t for ts in tags for t in ts]
