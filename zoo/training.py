@@ -287,6 +287,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         self.keep = keep
         self.resumed_at = 0
         self._history = {}
+        self._states = {}
 
     def _attributes(self, callback):
         return next(names for kind, names in self.KEPT if isinstance(callback, kind))
@@ -318,6 +319,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
             )
         self.resumed_at = reached
         self._history = {}
+        self._states = {}  # by epoch reached: this one's and the one before
         if reached:
             self._restore_state(reached)
 
@@ -337,7 +339,8 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
                 stacklevel=2,
             )
             return
-        self._history = state["history"]
+        self._states = {str(epoch): state}
+        self._history = {k: list(v) for k, v in state["history"].items()}
         for callback, saved in zip(self.keep, state["callbacks"]):
             for name in self._attributes(callback):
                 setattr(callback, name, saved[name])
@@ -355,11 +358,6 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         # in between resumes from the previous epoch, whose records are
         # kept beside these.
         os.makedirs(self.backup_dir, exist_ok=True)
-        path = os.path.join(self.backup_dir, self.STATE)
-        states = {}
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as f:
-                states = json.load(f)
         epoch = self._current_epoch - 1  # the epoch that ended
         saved = []
         for callback in self.keep:
@@ -380,14 +378,20 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
                     np.savez(target + ".tmp.npz", *weights)
                     os.replace(target + ".tmp.npz", target)
             saved.append(record)
-        states = {str(e): state for e, state in states.items() if int(e) == epoch}
-        states[str(epoch + 1)] = {"history": self._history, "callbacks": saved}
+        self._states = {
+            e: state for e, state in self._states.items() if e == str(epoch)
+        }
+        self._states[str(epoch + 1)] = {
+            "history": {k: list(v) for k, v in self._history.items()},
+            "callbacks": saved,
+        }
+        path = os.path.join(self.backup_dir, self.STATE)
         with open(path + ".tmp", "w", encoding="utf-8") as f:
-            json.dump(states, f)
+            json.dump(self._states, f)
         os.replace(path + ".tmp", path)
         needed = {
             record.get("best_weights_epoch")
-            for state in states.values()
+            for state in self._states.values()
             for record in state["callbacks"]
         }
         needed = {self._weights_file(epoch) for epoch in needed if epoch is not None}

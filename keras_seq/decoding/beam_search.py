@@ -1,7 +1,5 @@
 """Beam search with length normalisation, exact early stopping, n-best."""
 
-import math
-
 from keras import ops, tree
 
 from keras_seq.decoding import common
@@ -74,14 +72,7 @@ def beam_search(
         raise ValueError(
             f"`num_return` ({num_return}) must be <= `beam_width` ({beam_width})."
         )
-    valid_penalty = not isinstance(length_penalty, bool) and isinstance(
-        length_penalty, (int, float)
-    )
-    if not valid_penalty or not 0 <= length_penalty < math.inf:
-        raise ValueError(
-            "Received an invalid value for argument `length_penalty`, expected "
-            f"a finite number >= 0, got {length_penalty!r}."
-        )
+    checks.check_number("length_penalty", length_penalty, inclusive=True)
     start_ids = common.check_search_arguments(start_ids, end_id, max_length)
     common.check_state_batch(initial_state, start_ids)
     alpha = float(length_penalty)

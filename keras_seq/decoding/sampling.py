@@ -1,7 +1,5 @@
 """Greedy search and temperature / top-k / top-p sampling."""
 
-import math
-
 import keras
 from keras import ops
 
@@ -75,12 +73,7 @@ def greedy_search(step_fn, initial_state, start_ids, end_id, max_length):
 
 
 def _check_filter(temperature, top_k, top_p):
-    valid = not isinstance(temperature, bool) and isinstance(temperature, (int, float))
-    if not valid or not 0 < temperature < math.inf:
-        raise ValueError(
-            "Received an invalid value for argument `temperature`, expected a "
-            f"positive finite number, got {temperature!r}."
-        )
+    checks.check_number("temperature", temperature)
     if top_k is not None:
         checks.check_positive_int("top_k", top_k)
     if top_p is not None and not 0 < top_p <= 1:

@@ -140,7 +140,9 @@ def test_bad_input():
     step_fn = constant_step_fn(LOGITS)
     starts = np.zeros((2,), "int32")
     for temperature in (0, -1.0, float("nan"), float("inf")):
-        with pytest.raises(ValueError, match="`temperature`.*positive finite"):
+        with pytest.raises(
+            ValueError, match="`temperature`, expected a finite number > 0"
+        ):
             sample(step_fn, {}, starts, 5, 3, temperature=temperature)
     with pytest.raises(ValueError, match=r"`end_id` .*\(0 to 5\), got 6"):
         greedy_search(step_fn, {}, starts, 6, 3)
