@@ -1,5 +1,6 @@
 """Argument checks and tensor helpers shared by the decoders (not exported)."""
 
+import numpy as np
 from keras import ops, tree
 
 from keras_seq.utils import checks
@@ -30,7 +31,9 @@ def check_state_batch(initial_state, start_ids):
     """Every tensor of `initial_state` must have `start_ids`' batch size."""
     batch = start_ids.shape[0]
     for state in tree.flatten(initial_state):
-        shape = tuple(ops.convert_to_tensor(state).shape)
+        # The shape without a conversion (repeat_batch converts once later).
+        shape = getattr(state, "shape", None)
+        shape = np.shape(state) if shape is None else tuple(shape)
         if not shape or (batch is not None and shape[0] not in (None, batch)):
             raise ValueError(
                 "Argument `initial_state` must hold tensors with a leading batch "
