@@ -43,6 +43,12 @@ def main(argv=None):
         "one process per machine, cluster from TF_CONFIG",
     )
     args = parser.parse_intermixed_args(argv)
+    workdir = args.workdir
+    if workdir is not None and os.path.exists(workdir) and not os.path.isdir(workdir):
+        parser.error(
+            f"--workdir {workdir} is a file: expected a directory (a new one is "
+            "made for train)."
+        )
     # evaluate / export / predict given no settings: the training run's.
     settings = args.preset is not None or args.set or args.epochs is not None
     as_trained = args.command != "train" and not settings
@@ -102,6 +108,11 @@ def run(parser, args, config, argv):
         if not args.texts:
             parser.error("predict needs at least one text")
         export = os.path.join(workdir, "export")
+        if not os.path.isdir(export) and not os.path.exists(model_path):
+            parser.error(
+                f"no trained model at {workdir} (neither export/ nor model.keras): "
+                "run `python -m zoo train` first"
+            )
         model = zoo.load(export if os.path.isdir(export) else model_path)
         rows = trainer.predict_rows(model, args.texts, config=config, workdir=workdir)
         for text, row in zip(args.texts, rows):

@@ -147,3 +147,25 @@ def test_cli_refuses_a_workdir_of_another_model(tmp_path, capsys, command):
     assert f"{tmp_path} holds a pos_zh run" in err
     assert "not lm_ptb: ask for pos_zh" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["train", "predict", "evaluate", "export"])
+def test_cli_refuses_a_workdir_that_is_a_file(tmp_path, capsys, command):
+    path = tmp_path / "a_file"
+    path.write_text("not a directory", encoding="utf-8")
+    texts = ["the stock market"] if command == "predict" else []
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "lm_ptb", "--preset", "tiny", "--workdir", str(path), *texts])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"--workdir {path} is a file: expected a directory" in err
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_cli_says_when_there_is_no_trained_model(tmp_path, capsys, command):
+    texts = ["the stock market"] if command == "predict" else []
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "lm_ptb", "--workdir", str(tmp_path), *texts])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "no trained model at" in err and "run `python -m zoo train` first" in err

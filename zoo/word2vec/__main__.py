@@ -5,6 +5,7 @@ python -m zoo.word2vec neighbours --vectors runs/word2vec/vectors.txt stock yen
 """
 
 import argparse
+import os
 
 from zoo.word2vec import cli
 
@@ -33,9 +34,19 @@ def main(argv=None):
     neighbours.add_argument("--topn", type=int, default=8)
     neighbours.add_argument("words", nargs="+")
     args = parser.parse_args(argv)
-    if args.command == "train":
-        return cli.run_train(args)
-    return cli.run_neighbours(args)
+    try:
+        if args.command == "train":
+            return cli.run_train(args)
+        return cli.run_neighbours(args)
+    except ValueError as error:
+        # A setting or a file the trainer cannot work with: its message says
+        # what was expected. ZOO_TRACEBACK=1 shows where it came from.
+        if os.environ.get("ZOO_TRACEBACK"):
+            raise
+        raise SystemExit(
+            f"python -m zoo.word2vec {args.command}: error: {error} "
+            "(ZOO_TRACEBACK=1 shows where it came from)"
+        ) from None
 
 
 if __name__ == "__main__":

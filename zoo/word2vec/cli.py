@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 
+from keras_seq.datasets.text_files import read_lines
 from keras_seq.embeddings import WordVectors, train
 
 DEFAULT_PLOT_WORDS = [
@@ -30,8 +31,7 @@ def load_corpus(name):
         raise SystemExit(
             f"--corpus must be 'ptb' or an existing text file, got {name!r}."
         )
-    with open(name, encoding="utf-8") as f:
-        sentences = [line.split() for line in f if line.strip()]
+    sentences = [line.split() for line in read_lines(name) if line.strip()]
     if not sentences:
         raise SystemExit(f"Corpus file {name!r} holds no words.")
     return sentences
@@ -93,6 +93,8 @@ def pca_plot(wv, words, path):
 
 
 def run_train(args):
+    if os.path.exists(args.workdir) and not os.path.isdir(args.workdir):
+        raise ValueError(f"--workdir {args.workdir} is a file: expected a directory.")
     sentences = load_corpus(args.corpus)
     architecture = {"sg": "skipgram", "cbow": "cbow"}[args.model]
     wv, _, history = train(
@@ -129,6 +131,11 @@ def run_train(args):
 
 
 def run_neighbours(args):
+    if not os.path.isfile(args.vectors):
+        raise ValueError(
+            f"--vectors {args.vectors}: no such file (expected the vectors.txt or "
+            "vectors.bin that `train` writes)."
+        )
     wv = WordVectors.load_word2vec_format(
         args.vectors, binary=args.vectors.endswith(".bin")
     )

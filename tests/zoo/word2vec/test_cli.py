@@ -52,3 +52,48 @@ def test_bad_corpus_and_unknown_word(tmp_path):
         main(
             ["neighbours", "--vectors", str(tmp_path / "run" / "vectors.txt"), "zebra"]
         )
+
+
+def test_bad_settings_and_files_end_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.delenv("ZOO_TRACEBACK", raising=False)
+    corpus = tmp_path / "corpus.txt"
+    write_corpus(corpus)
+    not_utf8 = tmp_path / "latin1.txt"
+    not_utf8.write_bytes("caf\xe9 au lait\n".encode("latin-1"))
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x", encoding="utf-8")
+    run = tmp_path / "run"
+    train = ["train", "--min-count", "1", "--epochs", "1", "--workdir", str(run)]
+    cases = [
+        ([*train, "--corpus", str(corpus), "--epochs", "0"], "`epochs`, expected a"),
+        ([*train, "--corpus", str(not_utf8)], "latin1.txt:1: expected a UTF-8"),
+        ([*train, "--corpus", str(tmp_path)], "Expected a UTF-8 text file, got the"),
+        (
+            [*train, "--corpus", str(corpus), "--workdir", str(a_file)],
+            f"--workdir {a_file} is a file: expected a directory.",
+        ),
+        (
+            ["neighbours", "--vectors", str(tmp_path / "none.txt"), "a0"],
+            "none.txt: no such file (expected the vectors.txt",
+        ),
+        (
+            ["neighbours", "--vectors", str(corpus), "a0"],
+            "expected a 'count dim' header",
+        ),
+    ]
+    for argv, message in cases:
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert str(exit_.value.code).startswith(
+            f"python -m zoo.word2vec {argv[0]}: error: "
+        ), argv
+        assert message in str(exit_.value.code), argv
+    assert not run.exists()
+
+
+def test_zoo_traceback_shows_where_the_error_came_from(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_TRACEBACK", "1")
+    corpus = tmp_path / "corpus.txt"
+    write_corpus(corpus)
+    with pytest.raises(ValueError, match="`epochs`"):
+        main(["train", "--corpus", str(corpus), "--epochs", "0"])
