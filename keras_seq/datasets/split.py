@@ -1,6 +1,7 @@
 """`Split` and `Splits`: examples of one split, and the train/valid/test triple."""
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -119,10 +120,19 @@ def split_examples(inputs, targets, fractions=(0.8, 0.1, 0.1), seed=0, **info):
 
 def checked_fractions(fractions):
     """`fractions` as three floats; ValueError unless (train, valid, test) sum to 1."""
-    fractions = tuple(float(f) for f in fractions)
-    if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-6:
+    try:
+        numbers = tuple(float(f) for f in fractions)
+    except (TypeError, ValueError):
+        numbers = ()
+    valid = (
+        len(numbers) == 3
+        and all(math.isfinite(f) and f >= 0 for f in numbers)
+        and abs(sum(numbers) - 1) <= 1e-6
+    )
+    if not valid:
         raise ValueError(
             "Received an invalid value for argument `fractions`, expected three "
-            f"non-negative fractions (train, valid, test) summing to 1, got {fractions}."
+            f"non-negative fractions (train, valid, test) summing to 1, got "
+            f"{fractions!r}."
         )
-    return fractions
+    return numbers

@@ -42,9 +42,27 @@ def load_tsv(path, fractions=(0.8, 0.1, 0.1), seed=0, text_column=0, label_colum
     kept once, a text with two labels is an error. Labels are mapped to
     integers in sorted order of their names.
 
+    Args:
+        path: The TSV file.
+        fractions: `(train, valid, test)` fractions summing to 1.
+        seed: Seed of the shuffle before the split.
+        text_column, label_column: Two different column numbers, from 0.
+
     Returns:
         `Splits` of texts and int labels, `label_names` the sorted names.
     """
+    fractions = checked_fractions(fractions)
+    for name, column in (("text_column", text_column), ("label_column", label_column)):
+        if isinstance(column, bool) or not isinstance(column, int) or column < 0:
+            raise ValueError(
+                f"Received an invalid value for argument `{name}`, expected a "
+                f"column number >= 0 (the first column is 0), got {column!r}."
+            )
+    if text_column == label_column:
+        raise ValueError(
+            "Expected `text_column` and `label_column` to name two different "
+            f"columns, got {text_column} for both."
+        )
     rows = {}
     for number, line in enumerate(read_lines(path, "a `text<TAB>label` TSV file"), 1):
         if not line.strip():

@@ -112,6 +112,25 @@ def test_tsv(tmp_path):
         datasets.load_tsv(path)
 
 
+def test_tsv_columns_are_checked(tmp_path):
+    path = tmp_path / "data.tsv"
+    path.write_text(
+        "".join(f"text {i}\t{i % 2}\tnote\n" for i in range(20)), encoding="utf-8"
+    )
+    # -1 would read the last column as the text: refused, as is reading one
+    # column as both text and label.
+    with pytest.raises(ValueError, match="`text_column`, expected a column number"):
+        datasets.load_tsv(path, text_column=-1)
+    with pytest.raises(ValueError, match="`label_column`, expected a column number"):
+        datasets.load_tsv(path, label_column=1.0)
+    with pytest.raises(ValueError, match="two different columns, got 1 for both"):
+        datasets.load_tsv(path, text_column=1, label_column=1)
+    splits = datasets.load_tsv(path, text_column=0, label_column=2)
+    assert splits.label_names == ["note"]
+    splits = datasets.load_tsv(path, text_column=0, label_column=1)
+    assert splits.label_names == ["0", "1"] and sum(map(len, splits)) == 20
+
+
 @pytest.mark.parametrize(
     "loader",
     [
@@ -193,8 +212,15 @@ def test_tagged_text_in_both_formats(tmp_path):
 
 
 def test_split_examples_checks_and_dataset():
-    with pytest.raises(ValueError, match="`fractions`"):
-        datasets.split_examples(["a"], None, fractions=(0.5, 0.6, 0.1))
+    for fractions in [
+        (0.5, 0.6, 0.1),
+        (float("nan"), 0.5, 0.5),
+        (0.5, 0.5),
+        0.8,
+        "abc",
+    ]:
+        with pytest.raises(ValueError, match="`fractions`, expected three non-neg"):
+            datasets.split_examples(["a"], None, fractions=fractions)
     with pytest.raises(ValueError, match="targets"):
         datasets.split_examples(["a", "b"], np.array([1]))
     splits = datasets.split_examples(
