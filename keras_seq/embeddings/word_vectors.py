@@ -4,6 +4,8 @@ import os
 
 import numpy as np
 
+from keras_seq.utils.checks import check_positive_int
+
 
 def _spearman(a, b):
     """Spearman's rank correlation (average ranks for ties), in NumPy."""
@@ -49,6 +51,12 @@ class WordVectors:
             )
         if len(set(words)) != len(words):
             raise ValueError("`words` must be unique.")
+        if not np.isfinite(vectors).all():
+            bad = words[int(np.flatnonzero(~np.isfinite(vectors).all(axis=1))[0])]
+            raise ValueError(
+                "`vectors` must be finite, got NaN or infinite values (first in "
+                f"the vector of {bad!r})."
+            )
         self.words, self.vectors = words, vectors
         self._index = {w: i for i, w in enumerate(words)}
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -90,14 +98,8 @@ class WordVectors:
         out. `most_similar("king")` is a single positive word; the analogy
         "a is to b as c is to ?" is `most_similar(positive=[b, c], negative=[a])`.
         """
-        if isinstance(positive, str):
-            positive = [positive]
-        if isinstance(negative, str):
-            negative = [negative]
-        if not positive and not negative:
-            raise ValueError(
-                "`most_similar` needs at least one positive or negative word."
-            )
+        positive, negative = self._query_words("most_similar", positive, negative)
+        check_positive_int("topn", topn)
         query = np.zeros(self.dim, np.float32)
         for word in positive:
             query += self._unit[self.index(word)]
@@ -111,14 +113,26 @@ class WordVectors:
 
         Cosines are shifted to `(1 + cos) / 2` so that they are positive.
         """
-        if isinstance(positive, str):
-            positive = [positive]
-        if isinstance(negative, str):
-            negative = [negative]
+        positive, negative = self._query_words(
+            "most_similar_cosmul", positive, negative
+        )
+        check_positive_int("topn", topn)
         pos = [(1 + self._unit @ self._unit[self.index(w)]) / 2 for w in positive]
         neg = [(1 + self._unit @ self._unit[self.index(w)]) / 2 for w in negative]
         scores = np.prod(pos, axis=0) / (np.prod(neg, axis=0) + 1e-6)
         return self._top(scores, set(positive) | set(negative), topn)
+
+    @staticmethod
+    def _query_words(method, positive, negative):
+        if isinstance(positive, str):
+            positive = [positive]
+        if isinstance(negative, str):
+            negative = [negative]
+        if not positive and not negative:
+            raise ValueError(
+                f"`{method}` needs at least one positive or negative word."
+            )
+        return list(positive), list(negative)
 
     def _top(self, scores, exclude, topn):
         order = np.argsort(-scores, kind="stable")

@@ -118,3 +118,22 @@ def test_unknown_words_and_bad_shapes():
         WordVectors(["a", "b"], np.zeros((3, 2)))
     with pytest.raises(ValueError, match="at least one positive"):
         wv.most_similar()
+    with pytest.raises(ValueError, match="`most_similar_cosmul` needs at least one"):
+        wv.most_similar_cosmul()
+
+
+def test_topn_and_vectors_are_checked(tmp_path):
+    wv = vectors()
+    for method in (wv.most_similar, wv.most_similar_cosmul):
+        for topn in (0, -1, 2.5, None):
+            with pytest.raises(ValueError, match="`topn`, expected a positive integer"):
+                method("king", topn=topn)
+        assert len(method("king", topn=100)) == len(WORDS) - 1
+    table = np.ones((2, 3))
+    table[1, 2] = np.nan
+    with pytest.raises(ValueError, match="must be finite.*vector of 'b'"):
+        WordVectors(["a", "b"], table)
+    path = tmp_path / "vectors.txt"
+    path.write_text("2 3\na 1 2 3\nb 1 inf 3\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="must be finite.*vector of 'b'"):
+        WordVectors.load_word2vec_format(str(path))
