@@ -43,6 +43,14 @@ def main():
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args()
+    for workdir in args.workdirs:
+        for needed in ("metrics.json", "export"):
+            if not os.path.exists(os.path.join(workdir, needed)):
+                parser.error(
+                    f"{workdir} has no {needed}: expected the work directory of a "
+                    "finished `python -m zoo train` run (`python -m zoo export` "
+                    "writes export/)."
+                )
     print(
         "| model | training (fit) | serving batch of "
         f"{args.batch}: texts/s | serving one text: ms |"
