@@ -154,6 +154,37 @@ def load(path):
     )
 
 
+def text_batch(texts):
+    """`texts` as the `(batch,)` tf.string tensor a text signature takes.
+
+    One `str` or `bytes` is a batch of one (`list("ab")` would be two
+    texts); anything but a flat sequence of strings is refused.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    if isinstance(texts, tf.Tensor) and texts.dtype == tf.string:
+        texts = texts.numpy()
+    if isinstance(texts, (str, bytes)):
+        texts = [texts]
+    if isinstance(texts, np.ndarray) and texts.ndim == 0:
+        texts = [texts.item()]
+    if isinstance(texts, np.ndarray) and texts.ndim != 1:
+        texts = [texts]  # refused below, naming its first element
+    try:
+        texts = list(texts)
+    except TypeError:
+        texts = [texts]
+    for text in texts:
+        if not isinstance(text, (str, bytes, np.str_, np.bytes_)):
+            raise TypeError(
+                "Expected texts: a string or a list of strings (str or UTF-8 "
+                f"bytes), got an element of type {type(text).__name__}: "
+                f"{text!r:.60}."
+            )
+    return tf.constant(texts, tf.string, shape=(len(texts),))
+
+
 class ServedModel:
     """An exported SavedModel, called like TF Serving calls it."""
 
@@ -170,9 +201,9 @@ class ServedModel:
         self.signature = self.saved.signatures["serving_default"]
 
     def __call__(self, texts):
-        import tensorflow as tf
-
-        outputs = self.signature(texts=tf.constant(list(texts), tf.string))
+        """The signature's outputs (NumPy) for `texts`: a list of strings
+        (`str` or UTF-8 `bytes`), or one string, read as a batch of one."""
+        outputs = self.signature(texts=text_batch(texts))
         return {k: v.numpy() for k, v in outputs.items()}
 
     def translate(self, texts, beam_width=None, alpha=None, num_return=1):
@@ -182,15 +213,13 @@ class ServedModel:
         (`serving_default`, its n-best in `translate_nbest`) and greedy search
         (`translate_greedy`, `beam_width=1`). `alpha` is fixed at export.
         """
-        import tensorflow as tf
-
         if alpha is not None:
             raise ValueError(
                 "A SavedModel's length penalty is fixed when it is exported; "
                 "`alpha` can only be chosen with the `.keras` model "
                 "(zoo.translation.Translator)."
             )
-        texts = tf.constant(list(texts), tf.string)
+        texts = text_batch(texts)
         if beam_width == 1 and num_return == 1:
             outputs = self.saved.signatures["translate_greedy"](texts=texts)
             return [t.decode() for t in outputs["translation"].numpy()]

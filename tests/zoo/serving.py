@@ -81,4 +81,16 @@ def check_serving_contract(export, texts, outputs):
     for odd_texts in ([b"\xff\xfe\x80 caf\xe9", b""], [b""], [b" ", b"\t \n"]):
         odd = signature(texts=tf.constant(odd_texts))
         assert all(odd[name].shape[0] == len(odd_texts) for name in outputs)
+    # From Python (`zoo.load`): one string is one text, not one per character.
+    import zoo
+
+    served = zoo.load(export)
+    one = served(texts[0])
+    assert all(one[name].shape[0] == 1 for name in outputs)
+    try:
+        served([texts[0], None])
+    except TypeError as error:
+        assert "got an element of type NoneType" in str(error)
+    else:
+        raise AssertionError("a batch holding None was not refused")
     return answer
