@@ -9,7 +9,7 @@ import keras
 from keras_seq import datasets
 from keras_seq.decoding import ScheduledSampling, beam_search, greedy_search
 from keras_seq.metrics import corpus_bleu
-from zoo import training
+from zoo import text_batch, training
 from zoo.translation.model import (
     END,
     PAD,
@@ -226,7 +226,10 @@ class Translator:
         return tf.reshape(flat, shape[:2]), scores
 
     def translate(self, texts, beam_width=None, alpha=None, num_return=1):
-        """Python strings in, Python strings out (n-best lists if num_return > 1)."""
+        """Python strings in, Python strings out (n-best lists if num_return > 1).
+
+        `texts` as `zoo.text_batch` takes them: one string is a batch of one.
+        """
         import tensorflow as tf
 
         beam_width = self.config.beam_width if beam_width is None else beam_width
@@ -237,7 +240,7 @@ class Translator:
             self._compiled[key] = tf.function(
                 lambda texts: self.strings(texts, *key), autograph=False
             )
-        strings, _ = self._compiled[key](tf.constant(list(texts), tf.string))
+        strings, _ = self._compiled[key](text_batch(texts))
         rows = [[s.decode() for s in row] for row in strings.numpy()]
         return [row[0] for row in rows] if num_return == 1 else rows
 

@@ -94,6 +94,9 @@ def test_saved_model_in_a_fresh_process_equals_python(trained):
     assert len(nbest[0]) == 3 and nbest[0][0] == expected["serving_default"][0]
     with pytest.raises(ValueError, match="beam width 4"):
         served.translate(TEXTS, beam_width=8)
+    # One string is one text, in Python as served (not one per character).
+    assert translator.translate(TEXTS[0]) == expected["serving_default"][:1]
+    assert served.translate(TEXTS[0]) == expected["serving_default"][:1]
 
 
 @needs_ding
