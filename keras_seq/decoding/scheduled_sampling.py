@@ -1,6 +1,7 @@
 """Scheduled sampling (Bengio et al. 2015): teacher forcing mixed with predictions."""
 
 import math
+import numbers
 
 import keras
 from keras import ops
@@ -249,21 +250,45 @@ def sampling_probability(kind, step, k=None, minimum=0.0, maximum=1.0):
     - `"linear"`: `e_i = 1 - k * i` (`k` default 0.1 per update);
     - `"exponential"`: `e_i = k ** i` (`k` < 1, default 0.9);
     - `"inverse_sigmoid"`: `e_i = k / (k + exp(i / k))` (`k` >= 1, default 10).
+
+    `step` is a number >= 0 and `0 <= minimum <= maximum <= 1`; anything
+    else is a `ValueError` naming the argument.
     """
+    checks.check_choice("kind", kind, ("linear", "exponential", "inverse_sigmoid"))
+    if isinstance(step, numbers.Integral) and not isinstance(step, bool):
+        step = int(step)  # NumPy's too
+    checks.check_number("step", step, inclusive=True)
+    for name, value in (("minimum", minimum), ("maximum", maximum)):
+        checks.check_number(name, value, inclusive=True)
+        if value > 1:
+            raise ValueError(
+                f"Received an invalid value for argument `{name}`, expected a "
+                f"probability in [0, 1], got {value!r}."
+            )
+    if minimum > maximum:
+        raise ValueError(
+            f"Expected `minimum` <= `maximum`, got minimum={minimum!r} and "
+            f"maximum={maximum!r}."
+        )
     if kind == "linear":
-        k = 0.1 if k is None else k
+        k = checks.check_number("k", 0.1 if k is None else k)
         teacher = 1.0 - k * step
     elif kind == "exponential":
-        k = 0.9 if k is None else k
+        k = checks.check_number("k", 0.9 if k is None else k)
+        if k >= 1:
+            raise ValueError(
+                "Received an invalid value for argument `k`, expected a number "
+                f"in (0, 1) for the exponential schedule, got {k!r}."
+            )
         teacher = k**step
-    elif kind == "inverse_sigmoid":
-        k = 10.0 if k is None else k
-        teacher = k / (k + math.exp(step / k))
     else:
-        raise ValueError(
-            "Received an invalid value for argument `kind`, expected one of "
-            f"['linear', 'exponential', 'inverse_sigmoid'], got {kind!r}."
+        k = checks.check_number(
+            "k", 10.0 if k is None else k, minimum=1.0, inclusive=True
         )
+        # k / (k + exp(step / k)), written with exp(-step / k), which goes
+        # to 0 where exp(step / k) would overflow (step > 709 k).
+        decay = math.exp(-step / k)
+        teacher = k * decay / (k * decay + 1.0)
     return min(maximum, max(minimum, 1.0 - teacher))
 
 
@@ -286,7 +311,7 @@ class ScheduledSampling(keras.callbacks.Callback):
         self, kind="inverse_sigmoid", k=None, minimum=0.0, maximum=1.0, every="epoch"
     ):
         super().__init__()
-        sampling_probability(kind, 0, k)  # validates `kind`
+        sampling_probability(kind, 0, k, minimum, maximum)  # validates them
         self.kind, self.k = kind, k
         self.minimum, self.maximum = minimum, maximum
         self.every = checks.check_choice("every", every, ("epoch", "batch"))

@@ -113,6 +113,40 @@ def test_schedules():
     assert sampling_probability("linear", 9, k=0.1, maximum=0.5) == 0.5
     with pytest.raises(ValueError, match="`kind`"):
         sampling_probability("cosine", 1)
+    assert sampling_probability("linear", np.int64(3)) == pytest.approx(0.3)
+
+
+def test_inverse_sigmoid_is_finite_however_many_steps():
+    # exp(step / k) overflows a float past step = 709 k: with `every="batch"`
+    # and k = 10 that was batch 7,100 of training.
+    for step in (7_000, 7_100, 10**6):
+        teacher = 10 / (10 + math.exp(min(step / 10, 700)))
+        assert sampling_probability("inverse_sigmoid", step) == pytest.approx(
+            1 - teacher, abs=1e-12
+        )
+    assert sampling_probability("inverse_sigmoid", 10**9) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"kind": "linear", "step": -1}, "`step`, expected a finite number >= 0"),
+        ({"kind": "linear", "step": float("nan")}, "`step`"),
+        ({"kind": "linear", "step": 1, "k": 0}, "`k`, expected a finite number > 0"),
+        ({"kind": "exponential", "step": 1, "k": 1.5}, "`k`, expected a number in"),
+        ({"kind": "inverse_sigmoid", "step": 1, "k": 0}, "`k`, expected a finite nu"),
+        ({"kind": "linear", "step": 1, "maximum": 1.5}, "`maximum`, expected a prob"),
+        ({"kind": "linear", "step": 1, "minimum": -0.1}, "`minimum`"),
+        ({"kind": "linear", "step": 1, "minimum": 0.6, "maximum": 0.5}, "<= `max"),
+    ],
+)
+def test_schedule_arguments_are_checked(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        sampling_probability(**arguments)
+    if "step" in arguments and arguments["step"] == 1:
+        settings = {k: v for k, v in arguments.items() if k != "step"}
+        with pytest.raises(ValueError, match=message):
+            ScheduledSampling(**settings)
 
 
 def test_inside_fit_with_callback():
