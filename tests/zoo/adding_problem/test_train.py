@@ -37,3 +37,13 @@ class AddingProblemTest(TestCase):
             configs.get_config("huge")
         with pytest.raises(ValueError, match="Unknown model"):
             model_lib.recurrent_layer("Transformer", 4)
+
+    def test_cli_refuses_a_workdir_that_is_a_file(self):
+        from zoo.adding_problem.__main__ import main
+
+        path = os.path.join(self.get_temp_dir(), "a_file")
+        with open(path, "w") as f:
+            f.write("x")
+        with pytest.raises(SystemExit) as exit_:
+            main(["--config", "tiny", "--workdir", path])
+        self.assertEqual(exit_.value.code, 2)
