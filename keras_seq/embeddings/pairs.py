@@ -17,11 +17,32 @@ def keep_probabilities(counts, sample):
     probability `(sqrt(f / t) + 1) * t / f` (capped at 1), as word2vec.c and
     gensim do; `sample=0` keeps every word.
     """
-    counts = np.asarray(counts, np.float64)
+    counts = _checked_counts(counts)
     if not sample:
         return np.ones_like(counts)
     threshold = sample * counts.sum()
-    return np.minimum(1.0, (np.sqrt(counts / threshold) + 1) * threshold / counts)
+    # A word counted 0 times (an `<unk>` that stands for nothing) never
+    # occurs: its probability is 1, not 0 / 0.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep = (np.sqrt(counts / threshold) + 1) * threshold / counts
+    return np.where(counts > 0, np.minimum(1.0, keep), 1.0)
+
+
+def _checked_counts(counts):
+    """`counts` as float64, refused unless a 1-D array of finite counts >= 0
+    with a positive total."""
+    counts = np.asarray(counts, np.float64)
+    if (
+        counts.ndim != 1
+        or not np.isfinite(counts).all()
+        or (counts < 0).any()
+        or not counts.sum() > 0
+    ):
+        raise ValueError(
+            "Expected `counts`: a 1-D array of word counts >= 0 with a positive "
+            f"total, got {np.array2string(counts, threshold=8)}."
+        )
+    return counts
 
 
 def _uniform(shape, seed, minval=0, maxval=None, dtype="float32"):
@@ -108,8 +129,9 @@ def cbow_examples(token_ids, sentence_ids, window, pad_id, dynamic=True, seed=No
 
 def unigram_table(counts, power=0.75):
     """Log-probabilities of drawing each word as a negative: `count**power`."""
-    weights = np.asarray(counts, np.float64) ** power
-    return np.log(weights / weights.sum()).astype(np.float32)
+    weights = _checked_counts(counts) ** power
+    with np.errstate(divide="ignore"):  # a word counted 0 times: log 0 = -inf
+        return np.log(weights / weights.sum()).astype(np.float32)
 
 
 def _windows_numpy(token_ids, sentence_ids, window, rng):

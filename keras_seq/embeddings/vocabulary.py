@@ -58,6 +58,11 @@ class Vocabulary:
             raise ValueError(f"Vocabulary words must be unique, {duplicate!r} repeats.")
         if not words:
             raise ValueError("A vocabulary needs at least one word, got none.")
+        if min(counts) < 0:
+            word = words[counts.index(min(counts))]
+            raise ValueError(
+                f"Vocabulary counts must be >= 0, got {min(counts)} for {word!r}."
+            )
         if unk and words[0] != UNK:
             raise ValueError(f"With `unk=True` the first word must be {UNK!r}.")
         self.words, self.counts, self.unk = words, counts, bool(unk)

@@ -122,6 +122,34 @@ def test_unigram_table():
     np.testing.assert_allclose(np.exp(table), [8 / 9, 1 / 9], rtol=1e-6)
 
 
+def test_a_word_counted_zero_times(recwarn):
+    # `Vocabulary.build(..., unk=True)` gives `<unk>` the count of the words
+    # it dropped: 0 when it dropped none.
+    vocab = Vocabulary.build([["a", "a", "b"]], min_count=1, unk=True)
+    assert vocab.words[0] == "<unk>" and vocab.counts[0] == 0
+    keep = keep_probabilities(vocab.counts, sample=1e-1)
+    f = np.array([2, 1]) / 3
+    np.testing.assert_allclose(
+        keep, [1.0, *np.minimum(1, (np.sqrt(f / 1e-1) + 1) * 1e-1 / f)]
+    )
+    table = unigram_table(vocab.counts)
+    assert table[0] == -np.inf
+    np.testing.assert_allclose(
+        np.exp(table[1:]), np.array([2**0.75, 1]) / (2**0.75 + 1), rtol=1e-6
+    )
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize("counts", [[0, 0], [], [3, -1], [[1, 2]], [1, np.nan]])
+def test_counts_are_checked(counts):
+    for function in (lambda c: keep_probabilities(c, 1e-3), unigram_table):
+        with pytest.raises(ValueError, match="Expected `counts`: a 1-D array"):
+            function(np.array(counts))
+    if len(counts) == 2 and np.ndim(counts) == 1 and -1 in counts:
+        with pytest.raises(ValueError, match="counts must be >= 0, got -1 for 'b'"):
+            Vocabulary(["a", "b"], counts)
+
+
 def test_empty_corpus_and_min_count():
     with pytest.raises(ValueError, match="corpus is empty"):
         Vocabulary.build([[], []])
