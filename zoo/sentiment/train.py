@@ -194,10 +194,25 @@ def saved_label_names(workdir):
 
 
 def evaluate(model, config, workdir=None):
-    """Test accuracy of a text model (`model.keras`) on the preset's test split."""
+    """Test accuracy of a text model (`model.keras`) on the preset's test split.
+
+    Predicted and true labels are compared by name (the run's `labels.txt`
+    against the data's), so data whose labels sort differently still counts
+    right; data with a label the model never learnt is refused.
+    """
     splits = load_data(config)
+    model_names = list(saved_label_names(workdir))
+    data_names = list(splits.label_names or LABEL_NAMES)
+    unknown = sorted(set(data_names) - set(model_names))
+    if unknown:
+        raise ValueError(
+            f"The evaluation data ({config.dataset}) has labels {unknown} that the "
+            f"model was not trained on: it knows {model_names}."
+        )
     probabilities = predict(model, splits.test.inputs)
-    accuracy = float(np.mean(probabilities.argmax(-1) == splits.test.targets))
+    predicted = np.array(model_names)[probabilities.argmax(-1)]
+    truth = np.array(data_names)[splits.test.targets]
+    accuracy = float(np.mean(predicted == truth))
     return {"test_accuracy": accuracy, "test_size": len(splits.test)}
 
 

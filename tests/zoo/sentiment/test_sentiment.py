@@ -170,7 +170,7 @@ def test_cli_predict_and_evaluate(trained, capsys):
     result = json.loads(capsys.readouterr().out)
     if config is not None:
         model = zoo.load(os.path.join(workdir, "model.keras"))
-        assert result == train.evaluate(model, config)
+        assert result == train.evaluate(model, config, workdir)
         with open(os.path.join(workdir, "metrics.json"), encoding="utf-8") as f:
             want = json.load(f)["test_accuracy"]
         assert result["test_accuracy"] == pytest.approx(want, abs=1e-6)
@@ -218,3 +218,27 @@ def test_export_needs_a_name_per_class(trained, tmp_path):
     model = zoo.load(os.path.join(workdir, "model.keras"))
     with pytest.raises(ValueError, match="expected as many label names, got 1"):
         train.export(model, str(tmp_path / "export"), ["only"])
+
+
+def test_evaluate_compares_labels_by_name(trained):
+    workdir, _ = trained
+    if not os.path.exists(os.path.join(workdir, "own.tsv")):
+        pytest.skip("the run on one's own three labels")
+    model = zoo.load(os.path.join(workdir, "model.keras"))
+    # Two of the model's three labels: the data's ids (happy 0, neutral 1)
+    # are not the model's (angry 0, happy 1, neutral 2).
+    random = np.random.default_rng(1)
+    two = os.path.join(workdir, "two_labels.tsv")
+    with open(two, "w", encoding="utf-8") as f:
+        for i in range(200):
+            label = ("happy", "neutral")[i % 2]
+            f.write(f"{' '.join(random.choice(WORDS[label], size=4))} {i}\t{label}\n")
+    result = train.evaluate(model, own_config(two), workdir)
+    assert result["test_accuracy"] > 0.9  # compared by index: about 0.5 lower
+    three = os.path.join(workdir, "other_labels.tsv")
+    with open(three, "w", encoding="utf-8") as f:
+        for i in range(200):
+            label = ("happy", "sad")[i % 2]
+            f.write(f"{' '.join(random.choice(WORDS['happy'], size=4))} {i}\t{label}\n")
+    with pytest.raises(ValueError, match=r"has labels \['sad'\] that the model was"):
+        train.evaluate(model, own_config(three), workdir)
