@@ -5,6 +5,7 @@ python -m zoo predict sentiment_zh --workdir runs/sentiment_zh "太好玩了！"
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -22,8 +23,8 @@ def main(argv=None):
         "--preset",
         default=None,
         help="the named config (default: `default`; evaluate, export and predict "
-        "without --preset, --set or --epochs take the training run's config from "
-        "WORKDIR/metrics.json)",
+        "without --preset take the training run's config from "
+        "WORKDIR/metrics.json, with --set and --epochs applied to it)",
     )
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--workdir", default=None, help="default runs/NAME")
@@ -49,9 +50,7 @@ def main(argv=None):
             f"--workdir {workdir} is a file: expected a directory (a new one is "
             "made for train)."
         )
-    # evaluate / export / predict given no settings: the training run's.
-    settings = args.preset is not None or args.set or args.epochs is not None
-    as_trained = args.command != "train" and not settings
+    settings = args.set or args.epochs is not None
     if args.command != "train":
         workdir = args.workdir or os.path.join("runs", args.name)
         trained = zoo.recorded_model(workdir)
@@ -63,9 +62,15 @@ def main(argv=None):
             )
     try:
         config = None
-        if as_trained:
+        if args.command != "train" and args.preset is None:
+            # The run's config; --set and --epochs change fields of it.
             workdir = args.workdir or os.path.join("runs", args.name)
             config = zoo.recorded_config(args.name, workdir)
+            if config is not None and settings:
+                overrides = zoo.parse_overrides(args.name, "default", args.set)
+                if args.epochs is not None:
+                    overrides["epochs"] = args.epochs
+                config = dataclasses.replace(config, **overrides)
         if config is None:
             preset = args.preset or "default"
             overrides = zoo.parse_overrides(args.name, preset, args.set)

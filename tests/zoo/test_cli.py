@@ -59,6 +59,47 @@ def test_override_changes_the_training_run(tmp_path, capsys):
     evaluated = json.loads(capsys.readouterr().out)
     for key in ("valid_perplexity", "test_perplexity"):
         assert evaluated[key] == pytest.approx(metrics[key], rel=1e-5), key
+    # A preset of other sizes than the run's: refused, naming the weight.
+    with pytest.raises(SystemExit) as exit_:
+        main(["evaluate", "lm_ptb", "--preset", "small", "--workdir", workdir])
+    assert "`embedding/embeddings` has shape (10000, 16), the config's model" in str(
+        exit_.value.code
+    )
+
+
+@pytest.mark.parametrize("command", ["evaluate", "export", "predict"])
+def test_settings_without_a_preset_change_the_runs_config(
+    tmp_path, monkeypatch, command
+):
+    import dataclasses
+
+    recorded = zoo.config("lm_ptb", "tiny", decay_after=2)
+    with open(tmp_path / "metrics.json", "w", encoding="utf-8") as f:
+        json.dump({"model": "lm_ptb", "config": dataclasses.asdict(recorded)}, f)
+    (tmp_path / "model.keras").write_bytes(b"")
+    (tmp_path / "export").mkdir()
+    seen = []
+    trainer = zoo.module("lm_ptb").train
+    monkeypatch.setattr(zoo, "load", lambda path: None)
+    monkeypatch.setattr(
+        trainer, "evaluate", lambda model, config, workdir: seen.append(config) or {}
+    )
+    monkeypatch.setattr(
+        trainer, "export", lambda model, path, config: seen.append(config) or path
+    )
+    monkeypatch.setattr(
+        trainer,
+        "predict_rows",
+        lambda model, texts, config, workdir: seen.append(config) or texts,
+    )
+    texts = ["the stock market"] if command == "predict" else []
+    argv = [command, "lm_ptb", "--workdir", str(tmp_path), *texts]
+    assert main([*argv, "--set", "eval_limit=2000", "--epochs", "3"]) == 0
+    assert seen[-1] == dataclasses.replace(recorded, eval_limit=2000, epochs=3)
+    assert main(argv) == 0
+    assert seen[-1] == recorded
+    assert main([*argv, "--preset", "small", "--set", "eval_limit=2000"]) == 0
+    assert seen[-1] == zoo.config("lm_ptb", "small", eval_limit=2000)
 
 
 def test_recorded_config(tmp_path):

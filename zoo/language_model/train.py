@@ -181,6 +181,13 @@ def single_device_copy(model, config, batch_size=None):
     streams (default: the config's) on one device."""
     copy = build_language_model(config, model.output.shape[-1], batch_size)
     for mine, trained in zip(copy.trainable_variables, model.trainable_variables):
+        if tuple(mine.shape) != tuple(trained.shape):
+            raise ValueError(
+                f"The trained model's `{trained.path}` has shape "
+                f"{tuple(trained.shape)}, the config's model {tuple(mine.shape)}: "
+                "expected the config the model was trained with (leave out "
+                "--preset to read it from the run's metrics.json)."
+            )
         # A copy: on JAX, sharing the array would let the copy's predict
         # step donate (free) the buffer that `model` still holds.
         mine.assign(keras.ops.convert_to_numpy(trained))
