@@ -4,6 +4,7 @@ import glob
 import json
 import math
 import os
+import shutil
 import time
 import warnings
 
@@ -176,6 +177,22 @@ def why_no_export(name, workdir):
         f"run used {backend}; run `python -m zoo export {name} --workdir {workdir}` "
         f"{where} (with the preset and --set of this run)"
     )
+
+
+def export_or_skip(name, workdir, write):
+    """`write(workdir/export)` where this process can write the SavedModel
+    (`why_no_export`); else the metrics' note, after removing the `export/`
+    of an earlier run in `workdir`, which would answer for the old model
+    (`predict` serves `export/` before `model.keras`)."""
+    skipped = why_no_export(name, workdir)
+    path = os.path.join(workdir, "export")
+    if not skipped:
+        write(path)
+        return None
+    if os.path.isdir(path):
+        shutil.rmtree(path)
+        skipped += "; the export/ of an earlier run in this directory was removed"
+    return skipped
 
 
 class BackendError(ValueError):

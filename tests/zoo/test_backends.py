@@ -55,8 +55,15 @@ def train_tiny_on_jax(name, workdir, preset="tiny"):
 
 def test_sentiment_trained_on_jax_exports_through_the_cli(tmp_path):
     workdir = str(tmp_path)
+    # An earlier run's SavedModel: it would answer `predict` for the old model.
+    os.makedirs(os.path.join(workdir, "export"))
+    with open(os.path.join(workdir, "export", "saved_model.pb"), "wb") as f:
+        f.write(b"an earlier run")
     metrics = train_tiny_on_jax("sentiment_zh", workdir)
     assert f"python -m zoo export sentiment_zh --workdir {workdir}" in metrics["export"]
+    assert metrics["export"].endswith(
+        "the export/ of an earlier run in this directory was removed"
+    )
     assert not os.path.exists(os.path.join(workdir, "export"))
     assert os.path.exists(os.path.join(workdir, "attention.png"))
 

@@ -174,3 +174,21 @@ def test_backup_without_records_resumes_with_a_warning(backup_of_two_epochs):
         history = fit_backed_up(backup_of_two_epochs, epochs=5)
     assert history.epoch == [2, 3, 4]
     assert len(history.history["loss"]) == 3  # what this run saw
+
+
+def test_export_or_skip_writes_or_removes_an_earlier_export(tmp_path, monkeypatch):
+    earlier = tmp_path / "export"
+    earlier.mkdir()
+    (earlier / "saved_model.pb").write_bytes(b"an earlier run")
+    written = []
+    monkeypatch.setattr(training, "why_no_export", lambda name, workdir: None)
+    assert training.export_or_skip("m", str(tmp_path), written.append) is None
+    assert written == [str(earlier)] and earlier.exists()
+    monkeypatch.setattr(training, "why_no_export", lambda name, workdir: "skipped: x")
+    note = training.export_or_skip("m", str(tmp_path), written.append)
+    assert (
+        note
+        == "skipped: x; the export/ of an earlier run in this directory was removed"
+    )
+    assert not earlier.exists() and len(written) == 1
+    assert training.export_or_skip("m", str(tmp_path), written.append) == "skipped: x"

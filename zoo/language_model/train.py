@@ -283,11 +283,11 @@ def train_and_evaluate(config, workdir, strategy=None):
         "sample": "the stock market "
         + " ".join(generate(model, words, ["the stock market"], seed=1)[0]),
     }
-    skipped = training.why_no_export(config.name, workdir)
+    skipped = training.export_or_skip(
+        config.name, workdir, lambda path: export(model, path, words)
+    )
     if skipped:
         metrics["export"] = skipped
-    else:
-        export(model, os.path.join(workdir, "export"), words)
     return training.write_metrics(workdir, metrics)
 
 

@@ -93,9 +93,9 @@ def train_and_evaluate(config, workdir, strategy=None):
     model.save(os.path.join(workdir, "model.keras"))
     label_names = splits.label_names
     training.write_lines(os.path.join(workdir, LABELS_FILE), label_names)
-    skipped = training.why_no_export(config.name, workdir)
-    if not skipped:
-        export(model, os.path.join(workdir, "export"), label_names)
+    skipped = training.export_or_skip(
+        config.name, workdir, lambda path: export(model, path, label_names)
+    )
     training.plot_history(
         history.history, os.path.join(workdir, "training_curves.png"), config.name
     )

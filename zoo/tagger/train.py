@@ -131,9 +131,9 @@ def train_and_evaluate(config, workdir, strategy=None):
     model.save(os.path.join(workdir, "model.keras"))
     # Beside model.keras: `python -m zoo export` reads the tag names here.
     training.write_lines(os.path.join(workdir, "tags.txt"), tag_names)
-    skipped = training.why_no_export(config.name, workdir)
-    if not skipped:
-        export(model, os.path.join(workdir, "export"), tag_names)
+    skipped = training.export_or_skip(
+        config.name, workdir, lambda path: export(model, path, tag_names)
+    )
     training.plot_history(
         history.history, os.path.join(workdir, "training_curves.png"), config.name
     )
