@@ -102,7 +102,14 @@ def _recorded_metrics(workdir):
     if not os.path.exists(path):
         return None
     with open(path, encoding="utf-8") as f:
-        metrics = json.load(f)
+        text = f.read()
+    try:
+        metrics = json.loads(text)
+    except ValueError as error:
+        raise ValueError(
+            f"{path} is not valid JSON ({error}): expected the metrics a training "
+            "run writes; remove it, or give another --workdir."
+        ) from None
     return metrics if isinstance(metrics, dict) else None
 
 

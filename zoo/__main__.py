@@ -51,15 +51,22 @@ def main(argv=None):
             "made for train)."
         )
     settings = args.set or args.epochs is not None
-    if args.command != "train":
-        workdir = args.workdir or os.path.join("runs", args.name)
+    workdir = args.workdir or os.path.join("runs", args.name)
+    try:
         trained = zoo.recorded_model(workdir)
-        if trained is not None and trained != args.name:
+    except ValueError as error:
+        parser.error(str(error))
+    if trained is not None and trained != args.name:
+        if args.command == "train":
             parser.error(
-                f"{workdir} holds a {trained} run (its metrics.json says so), "
-                f"not {args.name}: ask for {trained}, or give --workdir of a run of "
-                f"{args.name}."
+                f"{workdir} holds a {trained} run (its metrics.json says so): "
+                f"train {args.name} in another --workdir, or remove that run first."
             )
+        parser.error(
+            f"{workdir} holds a {trained} run (its metrics.json says so), "
+            f"not {args.name}: ask for {trained}, or give --workdir of a run of "
+            f"{args.name}."
+        )
     try:
         config = None
         if args.command != "train" and args.preset is None:

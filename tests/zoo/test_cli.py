@@ -190,6 +190,27 @@ def test_cli_refuses_a_workdir_of_another_model(tmp_path, capsys, command):
     assert "Traceback" not in err
 
 
+def test_cli_refuses_to_train_over_a_run_of_another_model(tmp_path, capsys):
+    with open(tmp_path / "metrics.json", "w", encoding="utf-8") as f:
+        json.dump({"model": "pos_zh", "config": {}}, f)
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "lm_ptb", "--preset", "tiny", "--workdir", str(tmp_path)])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path} holds a pos_zh run (its metrics.json says so): train" in err
+    assert os.listdir(tmp_path) == ["metrics.json"]  # nothing started
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_cli_reports_a_metrics_json_that_is_not_json(tmp_path, capsys, command):
+    (tmp_path / "metrics.json").write_text("{cut short", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "lm_ptb", "--preset", "tiny", "--workdir", str(tmp_path)])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "metrics.json is not valid JSON" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize("command", ["train", "predict", "evaluate", "export"])
 def test_cli_refuses_a_workdir_that_is_a_file(tmp_path, capsys, command):
     path = tmp_path / "a_file"
