@@ -46,8 +46,40 @@ def strategy_named(name):
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multiworker":
+        _check_tf_config(os.environ.get("TF_CONFIG"))
         return _reduce_as_keras_calls_it(tf.distribute.MultiWorkerMirroredStrategy())
     return None
+
+
+def _check_tf_config(text):
+    """ValueError naming `TF_CONFIG` unless it is unset or JSON of a cluster
+    with workers and this process's task among them (TensorFlow's own errors
+    name neither the variable nor what it should hold)."""
+    if not text:
+        return
+    expected = (
+        'expected JSON such as {"cluster": {"worker": ["host1:port", '
+        '"host2:port"]}, "task": {"type": "worker", "index": 0}}'
+    )
+    try:
+        config = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"TF_CONFIG is not JSON ({error}): {expected}.") from None
+    cluster = config.get("cluster") if isinstance(config, dict) else None
+    task = config.get("task") if isinstance(config, dict) else None
+    valid = (
+        isinstance(cluster, dict)
+        and any(isinstance(cluster.get(kind), list) for kind in ("chief", "worker"))
+        and isinstance(task, dict)
+        and isinstance(task.get("type"), str)
+        and isinstance(cluster.get(task["type"]), list)
+        and isinstance(task.get("index"), int)
+        and 0 <= task["index"] < len(cluster[task["type"]])
+    )
+    if not valid:
+        raise ValueError(
+            f"TF_CONFIG {text}: {expected}, with this task's index in its list."
+        )
 
 
 def _reduce_as_keras_calls_it(strategy):

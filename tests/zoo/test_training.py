@@ -1,6 +1,7 @@
 """Shared training pieces of the zoo: `TimeLimit`, `BackupAndRestore`."""
 
 import os
+import re
 import types
 
 import keras
@@ -192,3 +193,41 @@ def test_export_or_skip_writes_or_removes_an_earlier_export(tmp_path, monkeypatc
     )
     assert not earlier.exists() and len(written) == 1
     assert training.export_or_skip("m", str(tmp_path), written.append) == "skipped: x"
+
+
+@pytest.mark.parametrize(
+    "tf_config",
+    [
+        '{"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 1}}',
+        '{"cluster": {"chief": ["a:1"]}, "task": {"type": "chief", "index": 0}}',
+        None,
+        "",
+    ],
+)
+def test_tf_config_of_a_cluster_is_taken(tf_config):
+    training._check_tf_config(tf_config)
+
+
+@pytest.mark.parametrize(
+    "tf_config, message",
+    [
+        ("{cut short", "TF_CONFIG is not JSON"),
+        ("[]", "TF_CONFIG []: expected JSON such as"),
+        (
+            '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}',
+            "this task's index",
+        ),
+        (
+            '{"cluster": {"worker": ["a:1"]}, "task": {"type": "ps", "index": 0}}',
+            "expected JSON",
+        ),
+        (
+            '{"cluster": {"worker": ["a:1"]}, "task": {"type": ["w"], "index": 0}}',
+            "expected JSON",
+        ),
+        ('{"cluster": {}, "task": {"type": "worker", "index": 0}}', "expected JSON"),
+    ],
+)
+def test_tf_config_that_names_no_place_in_a_cluster_is_refused(tf_config, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        training._check_tf_config(tf_config)
