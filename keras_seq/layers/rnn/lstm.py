@@ -21,7 +21,7 @@ class LSTM(BaseRecurrent):
         use_peepholes: Add the diagonal peephole terms. Default False.
         activation, recurrent_activation, use_bias, kernel_initializer,
         recurrent_initializer, bias_initializer, peephole_initializer,
-        unit_forget_bias, *_regularizer, *_constraint, dropout,
+        unit_forget_bias, use_recurrent_bias, *_regularizer, *_constraint, dropout,
         recurrent_dropout, seed: As `keras_seq.layers.PeepholeLSTMCell`.
         return_sequences: Return the whole output sequence
             `(batch, time, units)` instead of the last output. Default False.
@@ -76,6 +76,7 @@ class LSTM(BaseRecurrent):
         bias_initializer="zeros",
         peephole_initializer="glorot_uniform",
         unit_forget_bias=True,
+        use_recurrent_bias=False,
         kernel_regularizer=None,
         recurrent_regularizer=None,
         bias_regularizer=None,
@@ -106,6 +107,7 @@ class LSTM(BaseRecurrent):
             bias_initializer=bias_initializer,
             peephole_initializer=peephole_initializer,
             unit_forget_bias=unit_forget_bias,
+            use_recurrent_bias=use_recurrent_bias,
             kernel_regularizer=kernel_regularizer,
             recurrent_regularizer=recurrent_regularizer,
             bias_regularizer=bias_regularizer,
@@ -146,7 +148,7 @@ class LSTM(BaseRecurrent):
                 mask,
                 kernel=cell.kernel,
                 recurrent_kernel=cell.recurrent_kernel,
-                bias=cell.bias,
+                bias=cell._input_bias(),
                 activation=cell.activation,
                 recurrent_activation=cell.recurrent_activation,
                 return_sequences=self.return_sequences,

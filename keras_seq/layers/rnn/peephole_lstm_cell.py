@@ -40,6 +40,15 @@ class PeepholeLSTMCell(BaseRNNCell):
             Default `"glorot_uniform"` (the kernel initializer, as in TFA).
         unit_forget_bias: Add 1 to the forget-gate bias at initialization
             (Jozefowicz et al. 2015). Default `True`, as Keras.
+        use_recurrent_bias: Two bias vectors, `bias` of shape
+            `(2, 4 * units)`: row 0 added to the input projection, row 1 to
+            the recurrent one, as PyTorch's `nn.LSTM` (`bias_ih`, `bias_hh`),
+            cuDNN and Zaremba et al.'s Torch code. The cell computes the same
+            function of the summed rows, but each row receives the whole bias
+            gradient: plain SGD moves the sum twice as far, and a global
+            gradient norm counts it twice. Each row is drawn by
+            `bias_initializer`; `unit_forget_bias` adds 1 to row 0. Default
+            False (one `(4 * units,)` bias, as Keras).
         kernel_regularizer, recurrent_regularizer, bias_regularizer,
         peephole_regularizer: Optional.
         kernel_constraint, recurrent_constraint, bias_constraint,
@@ -86,6 +95,7 @@ class PeepholeLSTMCell(BaseRNNCell):
         bias_initializer="zeros",
         peephole_initializer="glorot_uniform",
         unit_forget_bias=True,
+        use_recurrent_bias=False,
         kernel_regularizer=None,
         recurrent_regularizer=None,
         bias_regularizer=None,
@@ -121,6 +131,7 @@ class PeepholeLSTMCell(BaseRNNCell):
         self.use_peepholes = bool(use_peepholes)
         self.peephole_initializer = keras.initializers.get(peephole_initializer)
         self.unit_forget_bias = bool(unit_forget_bias)
+        self.use_recurrent_bias = bool(use_recurrent_bias)
         self.peephole_regularizer = keras.regularizers.get(peephole_regularizer)
         self.peephole_constraint = keras.constraints.get(peephole_constraint)
 
@@ -139,6 +150,11 @@ class PeepholeLSTMCell(BaseRNNCell):
                 )
                 setattr(self, f"{gate}_gate_peephole_weights", weight)
 
+    def _bias_shape(self):
+        if self.use_recurrent_bias:
+            return (2, 4 * self.units)  # input bias, recurrent bias
+        return (4 * self.units,)
+
     def _bias_initializer(self):
         base = super()._bias_initializer()
         if not self.unit_forget_bias:
@@ -146,6 +162,13 @@ class PeepholeLSTMCell(BaseRNNCell):
         units = self.units
 
         def initializer(shape, dtype=None):
+            if len(shape) == 2:
+                # Both rows in one draw (a seeded initializer repeats its
+                # values call after call); the input row's forget gate at 1.
+                values = base(shape, dtype=dtype)
+                forget = ops.arange(4 * units) // units == 1
+                row = ops.where(forget, ops.ones((), dtype=values.dtype), values[0])
+                return ops.stack([row, values[1]])
             return ops.concatenate(
                 [
                     base((units,), dtype=dtype),
@@ -155,6 +178,13 @@ class PeepholeLSTMCell(BaseRNNCell):
             )
 
         return initializer
+
+    def _input_bias(self):
+        if self.use_recurrent_bias and self.bias is not None:
+            # Both rows add to the same pre-activations: summed once here,
+            # outside the time loop; each row still gets the whole gradient.
+            return self.bias[0] + self.bias[1]
+        return self.bias
 
     def _gate_variables(self):
         if not self.use_peepholes:
@@ -193,6 +223,7 @@ class PeepholeLSTMCell(BaseRNNCell):
                     self.peephole_initializer
                 ),
                 "unit_forget_bias": self.unit_forget_bias,
+                "use_recurrent_bias": self.use_recurrent_bias,
                 "peephole_regularizer": keras.regularizers.serialize(
                     self.peephole_regularizer
                 ),

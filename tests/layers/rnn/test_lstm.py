@@ -63,6 +63,51 @@ class LSTMTest(TestCase):
         bias = keras.ops.convert_to_numpy(layer.cell.bias)
         self.assertAllClose(bias, np.r_[np.zeros(4), np.ones(4), np.zeros(8)])
 
+    def test_recurrent_bias_layer(self):
+        self.run_layer_test(
+            LSTM,
+            {"units": 3, "use_recurrent_bias": True, "return_sequences": True},
+            ref.sequences(),
+            expected_output_shape=(4, 7, 3),
+            expected_num_trainable_weights=3,
+            input_mask=ref.masks()["left"],
+        )
+
+    def test_recurrent_bias_is_keras_lstm_of_the_summed_rows(self):
+        x = ref.sequences()
+        mask = ref.masks()["right"]
+        two = LSTM(
+            4,
+            use_recurrent_bias=True,
+            bias_initializer=keras.initializers.RandomUniform(-0.5, 0.5, seed=3),
+            return_sequences=True,
+        )
+        two(x)
+        kernel, recurrent, bias = [keras.ops.convert_to_numpy(w) for w in two.weights]
+        self.assertEqual(bias.shape, (2, 16))
+        # unit_forget_bias: 1 on the input row's forget gate; the recurrent
+        # row the initializer's own values, not a repeat of the input row's.
+        self.assertAllClose(bias[0, 4:8], np.ones(4))
+        self.assertGreater(np.abs(bias[1] - bias[0]).min(), 0)
+        keras_lstm = keras.layers.LSTM(4, return_sequences=True)
+        keras_lstm(x)
+        keras_lstm.set_weights([kernel, recurrent, bias[0] + bias[1]])
+        self.assertAllClose(two(x, mask=mask), keras_lstm(x, mask=mask), atol=1e-6)
+        # Each row receives the whole bias gradient (PyTorch's bias_ih and
+        # bias_hh do): SGD moves their sum twice as far.
+        if keras.backend.backend() != "tensorflow":
+            return
+        import tensorflow as tf
+
+        with tf.GradientTape(persistent=True) as tape:
+            mine = tf.reduce_sum(two(x, mask=mask) ** 2)
+            theirs = tf.reduce_sum(keras_lstm(x, mask=mask) ** 2)
+        grads = tape.gradient(mine, two.trainable_weights)
+        expected = tape.gradient(theirs, keras_lstm.trainable_weights)
+        self.assertAllClose(grads[0], expected[0], atol=1e-6)
+        self.assertAllClose(grads[1], expected[1], atol=1e-6)
+        self.assertAllClose(grads[2], np.stack([expected[2]] * 2), atol=1e-6)
+
     def test_bad_inputs(self):
         ref.check_bad_inputs(self, LSTM)
 
