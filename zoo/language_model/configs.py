@@ -31,6 +31,11 @@ class Config:
     # Biases uniform in +-init_scale too, as Zaremba's code draws every
     # parameter; False: biases start at zero (the paper's text is silent).
     uniform_biases: bool = False
+    # Two biases per LSTM layer, input and recurrent, as Zaremba's code (two
+    # `Linear` layers per LSTM, their sum the bias) and PyTorch / cuDNN: the
+    # same model, but each gets the bias gradient, so SGD moves the sum twice
+    # as far and the clipped norm counts it twice (`use_recurrent_bias`).
+    recurrent_bias: bool = False
     # The output layer's weight is the embedding table (Press & Wolf 2017):
     # 2M fewer weights for `small`; the output bias stays.
     tie_weights: bool = False

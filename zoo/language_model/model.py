@@ -96,6 +96,7 @@ def build_language_model(config, vocabulary_size, batch_size=None, stateful=True
             recurrent_initializer=init(f"lstm_{layer}/recurrent_kernel"),
             bias_initializer=bias(f"lstm_{layer}/bias"),
             unit_forget_bias=False,
+            use_recurrent_bias=config.recurrent_bias,
         )(x)
         x = keras.layers.Dropout(config.dropout)(x)
     if config.tie_weights:

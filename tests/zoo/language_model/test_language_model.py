@@ -119,6 +119,53 @@ def test_one_step_is_zarembas_update(clipnorm, clipped):
         np.testing.assert_allclose(np.asarray(got), want, atol=2e-6, err_msg=got.path)
 
 
+@pytest.mark.parametrize("clipnorm, clipped", [(100.0, False), (0.5, True)])
+def test_one_step_with_two_biases_is_zarembas_torch_update(clipnorm, clipped):
+    # Zaremba's Torch LSTM adds two `Linear` layers, each with a bias: the
+    # model of the summed biases, but each bias gets the whole gradient, in
+    # the update and in the clipped norm.
+    import tensorflow as tf
+
+    config = dataclasses.replace(
+        zoo.config("lm_ptb", "tiny"), bptt=5, clipnorm=clipnorm, learning_rate=0.7
+    )
+    two = dataclasses.replace(config, recurrent_bias=True)
+    rng = np.random.default_rng(5)
+    model = build_language_model(two, 30, batch_size=3)
+    reference = build_language_model(config, 30, stateful=False)
+    for mine, other in zip(model.trainable_variables, reference.trainable_variables):
+        mine.assign(rng.normal(scale=0.3, size=mine.shape))
+        value = keras.ops.convert_to_numpy(mine)
+        other.assign(value.sum(0) if value.shape != tuple(other.shape) else value)
+    ids = rng.integers(0, 30, (3, 5)).astype("int32")
+    targets = rng.integers(0, 30, (3, 5)).astype("int32")
+    with tf.GradientTape() as tape:
+        cross_entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(
+            targets, reference(ids)
+        )  # (batch, bptt)
+        loss = tf.reduce_sum(tf.reduce_mean(cross_entropy, axis=0))
+    gradients = [
+        np.asarray(tf.convert_to_tensor(g))
+        for g in tape.gradient(loss, reference.trainable_variables)
+    ]
+    # Each two-row bias: the single bias's gradient in both rows.
+    gradients = [
+        np.stack([g, g]) if tuple(w.shape) != g.shape else g
+        for w, g in zip(model.trainable_variables, gradients)
+    ]
+    norm = math.sqrt(sum(float((g.astype("float64") ** 2).sum()) for g in gradients))
+    assert (norm > clipnorm) == clipped
+    scale = min(1.0, clipnorm / norm)
+    expected = [
+        keras.ops.convert_to_numpy(w) - config.learning_rate * scale * g
+        for w, g in zip(model.trainable_variables, gradients)
+    ]
+    train.compile_model(model, two)
+    model.train_on_batch(ids, targets)
+    for got, want in zip(model.trainable_variables, expected):
+        np.testing.assert_allclose(np.asarray(got), want, atol=2e-6, err_msg=got.path)
+
+
 def test_rate_schedule_is_the_papers():
     # medium: rate 1 for 6 epochs, then divided by 1.2 after each epoch
     # (Keras's rate is `bptt` times it: its loss is the mean over the steps).
