@@ -44,14 +44,13 @@ def main(argv=None):
         "one process per machine, cluster from TF_CONFIG",
     )
     args = parser.parse_intermixed_args(argv)
-    workdir = args.workdir
-    if workdir is not None and os.path.exists(workdir) and not os.path.isdir(workdir):
+    workdir = args.workdir or os.path.join("runs", args.name)
+    if os.path.exists(workdir) and not os.path.isdir(workdir):
         parser.error(
             f"--workdir {workdir} is a file: expected a directory (a new one is "
             "made for train)."
         )
     settings = args.set or args.epochs is not None
-    workdir = args.workdir or os.path.join("runs", args.name)
     try:
         trained = zoo.recorded_model(workdir)
     except ValueError as error:
@@ -71,7 +70,6 @@ def main(argv=None):
         config = None
         if args.command != "train" and args.preset is None:
             # The run's config; --set and --epochs change fields of it.
-            workdir = args.workdir or os.path.join("runs", args.name)
             config = zoo.recorded_config(args.name, workdir)
             if config is not None and settings:
                 overrides = zoo.parse_overrides(args.name, "default", args.set)
