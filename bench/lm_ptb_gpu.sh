@@ -12,12 +12,13 @@
 # SOLO=1 trains one run alone, PRESET (default medium) with the variant's
 # arguments, none if none are given (8 s an epoch on an H200 instead of 14
 # when two runs share it; the preset's own figures are in
-# zoo/language_model/README.md), e.g. the tied model, or Zaremba's code as it
-# stands, float32 matmuls and biases drawn like the weights:
+# zoo/language_model/README.md), e.g. Zaremba's code as it stands (two biases
+# per LSTM layer, biases drawn like the weights, float32 matmuls), or the tied
+# model:
 #
-#   SOLO=1 PRESET=medium_tied bash bench/lm_ptb_gpu.sh "$OUT"
 #   SOLO=1 JAX_DEFAULT_MATMUL_PRECISION=highest bash bench/lm_ptb_gpu.sh \
-#       "$OUT" -- --set uniform_biases=true --set decay_after=7
+#       "$OUT" -- --set recurrent_bias=true --set uniform_biases=true --set decay_after=7
+#   SOLO=1 PRESET=medium_tied bash bench/lm_ptb_gpu.sh "$OUT"
 # A SOLO run has BUDGET 570 s (for a 600-s device call) and stops `fit` after
 # the last epoch that ends inside TIME_LIMIT (default BUDGET - 90) seconds
 # (`--set time_limit`), so a run slower than planned still evaluates and

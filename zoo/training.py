@@ -207,7 +207,7 @@ def why_no_export(name, workdir):
     return (
         f"skipped: the SavedModel is written on the TensorFlow backend and this "
         f"run used {backend}; run `python -m zoo export {name} --workdir {workdir}` "
-        f"{where} (with the preset and --set of this run)"
+        f"{where} (it reads this run's config from its metrics.json)"
     )
 
 
