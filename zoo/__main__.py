@@ -11,7 +11,7 @@ import os
 import sys
 
 import zoo
-from zoo.training import BackendError
+from zoo.training import BackendError, check_workdir
 
 
 def main(argv=None):
@@ -45,13 +45,9 @@ def main(argv=None):
     )
     args = parser.parse_intermixed_args(argv)
     workdir = args.workdir or os.path.join("runs", args.name)
-    if os.path.exists(workdir) and not os.path.isdir(workdir):
-        parser.error(
-            f"--workdir {workdir} is a file: expected a directory (a new one is "
-            "made for train)."
-        )
     settings = args.set or args.epochs is not None
     try:
+        check_workdir(workdir)
         trained = zoo.recorded_model(workdir)
     except ValueError as error:
         parser.error(str(error))

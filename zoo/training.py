@@ -211,6 +211,16 @@ def why_no_export(name, workdir):
     )
 
 
+def check_workdir(path):
+    """ValueError unless `path` is a directory or does not exist yet (a
+    training run makes it): the CLIs' check of `--workdir`."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(
+            f"--workdir {path} is a file: expected a directory (a new one is made "
+            "for training)."
+        )
+
+
 def export_or_skip(name, workdir, write):
     """`write(workdir/export)` where this process can write the SavedModel
     (`why_no_export`); else the metrics' note, after removing the `export/`

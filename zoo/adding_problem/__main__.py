@@ -1,9 +1,9 @@
 """python -m zoo.adding_problem --config default --workdir runs/adding_problem"""
 
 import argparse
-import os
 
 from zoo.adding_problem import configs, train
+from zoo.training import check_workdir
 
 
 def main(argv=None):
@@ -13,8 +13,10 @@ def main(argv=None):
     parser.add_argument("--config", default="default", choices=sorted(configs.CONFIGS))
     parser.add_argument("--workdir", default="runs/adding_problem")
     args = parser.parse_args(argv)
-    if os.path.exists(args.workdir) and not os.path.isdir(args.workdir):
-        parser.error(f"--workdir {args.workdir} is a file: expected a directory.")
+    try:
+        check_workdir(args.workdir)
+    except ValueError as error:
+        parser.error(str(error))
     train.train_and_evaluate(configs.get_config(args.config), args.workdir)
 
 

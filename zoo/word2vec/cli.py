@@ -7,6 +7,7 @@ import numpy as np
 
 from keras_seq.datasets.text_files import read_lines
 from keras_seq.embeddings import WordVectors, train
+from zoo.training import check_workdir
 
 DEFAULT_PLOT_WORDS = [
     "monday", "tuesday", "friday", "january", "march", "june",
@@ -93,8 +94,7 @@ def pca_plot(wv, words, path):
 
 
 def run_train(args):
-    if os.path.exists(args.workdir) and not os.path.isdir(args.workdir):
-        raise ValueError(f"--workdir {args.workdir} is a file: expected a directory.")
+    check_workdir(args.workdir)
     sentences = load_corpus(args.corpus)
     architecture = {"sg": "skipgram", "cbow": "cbow"}[args.model]
     wv, _, history = train(

@@ -70,7 +70,7 @@ def test_bad_settings_and_files_end_in_one_line(tmp_path, monkeypatch):
         ([*train, "--corpus", str(tmp_path)], "Expected a UTF-8 text file, got the"),
         (
             [*train, "--corpus", str(corpus), "--workdir", str(a_file)],
-            f"--workdir {a_file} is a file: expected a directory.",
+            f"--workdir {a_file} is a file: expected a directory",
         ),
         (
             ["neighbours", "--vectors", str(tmp_path / "none.txt"), "a0"],
