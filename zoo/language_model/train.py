@@ -353,11 +353,13 @@ def evaluate(model, config, workdir):
     """Valid and test perplexity of a trained `model.keras` of `workdir`."""
     index = {w: i for i, w in enumerate(_workdir_words(workdir))}
     valid, test = evaluation_streams(load_data(config), index, config)
+    # First: its copy of the model refuses a config of other sizes at once.
+    test_perplexity = stream_perplexity(model, test, config)
     return {
         "valid_perplexity": perplexity(
             model, *windows(valid, config.batch_size, config.bptt)
         ),
-        "test_perplexity": stream_perplexity(model, test, config),
+        "test_perplexity": test_perplexity,
         "test_perplexity_batched": perplexity(
             model, *windows(test, config.batch_size, config.bptt)
         ),
