@@ -231,3 +231,26 @@ def test_tf_config_of_a_cluster_is_taken(tf_config):
 def test_tf_config_that_names_no_place_in_a_cluster_is_refused(tf_config, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         training._check_tf_config(tf_config)
+
+
+@pytest.mark.parametrize("length, padded", [(1, 16), (16, 16), (17, 32), (40, 48)])
+def test_pad_time_rounds_the_time_axis_up_with_zeros(length, padded):
+    tf = pytest.importorskip("tensorflow")
+    random = np.random.default_rng(length)
+    ids = random.integers(1, 9, (3, length))
+    characters = random.integers(1, 9, (3, length, 5))
+    padded_ids, padded_characters = training.pad_time(
+        [tf.constant(ids), tf.constant(characters)]
+    )
+    expected = np.zeros((3, padded), ids.dtype)
+    expected[:, :length] = ids
+    np.testing.assert_array_equal(padded_ids, expected)
+    expected = np.zeros((3, padded, 5), ids.dtype)
+    expected[:, :length] = characters
+    np.testing.assert_array_equal(padded_characters, expected)
+    # In a tf.data map, padding ragged rows, the length is known per batch only.
+    data = tf.data.Dataset.from_tensors(tf.ragged.constant(ids.tolist())).map(
+        lambda rows: training.pad_time([rows.to_tensor()])[0]
+    )
+    assert data.element_spec.shape.as_list() == [3, None]
+    np.testing.assert_array_equal(next(iter(data)), padded_ids)

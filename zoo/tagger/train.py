@@ -108,11 +108,15 @@ def train_and_evaluate(config, workdir, strategy=None):
         data = split.dataset(config.batch_size, shuffle=shuffle, seed=config.seed)
 
         def encode(texts, tags):
-            ids = vectorizer(texts)
-            labels = tag_lookup(tags).to_tensor(0)
-            if characters is None:
-                return ids, labels
-            return (ids, characters(texts)), labels
+            # Lengths rounded up to a multiple of 16: a few shapes to compile.
+            ids, labels, *chars = training.pad_time(
+                [
+                    vectorizer(texts),
+                    tag_lookup(tags).to_tensor(0),
+                    *([] if characters is None else [characters(texts)]),
+                ]
+            )
+            return (ids, *chars) if chars else ids, labels
 
         return data.map(encode)
 

@@ -64,6 +64,42 @@ def test_saved_model_agrees_with_keras_in_a_fresh_process(trained):
     assert [len(t.split()) for t in served] == [len(t.split()) for t in TEXTS]
 
 
+def test_time_padding_changes_no_loss_or_gradient(trained):
+    # Training pads each batch's time axis to a multiple of 16
+    # (`training.pad_time`): masked steps that must not count.
+    from zoo.training import pad_time, string_layers
+
+    workdir, _ = trained
+    model = zoo.load(os.path.join(workdir, "model.keras"))
+    texts = tf.constant([train.EXAMPLE, "从来 没 见过", "的"])
+    inputs = [layer(texts) for layer in string_layers(model)]
+    length = inputs[0].shape[1]
+    assert length % 16  # padding to come
+    labels = np.random.default_rng(0).integers(1, 20, inputs[0].shape)
+    network = model.layers[-1]
+    network.compile(loss="sparse_categorical_crossentropy")
+
+    def loss_and_gradients(inputs, labels):
+        inputs = inputs if len(inputs) > 1 else inputs[0]
+        with tf.GradientTape() as tape:
+            predicted = network(inputs, training=False)
+            loss = network.compute_loss(inputs, labels, predicted)
+        return loss, tape.gradient(loss, network.trainable_variables)
+
+    loss, gradients = loss_and_gradients(inputs, tf.constant(labels))
+    *padded, padded_labels = pad_time([*inputs, tf.constant(labels)])
+    assert padded[0].shape[1] == -(-length // 16) * 16
+    padded_loss, padded_gradients = loss_and_gradients(padded, padded_labels)
+    np.testing.assert_allclose(padded_loss, loss, rtol=1e-6)
+    for padded_gradient, gradient in zip(padded_gradients, gradients):
+        np.testing.assert_allclose(
+            tf.convert_to_tensor(padded_gradient),
+            tf.convert_to_tensor(gradient),
+            rtol=1e-4,
+            atol=1e-7,
+        )
+
+
 def test_predict_from_model_keras_equals_the_saved_model(trained):
     # A run on JAX saves model.keras and no export: `predict` reads it.
     workdir, _ = trained
