@@ -206,8 +206,8 @@ def pad_time(tensors, multiple=TIME_BUCKET):
     which pads each replica's share by itself, in every epoch. With the
     lengths rounded up, a few shapes are compiled; that costs at most
     `multiple - 1` masked steps a batch. Only for models that mask id 0
-    and whose losses and metrics skip label 0 at masked steps (the tagger's):
-    there the padding changes no figure.
+    and whose losses and metrics skip label 0 at masked steps (the
+    tagger's, `translate_rnn`'s): there the padding changes no figure.
 
     Args:
         tensors: Tensors `(batch, time, ...)` of the same `time`.

@@ -266,6 +266,12 @@ def dataset(split, translator, config, shuffle=False):
         target_in, target_out = target_ids(
             translator.target_tokenizer, targets, config.max_target_tokens
         )
+        if config.architecture == "rnn":
+            # Lengths rounded up to a multiple of 16: the recurrent loops
+            # compile a few shapes, not one per batch (the Transformer
+            # compiles nothing per shape, and attends over every position).
+            (source,) = training.pad_time([source])
+            target_in, target_out = training.pad_time([target_in, target_out])
         return (source, target_in), target_out
 
     return split.dataset(config.batch_size, shuffle=shuffle, seed=config.seed).map(

@@ -251,3 +251,42 @@ def test_output_bias_starts_at_the_target_unigram_distribution(name):
             np.broadcast_to(np.exp(expected), probabilities.shape),
             atol=0.05,
         )
+
+
+def test_time_padding_changes_no_loss_or_gradient():
+    # translate_rnn's batches are padded to a multiple of 16 on both sides
+    # (`training.pad_time`): steps the masks and `ignore_class` must skip.
+    from zoo.training import pad_time
+
+    config = zoo.config("translate_rnn", "tiny")
+    keras.utils.set_random_seed(0)
+    model = train.build_model(config, 12, 10)
+    train.compile_model(model, config, steps_per_epoch=1)
+    random = np.random.default_rng(0)
+    source = random.integers(3, 12, (3, 5)).astype("int32")
+    source[1, 3:] = source[2, 1:] = 0
+    target = random.integers(3, 10, (3, 7)).astype("int32")
+    target[0, 4:] = target[2, 2:] = 0
+    target_in, target_out = target[:, :-1], target[:, 1:]
+
+    def loss_and_gradients(source, target_in, target_out):
+        with tf.GradientTape() as tape:
+            predicted = model([source, target_in], training=False)
+            loss = model.compute_loss(y=target_out, y_pred=predicted)
+        return loss, tape.gradient(loss, model.trainable_variables)
+
+    loss, gradients = loss_and_gradients(source, target_in, target_out)
+    (padded_source,) = pad_time([tf.constant(source)])
+    padded_in, padded_out = pad_time([tf.constant(target_in), tf.constant(target_out)])
+    assert padded_source.shape[1] == padded_in.shape[1] == 16
+    padded_loss, padded_gradients = loss_and_gradients(
+        padded_source, padded_in, padded_out
+    )
+    np.testing.assert_allclose(padded_loss, loss, rtol=1e-6)
+    for padded_gradient, gradient in zip(padded_gradients, gradients):
+        np.testing.assert_allclose(
+            tf.convert_to_tensor(padded_gradient),
+            tf.convert_to_tensor(gradient),
+            rtol=1e-4,
+            atol=1e-7,
+        )
