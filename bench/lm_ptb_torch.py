@@ -160,8 +160,8 @@ def replay(path):
             state,
             config["clipnorm"],
         )
-        theirs = saved["losses"][step]
-        print(f"| {step} | {theirs:.6f} | {loss:.6f} | {theirs - loss:+.1e} |")
+        keras_loss = saved["losses"][step]
+        print(f"| {step} | {keras_loss:.6f} | {loss:.6f} | {keras_loss - loss:+.1e} |")
 
 
 def main():
