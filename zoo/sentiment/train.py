@@ -131,13 +131,14 @@ def attention_heatmap(model, text, path, label_names=LABEL_NAMES):
 
     vectorizer = model.get_layer("tokens")
     ids = keras.ops.convert_to_numpy(vectorizer(tf.constant([text])))
-    length = max(1, int((ids[0] != 0).sum()))
-    probabilities, weights = build_attention_model(model.layers[-1])(
-        ids, training=False
-    )
+    classifier = model.layers[-1]
+    ngrams = classifier.get_layer("embedding").ngrams
+    token_ids = ids[0, ::ngrams]  # each position's token
+    length = max(1, int((token_ids != 0).sum()))
+    probabilities, weights = build_attention_model(classifier)(ids, training=False)
     probabilities = keras.ops.convert_to_numpy(probabilities)[0]
     vocabulary = vectorizer.get_vocabulary()
-    tokens = [vocabulary[i] for i in ids[0, :length]]
+    tokens = [vocabulary[i] for i in token_ids[:length]]
     label = label_names[int(probabilities.argmax())]
     _use_cjk_font()
     plot_attention(
