@@ -153,8 +153,9 @@ def load(path):
         import keras
 
         import keras_seq  # noqa: F401  (registers the layers)
-        import zoo.tagger.model  # noqa: F401  (and the tagger's own)
 
+        for package in sorted(set(MODELS.values())):
+            importlib.import_module(package)  # and the models' own
         return keras.saving.load_model(path)
     raise ValueError(
         f"Expected a `.keras` file or a SavedModel directory, got {path!r}."

@@ -131,6 +131,21 @@ def test_saved_model_in_a_fresh_process(trained):
     np.testing.assert_allclose(fresh, expected, atol=1e-6)
 
 
+def test_keras_file_in_a_fresh_process(trained):
+    """`zoo.load` alone registers the classes the file names (its tokenizer's
+    `TokenNgrams` among them)."""
+    workdir, _ = trained
+    code = (
+        "import json, sys, numpy as np, tensorflow as tf, zoo\n"
+        "model = zoo.load(sys.argv[1])\n"
+        "texts = tf.constant(json.loads(sys.argv[2]))\n"
+        "print(json.dumps(np.asarray(model(texts)).tolist()))\n"
+    )
+    path = os.path.join(workdir, "model.keras")
+    fresh = np.array(json.loads(fresh_process_answer(code, path, json.dumps(TEXTS))))
+    np.testing.assert_allclose(fresh, train.predict(zoo.load(path), TEXTS), atol=1e-6)
+
+
 def test_export_uses_core_ops_only_and_no_xla(trained):
     workdir, _ = trained
     export = os.path.join(workdir, "export")
