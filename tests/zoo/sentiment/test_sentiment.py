@@ -117,33 +117,30 @@ def test_keras_file_and_saved_model_agree(trained):
     assert [label.decode() for label in served["label"]] == labels
 
 
-def test_saved_model_in_a_fresh_process(trained):
+def test_saved_model_and_keras_file_in_a_fresh_process(trained):
+    """Both answer in a new process; `zoo.load` alone registers the classes
+    the `.keras` file names (its tokenizer's `TokenNgrams` among them)."""
     workdir, _ = trained
     export = os.path.join(workdir, "export")
-    code = (
-        "import json, sys, tensorflow as tf\n"
-        "f = tf.saved_model.load(sys.argv[1]).signatures['serving_default']\n"
-        "out = f(texts=tf.constant(json.loads(sys.argv[2])))\n"
-        "print(json.dumps(out['probabilities'].numpy().tolist()))\n"
-    )
-    fresh = np.array(json.loads(fresh_process_answer(code, export, json.dumps(TEXTS))))
-    expected = zoo.load(export)(TEXTS)["probabilities"]
-    np.testing.assert_allclose(fresh, expected, atol=1e-6)
-
-
-def test_keras_file_in_a_fresh_process(trained):
-    """`zoo.load` alone registers the classes the file names (its tokenizer's
-    `TokenNgrams` among them)."""
-    workdir, _ = trained
+    path = os.path.join(workdir, "model.keras")
     code = (
         "import json, sys, numpy as np, tensorflow as tf, zoo\n"
-        "model = zoo.load(sys.argv[1])\n"
-        "texts = tf.constant(json.loads(sys.argv[2]))\n"
-        "print(json.dumps(np.asarray(model(texts)).tolist()))\n"
+        "texts = tf.constant(json.loads(sys.argv[3]))\n"
+        "f = tf.saved_model.load(sys.argv[1]).signatures['serving_default']\n"
+        "served = f(texts=texts)['probabilities'].numpy()\n"
+        "keras_file = np.asarray(zoo.load(sys.argv[2])(texts))\n"
+        "print(json.dumps([served.tolist(), keras_file.tolist()]))\n"
     )
-    path = os.path.join(workdir, "model.keras")
-    fresh = np.array(json.loads(fresh_process_answer(code, path, json.dumps(TEXTS))))
-    np.testing.assert_allclose(fresh, train.predict(zoo.load(path), TEXTS), atol=1e-6)
+    served, keras_file = map(
+        np.array,
+        json.loads(fresh_process_answer(code, export, path, json.dumps(TEXTS))),
+    )
+    np.testing.assert_allclose(
+        served, zoo.load(export)(TEXTS)["probabilities"], atol=1e-6
+    )
+    np.testing.assert_allclose(
+        keras_file, train.predict(zoo.load(path), TEXTS), atol=1e-6
+    )
 
 
 def test_export_uses_core_ops_only_and_no_xla(trained):
