@@ -16,12 +16,17 @@ class TokenNgrams:
     bigram, as `TextVectorization(ngrams=2)` writes it), ..., up to `ngrams`
     tokens; "" (the padding id 0) where the text ends first. The ids
     reshape to `(batch, tokens, ngrams)` with every n-gram at the position
-    where it starts, so truncating the text never keeps an n-gram without
-    its tokens or drops one of a kept token (`NgramEmbedding`).
+    where it starts (`NgramEmbedding`), so a cut after `max_length` tokens
+    keeps all the n-grams of the tokens it keeps.
 
     Args:
         split: "character" (each Unicode character a token) or "whitespace".
         ngrams: Positive integer, the longest n-gram (1: the tokens alone).
+
+    Example:
+
+    >>> TokenNgrams("whitespace", 2)(tf.constant(["not bad at all"])).to_list()
+    [[b'not', b'not bad', b'bad', b'bad at', b'at', b'at all', b'all', b'']]
     """
 
     def __init__(self, split="character", ngrams=2):
