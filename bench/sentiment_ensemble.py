@@ -29,7 +29,7 @@ import tensorflow as tf
 from keras_seq import datasets, embeddings
 from zoo.sentiment import configs
 from zoo.sentiment.model import build_classifier, build_vectorizer
-from zoo.sentiment.train import load_data
+from zoo.sentiment.train import bag_of_words_classifier, load_data
 
 
 def pretrained_vectors(config, train_texts):
@@ -60,39 +60,6 @@ def start_from(model, vocabulary, vectors):
             vector = vectors[token]
             table[i] = vector / (vector.std() + 1e-8) * spread
     embedding.set_weights([table])
-
-
-def logistic_regression(config, splits):
-    """Multi-hot tokens + n-grams -> softmax: (valid, test) probabilities."""
-    keras.utils.set_random_seed(0)
-    vectorizer = keras.layers.TextVectorization(
-        max_tokens=config.max_tokens,
-        standardize=config.standardize,
-        split=config.split,
-        ngrams=config.ngrams,
-        output_mode="multi_hot",
-    )
-    vectorizer.adapt(splits.train.inputs)
-    model = keras.Sequential([keras.layers.Dense(2, activation="softmax")])
-    model.compile(
-        optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy"
-    )
-
-    def features(split):
-        return vectorizer(tf.constant(split.inputs))
-
-    model.fit(
-        features(splits.train),
-        splits.train.targets,
-        validation_data=(features(splits.valid), splits.valid.targets),
-        epochs=20,
-        batch_size=64,
-        callbacks=[
-            keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True)
-        ],
-        verbose=0,
-    )
-    return [model.predict(features(s), verbose=0) for s in (splits.valid, splits.test)]
 
 
 def main():
@@ -166,7 +133,11 @@ def main():
             f"test {accuracy(mean['test'], 'test'):.4f}",
             flush=True,
         )
-    linear = dict(zip(("valid", "test"), logistic_regression(config, splits)))
+    classify = bag_of_words_classifier(splits, config)
+    linear = {
+        name: classify(split.inputs)
+        for name, split in (("valid", splits.valid), ("test", splits.test))
+    }
     print(
         f"logistic regression: valid {accuracy(linear['valid'], 'valid'):.4f} "
         f"test {accuracy(linear['test'], 'test'):.4f}"

@@ -233,11 +233,12 @@ def predict(model, texts):
     return training.call_text_model(model, list(texts))
 
 
-def bag_of_words_baseline(splits, config, epochs=20):
-    """Logistic regression on multi-hot words and bigrams: test accuracy.
+def bag_of_words_classifier(splits, config, epochs=20):
+    """Logistic regression on multi-hot tokens and n-grams: `texts -> probabilities`.
 
-    The same tokens as `config` (vocabulary from the training split), one
-    sigmoid unit, Adam, early stopping on the validation split.
+    The same tokens as `config` (vocabulary from the training split), a
+    softmax over the classes of `splits`, Adam, early stopping on the
+    validation split's loss (the best epoch kept).
     """
     import tensorflow as tf
 
@@ -250,19 +251,19 @@ def bag_of_words_baseline(splits, config, epochs=20):
         output_mode="multi_hot",
     )
     vectorizer.adapt(splits.train.inputs)
-    model = keras.Sequential([keras.layers.Dense(1, activation="sigmoid")])
+    classes = len(splits.label_names or LABEL_NAMES)
+    model = keras.Sequential([keras.layers.Dense(classes, activation="softmax")])
     model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
-        loss="binary_crossentropy",
-        metrics=["accuracy"],
+        optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy"
     )
 
-    def features(split):
-        return vectorizer(tf.constant(split.inputs)), split.targets
+    def features(texts):
+        return vectorizer(tf.constant(list(texts)))
 
     model.fit(
-        *features(splits.train),
-        validation_data=features(splits.valid),
+        features(splits.train.inputs),
+        splits.train.targets,
+        validation_data=(features(splits.valid.inputs), splits.valid.targets),
         epochs=epochs,
         batch_size=64,
         callbacks=[
@@ -270,7 +271,13 @@ def bag_of_words_baseline(splits, config, epochs=20):
         ],
         verbose=0,
     )
-    return float(model.evaluate(*features(splits.test), verbose=0)[1])
+    return lambda texts: model.predict(features(texts), verbose=0)
+
+
+def bag_of_words_baseline(splits, config, epochs=20):
+    """Test accuracy of `bag_of_words_classifier`."""
+    probabilities = bag_of_words_classifier(splits, config, epochs)(splits.test.inputs)
+    return float(np.mean(probabilities.argmax(-1) == splits.test.targets))
 
 
 def naive_bayes_baseline(splits):

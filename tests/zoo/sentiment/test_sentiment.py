@@ -216,6 +216,19 @@ def test_attention_model_shares_the_classifier(trained):
     assert (weights[~real] == 0).all()
 
 
+def test_bag_of_words_baseline_learns_three_labels(tmp_path):
+    """The logistic regression has a class per label of the data."""
+    path = tmp_path / "own.tsv"
+    write_own_tsv(path)
+    config = own_config(path)
+    splits = train.load_data(config)
+    probabilities = train.bag_of_words_classifier(splits, config)(splits.test.inputs)
+    assert probabilities.shape == (len(splits.test), 3)
+    np.testing.assert_allclose(probabilities.sum(-1), 1, rtol=1e-5)
+    # Each text's words name its label: far above the 1/3 of chance.
+    assert train.bag_of_words_baseline(splits, config) > 0.9
+
+
 def test_own_data_errors(tmp_path):
     with pytest.raises(ValueError, match="or the path of a `text<TAB>label` TSV"):
         train.load_data(zoo.config("sentiment_en", "tiny", dataset="missing.tsv"))
