@@ -39,7 +39,15 @@ def _cpu_description():
     return "\n".join(wanted[:2])
 
 
-def _build_command(output):
+# The CPU flags tried in turn. Eigen in TensorFlow 2.21's headers does not
+# compile with AVX512-FP16 on (GCC 12 on a Sapphire Rapids Xeon: "expected
+# initializer before '<' token" in Eigen/src/Core/arch/AVX512/PacketMathFP16.h),
+# and the kernel has no half-precision code: the first set turns it off; the
+# second is for a compiler that does not know the flag.
+ARCH_FLAGS = (("-march=native", "-mno-avx512fp16"), ("-march=native",))
+
+
+def _build_command(output, arch_flags=ARCH_FLAGS[0]):
     import tensorflow as tf
 
     compiler = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++")
@@ -50,7 +58,7 @@ def _build_command(output):
         "-shared",
         "-fPIC",
         "-O3",
-        "-march=native",
+        *arch_flags,
         "-fopenmp-simd",
         "-w",
         str(SOURCE),
@@ -69,7 +77,7 @@ def library_path():
     for part in (
         SOURCE.read_bytes(),
         tf.__version__.encode(),
-        " ".join(_build_command("out")[1:]).encode(),
+        repr([_build_command("out", flags)[1:] for flags in ARCH_FLAGS]).encode(),
         _cpu_description().encode(),
     ):
         digest.update(part)
@@ -92,17 +100,18 @@ def build(verbose=False):
     # workers) never load a half-written file.
     handle, temporary = tempfile.mkstemp(suffix=".so", dir=path.parent)
     os.close(handle)
-    command = _build_command(temporary)
-    if verbose:
-        print(" ".join(command), file=sys.stderr)
-    result = subprocess.run(command, check=False, capture_output=True, text=True)
-    if result.returncode != 0:
-        os.unlink(temporary)
-        raise RuntimeError(
-            "building the word2vec kernel failed:\n" + result.stderr[-2000:]
-        )
-    os.replace(temporary, path)
-    return path
+    errors = []
+    for flags in ARCH_FLAGS:
+        command = _build_command(temporary, flags)
+        if verbose:
+            print(" ".join(command), file=sys.stderr)
+        result = subprocess.run(command, check=False, capture_output=True, text=True)
+        if result.returncode == 0:
+            os.replace(temporary, path)
+            return path
+        errors.append(f"with {' '.join(flags)}:\n{result.stderr[-2000:]}")
+    os.unlink(temporary)
+    raise RuntimeError("building the word2vec kernel failed:\n" + "\n".join(errors))
 
 
 @functools.cache

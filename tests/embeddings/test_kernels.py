@@ -261,3 +261,45 @@ def test_fit_uses_the_kernel_and_reports_the_loss():
     )
     np.testing.assert_array_equal(model.embeddings.numpy(), start)
     np.testing.assert_allclose(history.history["loss"][0], 4 * np.log(2), rtol=1e-6)
+
+
+FAKE_COMPILER = """#!/bin/sh
+# Refuses any command holding "$REFUSE"; else writes the file after -o.
+echo "$@" >> "$CALLS"
+case " $* " in *" $REFUSE "*) echo "error: unrecognized $REFUSE" >&2; exit 1;; esac
+while [ $# -gt 1 ]; do [ "$1" = "-o" ] && echo built > "$2"; shift; done
+"""
+
+
+@pytest.mark.parametrize(
+    ("refuse", "builds"),
+    [("-mno-avx512fp16", True), ("-march=native", False)],
+)
+def test_build_tries_each_set_of_cpu_flags(tmp_path, monkeypatch, refuse, builds):
+    """A compiler that refuses the first flags builds with the next; one
+    that refuses them all gets an error naming each try's flags."""
+    from keras_seq.embeddings import kernels
+
+    compiler = tmp_path / "fake-g++"
+    compiler.write_text(FAKE_COMPILER)
+    compiler.chmod(0o755)
+    calls = tmp_path / "calls.txt"
+    monkeypatch.setenv("CXX", str(compiler))
+    monkeypatch.setenv("CALLS", str(calls))
+    monkeypatch.setenv("REFUSE", refuse)
+    monkeypatch.setenv("KERAS_SEQ_CACHE", str(tmp_path / "cache"))
+    if builds:
+        path = kernels.build()
+        assert path.read_text() == "built\n"
+        assert kernels.build() == path  # built once, then found
+    else:
+        with pytest.raises(
+            RuntimeError,
+            match="(?s)with -march=native -mno-avx512fp16:.*with -march=native:\n.*unrecognized",
+        ):
+            kernels.build()
+        assert not list((tmp_path / "cache" / "kernels").iterdir())  # no leftover
+    tried = calls.read_text().splitlines()
+    assert len(tried) == 2
+    assert "-march=native -mno-avx512fp16" in tried[0]
+    assert "-mno-avx512fp16" not in tried[1]
