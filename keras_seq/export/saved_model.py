@@ -14,7 +14,7 @@ def disable_xla(model):
     return model
 
 
-def export_text_classifier(path, model, vectorizer, label_names):
+def export_text_classifier(path, model, vectorizer, label_names, cut_padding=0):
     """Writes a SavedModel: `serving_default(texts)` -> labels and probabilities.
 
     Args:
@@ -24,16 +24,37 @@ def export_text_classifier(path, model, vectorizer, label_names):
         vectorizer: Keras layer from a `(batch,)` `tf.string` tensor to ids
             (e.g. `keras.layers.TextVectorization`).
         label_names: Names of the classes, in order.
+        cut_padding: 0 (default): the model reads the vectorizer's ids as
+            they are. A positive `k`: the ids are cut after the batch's
+            last nonzero id, rounded up to a multiple of `k`, so a batch of
+            short texts costs its own length rather than the vectorizer's
+            `output_sequence_length`. Only for a model that masks id 0
+            (whose output padding does not change) and reads `time` in
+            groups of `k` ids (1 for one id a step).
 
     The signature takes `texts`, a `(batch,)` string tensor, and returns
     `label` (string), `probability` (of that label) and `probabilities`.
     """
     import tensorflow as tf
 
+    if not isinstance(cut_padding, int) or cut_padding < 0:
+        raise ValueError(
+            "Received an invalid value for argument `cut_padding`, expected a "
+            f"non-negative integer, got {cut_padding!r}."
+        )
     disable_xla(model)
 
     def serve(texts):
-        probabilities = model(vectorizer(texts), training=False)
+        ids = vectorizer(texts)
+        if cut_padding:
+            # (batch, time) -> (batch, length): up to the batch's last column
+            # holding a nonzero id, at least one group, rounded up to a group.
+            used = tf.reduce_any(tf.not_equal(ids, 0), axis=0)  # (time,)
+            columns = tf.range(1, tf.shape(ids)[1] + 1)
+            length = tf.reduce_max(tf.where(used, columns, 0))
+            length = tf.maximum(-(-length // cut_padding), 1) * cut_padding
+            ids = ids[:, :length]
+        probabilities = model(ids, training=False)
         index = tf.argmax(probabilities, axis=-1)
         return {
             "label": tf.gather(tf.constant(list(label_names)), index),

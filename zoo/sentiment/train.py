@@ -177,8 +177,11 @@ def export(model, path, label_names=None, **unused):
             f"The model has {classes} classes, expected as many label names, got "
             f"{len(label_names)}: {list(label_names)[:5]}."
         )
+    # The classifier masks id 0 and reads a token's id and its n-grams'
+    # together: a batch of short texts is served at its own length.
+    ngrams = classifier.get_layer("embedding").ngrams
     return export_text_classifier(
-        path, classifier, model.get_layer("tokens"), label_names
+        path, classifier, model.get_layer("tokens"), label_names, cut_padding=ngrams
     )
 
 

@@ -111,8 +111,13 @@ def test_keras_file_and_saved_model_agree(trained):
     np.testing.assert_allclose(
         example.max(), metrics["example"]["probability"], rtol=1e-5
     )
-    served = zoo.load(os.path.join(workdir, "export"))(TEXTS)
+    served_model = zoo.load(os.path.join(workdir, "export"))
+    served = served_model(TEXTS)
     np.testing.assert_allclose(served["probabilities"], probabilities, atol=1e-5)
+    # One at a time, each text is served at its own length (`cut_padding`):
+    # the same answers as padded to `max_length`.
+    alone = [served_model([text])["probabilities"][0] for text in TEXTS]
+    np.testing.assert_allclose(alone, probabilities, atol=1e-5)
     labels = [label_names(workdir)[i] for i in probabilities.argmax(-1)]
     assert [label.decode() for label in served["label"]] == labels
 
