@@ -275,3 +275,57 @@ def test_evaluate_compares_labels_by_name(trained):
             f.write(f"{' '.join(random.choice(WORDS['happy'], size=4))} {i}\t{label}\n")
     with pytest.raises(ValueError, match=r"has labels \['sad'\] that the model was"):
         train.evaluate(model, own_config(three), workdir)
+
+
+def length_windows(ngrams, max_length=70, texts=300, batch_size=4):
+    """Windows of random texts' ids as `build_vectorizer` writes them
+    (tokens 0-70, id 0 after the last token and in its n-gram), labels
+    their row numbers; and the texts' lengths in tokens."""
+    rng = np.random.default_rng(ngrams)
+    lengths = np.concatenate([[0, 1, max_length], rng.integers(1, 71, texts - 3)])
+    rows = np.zeros((texts, max_length * ngrams), np.int64)
+    for i, length in enumerate(lengths):
+        rows[i, : length * ngrams] = rng.integers(1, 50, length * ngrams)
+        if ngrams == 2 and length:
+            rows[i, length * ngrams - 1] = 0  # the last token starts no bigram
+    window = batch_size * train.WINDOW_BATCHES
+    data = tf.data.Dataset.from_tensor_slices((rows, np.arange(texts)))
+    return data.batch(window), rows, lengths
+
+
+@pytest.mark.parametrize("ngrams", [1, 2])
+def test_batched_by_length_keeps_every_text_once_cut_after_the_longest(ngrams):
+    """Every text comes out once with its ids up to where its batch is cut
+    (the first boundary, or `max_length`, at or after its longest text);
+    the batches are full but the last, and without a seed each window's
+    batches come shortest first."""
+    batch_size, bounds = 4, (16, 32, 48, 64, 70)
+    windows, rows, lengths = length_windows(ngrams, batch_size=batch_size)
+    batches = list(train.batched_by_length(windows, batch_size, ngrams))
+    seen = []
+    for i, (ids, labels) in enumerate(batches):
+        ids, labels = ids.numpy(), labels.numpy()
+        assert len(labels) == batch_size or i == len(batches) - 1
+        longest = lengths[labels].max()
+        assert ids.shape[1] == min(b for b in bounds if b >= longest) * ngrams
+        np.testing.assert_array_equal(ids, rows[labels, : ids.shape[1]])
+        seen.extend(labels)
+    assert sorted(seen) == list(range(len(rows)))
+    window = batch_size * train.WINDOW_BATCHES
+    for start in range(0, len(seen), window):  # each window, sorted
+        assert (np.diff(lengths[seen[start : start + window]]) >= 0).all()
+
+
+def test_batched_by_length_shuffles_the_batches_by_its_seed():
+    windows = length_windows(2)[0]
+
+    def order(seed):
+        data = train.batched_by_length(windows, 4, 2, seed)
+        return [tuple(labels.numpy()) for _, labels in data]
+
+    unshuffled, shuffled = order(None), order(0)
+    assert shuffled == order(0)  # one seed, one order
+    assert shuffled != unshuffled
+    assert shuffled != order(1)
+    # The same batches (the same texts together), in another order.
+    assert sorted(shuffled) == sorted(unshuffled)
