@@ -74,11 +74,8 @@ def train_and_evaluate(config, workdir, strategy=None):
         )
 
     def batches(split, shuffle=False):
-        window = config.batch_size * WINDOW_BATCHES
-        data = split.dataset(window, shuffle=shuffle, seed=config.seed)
-        data = data.map(lambda texts, labels: (vectorizer(texts), labels))
-        seed = config.seed if shuffle else None
-        return batched_by_length(data, config.batch_size, config.ngrams, seed)
+        data = split.dataset(config.batch_size, shuffle=shuffle, seed=config.seed)
+        return data.map(lambda texts, labels: (vectorizer(texts), labels))
 
     start = time.perf_counter()
     history = classifier.fit(
@@ -124,61 +121,6 @@ def train_and_evaluate(config, workdir, strategy=None):
             **({"export": skipped} if skipped else {}),
         },
     )
-
-
-# Batches cut after `LENGTH_BOUNDARIES[i]` tokens (or `max_length`), made
-# from windows of `WINDOW_BATCHES` batches of texts sorted by length.
-LENGTH_BOUNDARIES = (16, 32, 48, 64, 96, 128)
-WINDOW_BATCHES = 32
-
-
-def batched_by_length(windows, batch_size, ngrams, seed=None):
-    """Batches of texts of about one length, each cut after its longest text.
-
-    A text padded to `max_length` costs the recurrences `max_length` steps
-    whatever its length. Here each window of texts (`WINDOW_BATCHES`
-    batches, in the order given: shuffled for training) is sorted by length
-    and cut into batches, so a batch holds texts of about one length; each
-    batch is cut after the first of `LENGTH_BOUNDARIES` (or `max_length`)
-    that holds its longest text: seven shapes to compile, and batches of
-    `batch_size` texts but the last one (as without sorting). The classifier
-    masks id 0, so the cut changes no output (`tests/zoo/sentiment`).
-    `seed`: the batches are also shuffled (in a buffer of `WINDOW_BATCHES`
-    batches, every epoch anew); None keeps each window's shortest first.
-
-    Args:
-        windows: A dataset of `(ids, labels)` windows, ids
-            `(batch_size * WINDOW_BATCHES, max_length * ngrams)` as
-            `build_vectorizer` writes them (each token, then the n-grams it
-            starts, id 0 past the end; the last window may be shorter).
-        batch_size: Texts a batch.
-        ngrams: Ids a token.
-        seed: Seed of the shuffle of the batches, or None.
-
-    Returns:
-        A dataset of `(ids, labels)`, ids `(batch, tokens * ngrams)`.
-    """
-    import tensorflow as tf
-
-    max_length = windows.element_spec[0].shape[1] // ngrams
-    bounds = [b for b in LENGTH_BOUNDARIES if b < max_length] + [max_length]
-    bounds = tf.constant(bounds, tf.int32)
-
-    def tokens(ids):  # (rows, time * ngrams) -> (rows,) tokens of each text
-        return tf.reduce_sum(tf.cast(ids[:, ::ngrams] != 0, tf.int32), axis=1)
-
-    def sort(ids, labels):
-        order = tf.argsort(tokens(ids), stable=True)
-        return tf.gather(ids, order), tf.gather(labels, order)
-
-    def cut(ids, labels):
-        bound = tf.gather(bounds, tf.searchsorted(bounds, [tf.reduce_max(tokens(ids))]))
-        return ids[:, : bound[0] * ngrams], labels
-
-    data = windows.map(sort).unbatch().batch(batch_size).map(cut)
-    if seed is not None:
-        data = data.shuffle(WINDOW_BATCHES, seed=seed, reshuffle_each_iteration=True)
-    return data.prefetch(tf.data.AUTOTUNE)
 
 
 def attention_heatmap(model, text, path, label_names=LABEL_NAMES):
