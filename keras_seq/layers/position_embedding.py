@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from keras_seq.layers import positions as position_utils
 from keras_seq.utils import checks
 
 
@@ -17,11 +18,15 @@ class PositionEmbedding(keras.layers.Layer):
             `keras_hub.layers.PositionEmbedding`).
 
     Call arguments:
-        inputs: `(batch, time, d)` float tensor.
+        inputs: `(batch, time, d)` float tensor, or any rank above 3 with
+            time on axis -2, `(batch, ..., time, d)`.
         start_index: Position of the first step, for step-by-step decoding.
+        positions: Optional `(time,)` or `(batch, time)` integer positions
+            whose embeddings to take instead of `start_index,
+            start_index + 1, ...`. Default None.
 
     Returns:
-        `(batch, time, d)`.
+        The shape of `inputs`.
 
     Example:
 
@@ -46,36 +51,46 @@ class PositionEmbedding(keras.layers.Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
-        checks.check_rank("inputs", input_shape, 3, "(batch, time, dim)")
+        position_utils.check_inputs_shape(input_shape)
         self.embeddings = self.add_weight(
             shape=(self.sequence_length, input_shape[-1]),
             initializer=self.initializer,
             name="embeddings",
         )
 
+    @property
+    def position_embeddings(self):
+        """The `embeddings` variable, under keras-hub's attribute name."""
+        return self.embeddings
+
     def compute_output_shape(self, input_shape):
         return input_shape
 
-    def call(self, inputs, start_index=0):
-        checks.check_rank("inputs", inputs.shape, 3, "(batch, time, dim)")
+    def call(self, inputs, start_index=0, positions=None):
+        position_utils.check_inputs_shape(inputs.shape)
         checks.check_floating("inputs", inputs)
-        length = inputs.shape[1]
-        static = isinstance(start_index, int) and length is not None
-        if static and not 0 <= start_index <= self.sequence_length - length:
-            raise ValueError(
-                f"PositionEmbedding holds {self.sequence_length} positions "
-                f"(`sequence_length`); got inputs of length {length} starting "
-                f"at `start_index={start_index}`."
+        embeddings = ops.convert_to_tensor(self.embeddings)
+        if positions is not None:
+            positions = position_utils.positions_for(inputs, start_index, positions)
+            table = ops.take(embeddings, ops.cast(positions, "int32"), axis=0)
+        else:
+            length = inputs.shape[-2]
+            static = isinstance(start_index, int) and length is not None
+            if static and not 0 <= start_index <= self.sequence_length - length:
+                raise ValueError(
+                    f"PositionEmbedding holds {self.sequence_length} positions "
+                    f"(`sequence_length`); got inputs of length {length} "
+                    f"starting at `start_index={start_index}`."
+                )
+            table = ops.slice(
+                embeddings,
+                (start_index, 0),
+                (ops.shape(inputs)[-2], self.embeddings.shape[-1]),
             )
-        table = ops.slice(
-            ops.convert_to_tensor(self.embeddings),
-            (start_index, 0),
-            (ops.shape(inputs)[1], self.embeddings.shape[-1]),
-        )
-        table = ops.cast(table, inputs.dtype)
+        table = position_utils.broadcast_table(ops.cast(table, inputs.dtype), inputs)
         if self.add_to_inputs:
             return inputs + table
-        return ops.broadcast_to(table, ops.shape(inputs))
+        return table
 
     def get_config(self):
         config = super().get_config()

@@ -1,6 +1,7 @@
 import keras
 from keras import ops
 
+from keras_seq.layers import positions as position_utils
 from keras_seq.utils import checks
 
 
@@ -40,13 +41,17 @@ class SinusoidalPositionalEncoding(keras.layers.Layer):
             `keras_hub.layers.SinePositionEncoding`).
 
     Call arguments:
-        inputs: `(batch, time, d)` float tensor (e.g. token embeddings).
+        inputs: `(batch, time, d)` float tensor (e.g. token embeddings), or
+            any rank above 3 with time on axis -2, `(batch, ..., time, d)`.
         start_index: Position of the first step (integer or scalar tensor),
             for step-by-step decoding: the encoding of step `t` alone is that
             of row `t` of the full pass. Default 0.
+        positions: Optional `(time,)` or `(batch, time)` positions to encode
+            instead of `start_index, start_index + 1, ...` (any numbers, e.g.
+            positions that restart per packed segment). Default None.
 
     Returns:
-        `(batch, time, d)`.
+        The shape of `inputs`.
 
     Example:
 
@@ -72,20 +77,23 @@ class SinusoidalPositionalEncoding(keras.layers.Layer):
         self.add_to_inputs = bool(add_to_inputs)
         self.supports_masking = True
 
+    def build(self, input_shape):
+        position_utils.check_inputs_shape(input_shape)
+
     def compute_output_shape(self, input_shape):
         return input_shape
 
-    def call(self, inputs, start_index=0):
-        checks.check_rank("inputs", inputs.shape, 3, "(batch, time, dim)")
+    def call(self, inputs, start_index=0, positions=None):
+        position_utils.check_inputs_shape(inputs.shape)
         checks.check_floating("inputs", inputs)
-        length = ops.shape(inputs)[1]
-        positions = ops.arange(length) + start_index
+        positions = position_utils.positions_for(inputs, start_index, positions)
         table = sinusoidal_table(
             positions, inputs.shape[-1], self.max_wavelength, self.compute_dtype
         )
+        table = position_utils.broadcast_table(table, inputs)
         if self.add_to_inputs:
             return inputs + table
-        return ops.broadcast_to(table, ops.shape(inputs))
+        return table
 
     def get_config(self):
         config = super().get_config()

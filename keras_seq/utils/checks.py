@@ -63,6 +63,16 @@ def check_rank(name, shape, rank, layout):
         )
 
 
+def check_min_rank(name, shape, rank, layout):
+    """Checks that a tensor shape has at least `rank` dimensions."""
+    if shape is None or len(shape) < rank:
+        received = None if shape is None else tuple(shape)
+        raise ValueError(
+            f"Argument `{name}` must have rank {rank} or more with shape "
+            f"{layout}, got shape {received}."
+        )
+
+
 def check_floating(name, tensor):
     dtype = keras.backend.standardize_dtype(tensor.dtype)
     if "float" not in dtype:

@@ -187,7 +187,7 @@ def build_classifier(config, vocabulary_size, num_tags):
         x = keras.layers.Concatenate()([x, encoded])
         inputs = [ids, chars]
     x = layers.Stacked(
-        layers.LSTM(config.units),
+        layers.LSTM(config.units, return_sequences=True),
         num_layers=config.num_layers,
         dropout=config.dropout,
         bidirectional=True,

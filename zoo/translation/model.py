@@ -48,7 +48,7 @@ def build_translator(config, source_vocabulary, target_vocabulary):
         source_vocabulary, config.embedding_dim, mask_zero=True, name="source_embedding"
     )(source)
     encoder = layers.Stacked(
-        layers.GRU(config.units),
+        layers.GRU(config.units, return_sequences=True),
         num_layers=config.encoder_layers,
         bidirectional=True,
         dropout=config.dropout,

@@ -62,9 +62,20 @@ class BaseRecurrent(keras.layers.Layer):
         unroll=False,
         zero_output_for_mask=False,
         jit_compile="auto",
+        use_cudnn=None,
         **kwargs,
     ):
+        # Keras's legacy `implementation` (1 or 2) only changes how Keras splits
+        # its matmuls, not the numbers: accepted so that old configs load.
+        checks.check_choice("implementation", kwargs.pop("implementation", 2), (1, 2))
         super().__init__(**kwargs)
+        if use_cudnn not in (None, True, False, "auto"):
+            raise ValueError(
+                f"Argument `use_cudnn` of `{type(self).__name__}` must be True, "
+                f"False or 'auto', got {use_cudnn!r}."
+            )
+        # None: the layer has no fused kernel and no `use_cudnn` argument.
+        self.use_cudnn = use_cudnn
         self.cell = cell
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
@@ -208,8 +219,20 @@ class BaseRecurrent(keras.layers.Layer):
             )
 
         fused = None
-        if recurrent_mask is None and not self.zero_output_for_mask:
+        if (
+            self.use_cudnn is not False
+            and recurrent_mask is None
+            and not self.zero_output_for_mask
+        ):
             fused = self._fused_call(sequences, initial_state, mask)
+        if fused is None and self.use_cudnn is True:
+            raise ValueError(
+                f"`use_cudnn=True` was given to `{self.name}`, but the fused "
+                "cuDNN kernel cannot run here (it needs the TensorFlow backend "
+                "with a GPU, no peepholes, tanh / sigmoid, a bias, no recurrent "
+                "dropout, not unrolled, a right-padded mask). Pass "
+                "`use_cudnn='auto'` to fall back to the compiled loop."
+            )
         if fused is not None:
             last_output, outputs, states = fused
         else:
@@ -331,4 +354,6 @@ class BaseRecurrent(keras.layers.Layer):
                 "jit_compile": self.jit_compile,
             }
         )
+        if self.use_cudnn is not None:
+            config["use_cudnn"] = self.use_cudnn
         return config

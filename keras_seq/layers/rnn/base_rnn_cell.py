@@ -2,9 +2,9 @@
 
 import keras
 from keras import ops
-from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
 from keras_seq.utils import checks
+from keras_seq.utils.compat import DropoutRNNCell
 from keras_seq.utils.initializers import fresh
 
 
@@ -57,6 +57,9 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
         seed=None,
         **kwargs,
     ):
+        # Keras's legacy `implementation` (1 or 2): same numbers, accepted so
+        # that old configs load.
+        checks.check_choice("implementation", kwargs.pop("implementation", 2), (1, 2))
         super().__init__(**kwargs)
         self.units = checks.check_positive_int("units", units)
         self.activation = keras.activations.get(activation)

@@ -68,7 +68,13 @@ class Bidirectional(keras.layers.Layer):
         merge_mode: `"concat"` (default), `"sum"`, `"mul"`, `"ave"` or None
             (return `[forward, backward]`).
         backward_layer: Optional recurrent layer for the backward direction,
-            with the same `return_sequences` and `return_state`.
+            with the same `return_sequences`, `return_state` and `stateful`.
+            Built as Keras requires (`go_backwards=True`) or with
+            `go_backwards=False`: either way it reads the real steps of each
+            sequence in reverse order, as described above.
+        weights: Optional list of initial weights, the forward layer's then
+            the backward layer's (as `keras.layers.Bidirectional`), set when
+            the layer is built.
 
     Call arguments:
         sequences: `(batch, time, features)` float tensor.
@@ -91,7 +97,9 @@ class Bidirectional(keras.layers.Layer):
     (2, 5, 16)
     """
 
-    def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
+    def __init__(
+        self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs
+    ):
         super().__init__(**kwargs)
         if not isinstance(layer, keras.layers.Layer) or not hasattr(
             layer, "return_sequences"
@@ -111,12 +119,21 @@ class Bidirectional(keras.layers.Layer):
             config = layer.get_config()
             config["name"] = "backward_" + config["name"]
             backward_layer = layer.__class__.from_config(config)
-        for attribute in ("return_sequences", "return_state"):
-            if getattr(backward_layer, attribute) != getattr(layer, attribute):
+        if not isinstance(backward_layer, keras.layers.Layer) or not hasattr(
+            backward_layer, "return_sequences"
+        ):
+            raise ValueError(
+                "Argument `backward_layer` must be a recurrent Keras layer (with "
+                f"`return_sequences`), got {backward_layer!r}."
+            )
+        for attribute in ("return_sequences", "return_state", "stateful"):
+            if getattr(backward_layer, attribute, False) != getattr(
+                layer, attribute, False
+            ):
                 raise ValueError(
                     f"Argument `backward_layer` must have the same `{attribute}` "
-                    f"as `layer` ({getattr(layer, attribute)}), got "
-                    f"{getattr(backward_layer, attribute)}."
+                    f"as `layer` ({getattr(layer, attribute, False)}), got "
+                    f"{getattr(backward_layer, attribute, False)}."
                 )
         self.backward_layer = backward_layer
         self.return_sequences = layer.return_sequences
@@ -124,12 +141,46 @@ class Bidirectional(keras.layers.Layer):
         for direction in (self.forward_layer, self.backward_layer):
             if hasattr(direction, "zero_output_for_mask"):
                 direction.zero_output_for_mask = self.return_sequences
+        self._initial_weights = weights
         self.supports_masking = True
 
     def build(self, sequences_shape, initial_state_shape=None):
         checks.check_rank("sequences", sequences_shape, 3, "(batch, time, features)")
-        self.forward_layer.build(sequences_shape)
-        self.backward_layer.build(sequences_shape)
+        for direction in (self.forward_layer, self.backward_layer):
+            if not direction.built:
+                direction.build(sequences_shape)
+        if self._initial_weights is not None:
+            expected = len(self.forward_layer.weights) + len(
+                self.backward_layer.weights
+            )
+            if len(self._initial_weights) != expected:
+                raise ValueError(
+                    f"Argument `weights` must hold {expected} arrays (the forward "
+                    "layer's weights then the backward layer's), got "
+                    f"{len(self._initial_weights)}."
+                )
+            half = len(self.forward_layer.weights)
+            self.forward_layer.set_weights(self._initial_weights[:half])
+            self.backward_layer.set_weights(self._initial_weights[half:])
+            self._initial_weights = None
+
+    def reset_state(self):
+        """Resets the states of both directions (stateful layers)."""
+        for direction in (self.forward_layer, self.backward_layer):
+            if hasattr(direction, "reset_state"):
+                direction.reset_state()
+
+    def reset_states(self):
+        self.reset_state()
+
+    @property
+    def states(self):
+        """The forward layer's state variables then the backward layer's."""
+        forward = getattr(self.forward_layer, "states", None)
+        backward = getattr(self.backward_layer, "states", None)
+        if forward is None or backward is None:
+            return None
+        return tuple(forward) + tuple(backward)
 
     def _merge(self, forward, backward):
         if self.merge_mode == "concat":
@@ -162,10 +213,17 @@ class Bidirectional(keras.layers.Layer):
         forward = self.forward_layer(
             sequences, initial_state=forward_state, mask=mask, training=training
         )
+        backward_input, backward_mask = reverse_valid(sequences, mask), mask
+        if getattr(self.backward_layer, "go_backwards", False):
+            # The layer flips its input and mask itself: hand it the flip of
+            # what it must read, so that it reads the real steps reversed.
+            backward_input = ops.flip(backward_input, axis=1)
+            if mask is not None:
+                backward_mask = ops.flip(mask, axis=1)
         backward = self.backward_layer(
-            reverse_valid(sequences, mask),
+            backward_input,
             initial_state=backward_state,
-            mask=mask,
+            mask=backward_mask,
             training=training,
         )
         if self.return_state:

@@ -36,6 +36,9 @@ class GRU(BaseRecurrent):
             Default False.
         zero_output_for_mask: Output zeros (instead of the previous output) at
             masked steps. Default False, as Keras.
+        use_cudnn: `"auto"` (default) runs the fused cuDNN kernel when the
+            configuration allows it (see above), False never, True always
+            (a `ValueError` at the call where it cannot run), as Keras.
         jit_compile: TensorFlow only: compile the time loops with XLA (True),
             not (False), or as measured fastest for the cell ("auto",
             default: XLA for LSTM and GRU).
@@ -88,6 +91,7 @@ class GRU(BaseRecurrent):
         stateful=False,
         unroll=False,
         zero_output_for_mask=False,
+        use_cudnn="auto",
         **kwargs,
     ):
         cell = GRUCell(
@@ -120,6 +124,7 @@ class GRU(BaseRecurrent):
             stateful=stateful,
             unroll=unroll,
             zero_output_for_mask=zero_output_for_mask,
+            use_cudnn=use_cudnn,
             **kwargs,
         )
 
@@ -131,10 +136,10 @@ class GRU(BaseRecurrent):
             or self.unroll
         ):
             return None
-        from keras.src import backend as keras_backend
+        from keras_seq.utils.compat import fused_gru
 
         try:
-            last_output, outputs, states = keras_backend.gru(
+            last_output, outputs, states = fused_gru(
                 sequences,
                 initial_state[0],
                 mask,

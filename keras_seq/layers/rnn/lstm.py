@@ -36,6 +36,9 @@ class LSTM(BaseRecurrent):
             Default False.
         zero_output_for_mask: Output zeros (instead of the previous output) at
             masked steps. Default False, as Keras.
+        use_cudnn: `"auto"` (default) runs the fused cuDNN kernel when the
+            configuration allows it (see above), False never, True always
+            (a `ValueError` at the call where it cannot run), as Keras.
         jit_compile: TensorFlow only: compile the time loops with XLA (True),
             not (False), or as measured fastest for the cell ("auto",
             default: XLA for LSTM and GRU).
@@ -94,6 +97,7 @@ class LSTM(BaseRecurrent):
         stateful=False,
         unroll=False,
         zero_output_for_mask=False,
+        use_cudnn="auto",
         **kwargs,
     ):
         cell = PeepholeLSTMCell(
@@ -131,6 +135,7 @@ class LSTM(BaseRecurrent):
             stateful=stateful,
             unroll=unroll,
             zero_output_for_mask=zero_output_for_mask,
+            use_cudnn=use_cudnn,
             **kwargs,
         )
 
@@ -138,10 +143,10 @@ class LSTM(BaseRecurrent):
         cell = self.cell
         if keras.backend.backend() != "tensorflow" or cell.use_peepholes or self.unroll:
             return None
-        from keras.src import backend as keras_backend
+        from keras_seq.utils.compat import fused_lstm
 
         try:
-            last_output, outputs, states = keras_backend.lstm(
+            last_output, outputs, states = fused_lstm(
                 sequences,
                 initial_state[0],
                 initial_state[1],

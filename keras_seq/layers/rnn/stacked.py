@@ -25,8 +25,8 @@ class Stacked(keras.layers.Layer):
         layers: Either one recurrent layer, repeated `num_layers` times (each
             a fresh copy from its config), or a list of recurrent layers and/or
             cells (a cell is wrapped in `keras.layers.RNN`). The layers are
-            templates: they are rebuilt from their configs with
-            `return_sequences` and `return_state` set by `Stacked`.
+            templates: they are rebuilt from their configs, every layer below
+            the top one with `return_sequences=True`.
         num_layers: Number of layers when `layers` is a single layer.
         dropout: Float in [0, 1), dropout on the outputs of every layer but the
             top one (training only). Default 0.
@@ -38,8 +38,13 @@ class Stacked(keras.layers.Layer):
         merge_mode: `merge_mode` of the bidirectional layers (not None).
             Default `"concat"`.
         return_sequences: Return the top layer's output sequence
-            `(batch, time, units)` (default True) or its last output.
-        return_state: Also return the final states of every layer. Default False.
+            `(batch, time, units)` (True) or its last output (False). Default
+            None: the top template's own `return_sequences` (so
+            `Stacked(LSTM(8), num_layers=2)` returns the last output, as
+            `LSTM(8)` does, and `Stacked(LSTM(8, return_sequences=True), ...)`
+            the sequence).
+        return_state: Also return the final states of every layer. Default
+            None: the top template's own `return_state`.
         seed: Seed of the between-layer dropout.
 
     Call arguments:
@@ -55,9 +60,12 @@ class Stacked(keras.layers.Layer):
 
     Example:
 
-    >>> deep = Stacked(LSTM(16), num_layers=3, dropout=0.2, bidirectional=True)
+    >>> template = LSTM(16, return_sequences=True)
+    >>> deep = Stacked(template, num_layers=3, dropout=0.2, bidirectional=True)
     >>> deep(np.ones((2, 5, 8), "float32")).shape
     (2, 5, 32)
+    >>> Stacked(LSTM(16), num_layers=2)(np.ones((2, 5, 8), "float32")).shape
+    (2, 16)
     """
 
     def __init__(
@@ -68,8 +76,8 @@ class Stacked(keras.layers.Layer):
         residual=False,
         bidirectional=False,
         merge_mode="concat",
-        return_sequences=True,
-        return_state=False,
+        return_sequences=None,
+        return_state=None,
         seed=None,
         **kwargs,
     ):
@@ -92,6 +100,11 @@ class Stacked(keras.layers.Layer):
         self.merge_mode = checks.check_choice(
             "merge_mode", merge_mode, [m for m in MERGE_MODES if m is not None]
         )
+        top = templates[-1]
+        if return_sequences is None:
+            return_sequences = getattr(top, "return_sequences", False)
+        if return_state is None:
+            return_state = getattr(top, "return_state", False)
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.seed = seed

@@ -35,8 +35,10 @@ summed over the steps.
 
 import tensorflow as tf
 
+from keras_seq.utils.compat import tape_record
+
 # TensorFlow's tape API has no public "is a tape recording" / "stop all tapes".
-from tensorflow.python.eager import record
+record = tape_record()
 
 
 def gradient_may_be_taken():

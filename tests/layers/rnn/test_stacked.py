@@ -10,7 +10,12 @@ class StackedTest(TestCase):
     def test_layer(self):
         self.run_layer_test(
             Stacked,
-            {"layers": LSTM(4), "num_layers": 2, "dropout": 0.2, "return_state": True},
+            {
+                "layers": LSTM(4, return_sequences=True),
+                "num_layers": 2,
+                "dropout": 0.2,
+                "return_state": True,
+            },
             ref.sequences(),
             expected_output_shape=[(4, 7, 4)] + [(4, 4)] * 4,
             expected_num_trainable_weights=6,
@@ -35,7 +40,10 @@ class StackedTest(TestCase):
         x = ref.sequences()
         mask = ref.masks()["right"]
         stacked = Stacked(
-            GRU(ref.FEATURES), num_layers=3, residual=True, return_state=True
+            GRU(ref.FEATURES, return_sequences=True),
+            num_layers=3,
+            residual=True,
+            return_state=True,
         )
         output, *states = stacked(x, mask=mask)
         h = x
@@ -53,7 +61,12 @@ class StackedTest(TestCase):
     def test_bidirectional_matches_chain(self):
         x = ref.sequences()
         mask = ref.masks()["left"]
-        stacked = Stacked(LSTM(3), num_layers=2, bidirectional=True, merge_mode="sum")
+        stacked = Stacked(
+            LSTM(3, return_sequences=True),
+            num_layers=2,
+            bidirectional=True,
+            merge_mode="sum",
+        )
         output = stacked(x, mask=mask)
         h = x
         for layer in stacked.recurrent_layers:
@@ -86,6 +99,26 @@ class StackedTest(TestCase):
         _, h, c = first(x, initial_state=states[0])
         self.assertAllClose([h, c], final[:2], atol=1e-5)
 
+    def test_top_layer_keeps_its_template_settings(self):
+        x = ref.sequences()
+        last = Stacked(LSTM(4), num_layers=2)
+        self.assertEqual(tuple(last(x).shape), (x.shape[0], 4))
+        self.assertEqual(last.compute_output_shape(x.shape), (x.shape[0], 4))
+        sequence = Stacked(LSTM(4, return_sequences=True), num_layers=2)
+        self.assertEqual(tuple(sequence(x).shape), (*x.shape[:2], 4))
+        stated = Stacked(LSTM(4, return_state=True), num_layers=2)
+        self.assertEqual(len(stated(x)), 1 + 2 * 2)
+        overridden = Stacked(LSTM(4), num_layers=2, return_sequences=True)
+        self.assertEqual(tuple(overridden(x).shape), (*x.shape[:2], 4))
+        # The Keras way: a stacked LSTM of last outputs followed by a Dense.
+        model = keras.Sequential(
+            [keras.Input(x.shape[1:]), Stacked(LSTM(8), num_layers=2)]
+            + [keras.layers.Dense(1)]
+        )
+        model.compile("sgd", "mse")
+        history = model.fit(x, np.ones((x.shape[0], 1)), epochs=1, verbose=0)
+        self.assertTrue(np.isfinite(history.history["loss"][0]))
+
     def test_bad_arguments(self):
         with self.assertRaisesRegex(ValueError, "num_layers"):
             Stacked(LSTM(3))
@@ -94,6 +127,8 @@ class StackedTest(TestCase):
         with self.assertRaisesRegex(ValueError, "recurrent layers or cells"):
             Stacked([keras.layers.Dense(3)])
         with self.assertRaisesRegex(ValueError, "residual"):
-            Stacked([LSTM(3), LSTM(4)], residual=True)(ref.sequences())
+            Stacked([LSTM(3), LSTM(4, return_sequences=True)], residual=True)(
+                ref.sequences()
+            )
         with self.assertRaisesRegex(ValueError, "initial_state"):
             Stacked(LSTM(3), num_layers=2)(ref.sequences(), initial_state=[[]])
