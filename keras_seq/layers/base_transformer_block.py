@@ -31,9 +31,19 @@ class BaseTransformerBlock(keras.layers.Layer):
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
         seed=None,
+        normalize_first=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if normalize_first is not None:
+            # keras-hub's name for `norm_first`.
+            if norm_first and not normalize_first:
+                raise ValueError(
+                    "Arguments `norm_first` and `normalize_first` (keras-hub's "
+                    "name for it) disagree: got norm_first=True, "
+                    f"normalize_first={normalize_first!r}. Pass one of them."
+                )
+            norm_first = normalize_first
         self.intermediate_dim = checks.check_positive_int(
             "intermediate_dim", intermediate_dim
         )

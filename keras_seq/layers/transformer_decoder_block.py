@@ -29,8 +29,8 @@ class TransformerDecoderBlock(BaseTransformerBlock):
 
     Args:
         intermediate_dim, num_heads, dropout, activation, layer_norm_epsilon,
-        norm_first, score, kernel_initializer, bias_initializer, seed: As
-            `keras_seq.layers.TransformerEncoderBlock`.
+        norm_first, normalize_first, score, kernel_initializer,
+        bias_initializer, seed: As `keras_seq.layers.TransformerEncoderBlock`.
 
     Call arguments:
         decoder_sequence: `(batch, T, model_dim)`.
@@ -46,6 +46,17 @@ class TransformerDecoderBlock(BaseTransformerBlock):
         return_attention_scores: Also return the cross-attention weights
             `(batch, heads, T, S)` (for heatmaps).
         training: Whether dropout is active.
+        decoder_padding_mask, encoder_padding_mask: keras-hub's names for
+            `decoder_sequence_mask` and `encoder_sequence_mask` (used instead
+            of a Keras mask when given, as in keras-hub).
+        decoder_attention_mask: Optional `(batch, T, T)` boolean mask of the
+            self-attention (combined with the causal mask), as keras-hub.
+        encoder_attention_mask: Optional `(batch, T, S)` boolean mask of the
+            cross-attention, as keras-hub.
+        cross_attention_cache_update_index: With `cross_attention_cache` and
+            `encoder_sequence`: write the projected `encoder_sequence` into
+            the cross-attention cache at this position before attending (as
+            keras-hub). Default None: the cache is used as it is.
 
     Returns:
         `(batch, T, model_dim)`; with caches also the updated caches; the
@@ -116,15 +127,43 @@ class TransformerDecoderBlock(BaseTransformerBlock):
             results += (keras.KerasTensor(shape, spec.dtype),)
         return results[0] if len(results) == 1 else results
 
-    def initial_cache(self, batch_size, max_length):
-        """A zero self-attention cache `(batch, 2, max_length, heads, head_dim)`."""
+    def initial_cache(self, batch_size, max_length, model_dim=None):
+        """A zero self-attention cache `(batch, 2, max_length, heads, head_dim)`.
+
+        `head_dim = model_dim / num_heads`: `model_dim` is the decoder
+        sequence's last axis, known once the block is built; pass it to make
+        the cache of a block not built yet.
+        """
+        if model_dim is not None:
+            head_dim = check_heads_divide(
+                self.num_heads, checks.check_positive_int("model_dim", model_dim)
+            )
+            if self.built and head_dim != self.head_dim:
+                raise ValueError(
+                    f"Argument `model_dim` must be {self.head_dim * self.num_heads} "
+                    f"(the model dimension the block was built with), got {model_dim}."
+                )
+        elif self.built:
+            head_dim = self.head_dim
+        else:
+            raise ValueError(
+                "`initial_cache` needs the model dimension: pass `model_dim=` "
+                "(the decoder sequence's last axis), or build the block first "
+                "(call it once, or `block.build(decoder_shape, encoder_shape)`)."
+            )
         return ops.zeros(
-            (batch_size, 2, max_length, self.num_heads, self.head_dim),
+            (batch_size, 2, max_length, self.num_heads, head_dim),
             dtype=self.compute_dtype,
         )
 
     def cross_attention_cache(self, encoder_sequence):
         """The projected encoder keys and values, `(batch, 2, S, heads, head_dim)`."""
+        if not self.built:
+            raise ValueError(
+                "`cross_attention_cache` needs a built block (its key and value "
+                "projections): call the block once, or "
+                "`block.build(decoder_shape, encoder_shape)`, first."
+            )
         if self.cross_attention is None:
             raise ValueError(
                 "This block has no cross-attention: it was built without an "
@@ -151,10 +190,29 @@ class TransformerDecoderBlock(BaseTransformerBlock):
         cross_attention_cache=None,
         return_attention_scores=False,
         training=None,
+        decoder_padding_mask=None,
+        decoder_attention_mask=None,
+        encoder_padding_mask=None,
+        encoder_attention_mask=None,
+        cross_attention_cache_update_index=None,
     ):
+        if decoder_padding_mask is not None:
+            decoder_sequence_mask = decoder_padding_mask
+        if encoder_padding_mask is not None:
+            encoder_sequence_mask = encoder_padding_mask
         checks.check_rank(
             "decoder_sequence", decoder_sequence.shape, 3, "(batch, time, model_dim)"
         )
+        if cross_attention_cache_update_index is not None and (
+            cross_attention_cache is None or encoder_sequence is None
+        ):
+            raise ValueError(
+                "`cross_attention_cache_update_index` writes the projected "
+                "`encoder_sequence` into `cross_attention_cache`: pass both, got "
+                f"encoder_sequence={'None' if encoder_sequence is None else 'a tensor'}"
+                f", cross_attention_cache="
+                f"{'None' if cross_attention_cache is None else 'a tensor'}."
+            )
         checks.check_floating("decoder_sequence", decoder_sequence)
         cached = self_attention_cache is not None
         if cached and self_attention_cache_update_index is None:
@@ -181,6 +239,7 @@ class TransformerDecoderBlock(BaseTransformerBlock):
                     x,
                     query_mask=decoder_sequence_mask,
                     value_mask=decoder_sequence_mask,
+                    attention_mask=decoder_attention_mask,
                     use_causal_mask=use_causal_mask,
                     training=training,
                 ), None
@@ -196,6 +255,10 @@ class TransformerDecoderBlock(BaseTransformerBlock):
             visible = ops.broadcast_to(
                 visible, (ops.shape(x)[0], ops.shape(x)[1], max_length)
             )
+            if decoder_attention_mask is not None:
+                visible = ops.logical_and(
+                    visible, ops.cast(decoder_attention_mask, "bool")
+                )
             output, cache = self.self_attention(
                 x,
                 x,
@@ -215,26 +278,30 @@ class TransformerDecoderBlock(BaseTransformerBlock):
 
             def cross_attend(x):
                 if cross_attention_cache is not None:
-                    output, weights, _ = self.cross_attention(
+                    output, weights, cache = self.cross_attention(
                         x,
-                        x,
+                        x if encoder_sequence is None else encoder_sequence,
                         query_mask=decoder_sequence_mask,
                         value_mask=encoder_sequence_mask,
+                        attention_mask=encoder_attention_mask,
                         cache=cross_attention_cache,
+                        cache_update_index=cross_attention_cache_update_index,
                         return_attention_scores=True,
                         training=training,
                     )
-                    return output, weights
-                return self.cross_attention(
+                    return output, (weights, cache)
+                output, weights = self.cross_attention(
                     x,
                     encoder_sequence,
                     query_mask=decoder_sequence_mask,
                     value_mask=encoder_sequence_mask,
+                    attention_mask=encoder_attention_mask,
                     return_attention_scores=True,
                     training=training,
                 )
+                return output, (weights, cross_attention_cache)
 
-            x, weights = self._residual(
+            x, (weights, cross_attention_cache) = self._residual(
                 x, cross_attend, self.cross_attention_norm, training
             )
         x, _ = self._residual(x, self._ffn, self.feed_forward_norm, training)

@@ -25,6 +25,8 @@ class TransformerEncoderBlock(BaseTransformerBlock):
         activation: Feed-forward activation. Default `"relu"`.
         layer_norm_epsilon: Default 1e-5.
         norm_first: Pre-norm (True) or post-norm (False, default).
+        normalize_first: keras-hub's name for `norm_first` (either may be
+            given).
         score: Attention score, `"dot"` or `"additive"`.
         kernel_initializer, bias_initializer: For every projection.
         seed: Seed of the dropouts.
@@ -33,7 +35,10 @@ class TransformerEncoderBlock(BaseTransformerBlock):
         inputs: `(batch, time, model_dim)`.
         mask: Optional `(batch, time)` boolean, False at padding (filled in from
             a Keras mask, e.g. `Embedding(mask_zero=True)`).
-        attention_mask: Optional `(batch, time, time)` boolean.
+        padding_mask: keras-hub's name for `mask`; when given it is used
+            instead of the Keras mask, as in keras-hub.
+        attention_mask: Optional `(batch, time, time)` boolean (or any shape
+            that broadcasts to it, as `MultiHeadAttention`).
         return_attention_scores: Also return the weights
             `(batch, heads, time, time)`.
         training: Whether dropout is active.
@@ -78,7 +83,10 @@ class TransformerEncoderBlock(BaseTransformerBlock):
         attention_mask=None,
         return_attention_scores=False,
         training=None,
+        padding_mask=None,
     ):
+        if padding_mask is not None:
+            mask = padding_mask
         checks.check_rank("inputs", inputs.shape, 3, "(batch, time, model_dim)")
         checks.check_floating("inputs", inputs)
 

@@ -223,3 +223,30 @@ class TransformerBlockTest(TestCase):
             decoder(target, source, decoder_sequence_mask=np.ones((BATCH, T + 1), bool))
         with self.assertRaisesRegex(ValueError, "`intermediate_dim`"):
             TransformerEncoderBlock(0, HEADS)
+
+
+def test_caches_before_the_first_call():
+    target, source = data(5)
+    block = TransformerDecoderBlock(FFN, HEADS)
+    cache = keras.ops.convert_to_numpy(block.initial_cache(BATCH, T, model_dim=DIM))
+    assert cache.shape == (BATCH, 2, T, HEADS, DIM // HEADS) and not cache.any()
+    with pytest.raises(ValueError, match="pass `model_dim=`"):
+        TransformerDecoderBlock(FFN, HEADS).initial_cache(BATCH, T)
+    with pytest.raises(ValueError, match="needs a built block"):
+        TransformerDecoderBlock(FFN, HEADS).cross_attention_cache(source)
+    with pytest.raises(ValueError, match=r"`num_heads` \(2\) must divide"):
+        block.initial_cache(BATCH, T, model_dim=7)
+    # The documented order: build, then both caches, then the steps.
+    block.build(target.shape, source.shape)
+    with pytest.raises(ValueError, match="must be 8"):
+        block.initial_cache(BATCH, T, model_dim=4)
+    cross = block.cross_attention_cache(source)
+    full = keras.ops.convert_to_numpy(block(target, source))
+    for t in range(T):
+        step, cache, cross = block(
+            target[:, t : t + 1],
+            self_attention_cache=cache,
+            self_attention_cache_update_index=t,
+            cross_attention_cache=cross,
+        )
+        TestCase().assertAllClose(step[:, 0], full[:, t], atol=1e-5, rtol=1e-5)

@@ -59,11 +59,42 @@ def _check_mask_shape(name, mask, expected):
         )
 
 
+def _check_broadcast_mask(name, mask, expected, heads=None):
+    """`mask` broadcasts to `expected` `(B, T_q, T_k)`, or to `(B, heads, T_q, T_k)`.
+
+    Ranks 2 and 3 align with `(B, T_q, T_k)` from the right; rank 4 (only with
+    `heads`) with `(B, heads, T_q, T_k)`. Each axis is equal or 1.
+    """
+    shape = tuple(mask.shape)
+    target = tuple(expected)
+    if heads is not None and len(shape) == 4:
+        target = (expected[0], heads, *expected[1:])
+    ok = 2 <= len(shape) <= len(target) and all(
+        e is None or s is None or s in (1, e) for s, e in zip(shape[::-1], target[::-1])
+    )
+    if not ok:
+        extra = ""
+        if heads is not None:
+            extra = f" or to (batch, heads, T_q, T_k) = {target[:1] + (heads,) + target[-2:]}"
+        raise ValueError(
+            f"Argument `{name}` must have shape (batch, T_q, T_k) = "
+            f"{tuple(expected)}, or a shape that broadcasts to it{extra} "
+            f"(each axis equal or 1), got shape {shape}."
+        )
+
+
 def causal_mask(query_length, key_length, offset=0):
     """`(query_length, key_length)` boolean mask: query `i` sees keys `<= i + offset`."""
     rows = ops.expand_dims(ops.arange(query_length) + offset, -1)
     cols = ops.expand_dims(ops.arange(key_length), 0)
     return rows >= cols
+
+
+def sliding_window_mask(query_length, key_length, window, offset=0):
+    """`(query_length, key_length)` boolean mask: `|i + offset - j| < window`."""
+    rows = ops.expand_dims(ops.arange(query_length) + offset, -1)
+    cols = ops.expand_dims(ops.arange(key_length), 0)
+    return ops.abs(rows - cols) < window
 
 
 def attention_mask(
@@ -74,6 +105,9 @@ def attention_mask(
     key_mask=None,
     attention_mask=None,
     use_causal_mask=False,
+    num_heads=None,
+    sliding_window=None,
+    position_offset=0,
 ):
     """Merges every mask source into one boolean `(batch, T_q, T_k)` mask.
 
@@ -81,8 +115,12 @@ def attention_mask(
 
     `query_mask` `(batch, T_q)` and `value_mask` / `key_mask` `(batch, T_k)`
     mark real (True) and padded (False) positions; `attention_mask`
-    `(batch, T_q, T_k)` says which query may see which key; `use_causal_mask`
-    lets query `i` see keys `0..i`. All are combined with a logical AND.
+    `(batch, T_q, T_k)`, or any shape broadcasting to it, says which query
+    may see which key; `use_causal_mask` lets query `i` see keys `0..i`;
+    `sliding_window` keys `|i - j| < sliding_window`. All are combined with a
+    logical AND. With `num_heads`, `attention_mask` may also broadcast to
+    `(batch, heads, T_q, T_k)`, and a rank-4 mask gives a rank-4 result.
+    `position_offset` is the position of the first query (cached decoding).
     """
     batch, t_q, t_k = query.shape[0], query.shape[1], value.shape[1]
     merged = None
@@ -97,14 +135,29 @@ def attention_mask(
         if mask is not None:
             _check_mask_shape(name, mask, (batch, t_k))
             merged = merge(ops.expand_dims(ops.cast(mask, "bool"), -2))
+    length_q, length_k = ops.shape(query)[1], ops.shape(value)[1]
+    if sliding_window is not None:
+        window = sliding_window_mask(
+            length_q, length_k, sliding_window, offset=position_offset
+        )
+        merged = merge(ops.expand_dims(window, 0))
     if attention_mask is not None:
-        _check_mask_shape("attention_mask", attention_mask, (batch, t_q, t_k))
-        merged = merge(ops.cast(attention_mask, "bool"))
+        _check_broadcast_mask(
+            "attention_mask", attention_mask, (batch, t_q, t_k), heads=num_heads
+        )
+        attention_mask = ops.cast(attention_mask, "bool")
+        if len(attention_mask.shape) == 2:
+            attention_mask = ops.expand_dims(attention_mask, 0)
+        if len(attention_mask.shape) == 4 and merged is not None:
+            merged = ops.expand_dims(merged, 1)  # (B, 1, T_q, T_k), all heads
+        merged = merge(attention_mask)
     # Only a causal mask leaves every query at least key 0.
     may_have_empty_rows = merged is not None
     if use_causal_mask:
-        length_q, length_k = ops.shape(query)[1], ops.shape(value)[1]
-        merged = merge(ops.expand_dims(causal_mask(length_q, length_k), 0))
+        causal = causal_mask(length_q, length_k)
+        for _ in range(len(merged.shape) - 2 if merged is not None else 1):
+            causal = ops.expand_dims(causal, 0)
+        merged = merge(causal)
     return merged, may_have_empty_rows
 
 

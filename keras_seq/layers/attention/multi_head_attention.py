@@ -52,24 +52,44 @@ class MultiHeadAttention(keras.layers.Layer):
         score: `"dot"` (default) or `"additive"`.
         dropout: Dropout rate on the attention weights (training only).
         use_bias: Whether the projections have biases. Default True.
-        output_shape: Last dimension of the output. Default: the query's.
+        output_shape: The output's shape after the batch and time axes: an
+            integer or a tuple (e.g. `(2, 3)` gives `(batch, T_q, 2, 3)`).
+            Default: the query's last dimension.
+        attention_axes: None, or `(1,)` (the time axis, the same thing):
+            keras_seq attends over the time axis of `(batch, time, dim)`
+            inputs; other axes are refused (merge them into the batch).
+        sliding_window: Optional positive integer: query `i` sees keys `j`
+            with `|i - j| < sliding_window` only (combined with the other
+            masks, e.g. `use_causal_mask`). Default None.
+        flash_attention: None or False (there is no separate flash kernel;
+            True is refused).
+        use_gate: Gate each head's output by `sigmoid(query W_g + b_g)`
+            before the output projection (Qiu et al. 2025, as Keras).
+            Default False.
         kernel_initializer, bias_initializer: For all projections (and the
             additive `score_kernel` `(num_heads, key_dim)`).
+        kernel_regularizer, bias_regularizer, kernel_constraint,
+            bias_constraint: For all projections, as Keras.
         seed: Seed of the dropout.
 
-    Weights (Keras's layout): `query_kernel` `(d_q, heads, key_dim)`,
-    `query_bias` `(heads, key_dim)`, the same for `key_*` and `value_*`
-    (`value_dim`), `output_kernel` `(heads, value_dim, output_dim)`,
-    `output_bias` `(output_dim,)`; additive: `score_kernel` after the value
+    Weights (Keras's layout and order): `query_kernel` `(d_q, heads,
+    key_dim)`, `query_bias` `(heads, key_dim)`, the same for `key_*`, then
+    `gate_*` (`use_gate`, `(d_q, heads, value_dim)`) and `value_*`
+    (`value_dim`), `output_kernel` `(heads, value_dim, *output_shape)`,
+    `output_bias` `output_shape`; additive: `score_kernel` after the value
     projection.
 
     Call arguments:
         query: `(batch, T_q, d_q)`.
         value: `(batch, T_k, d_v)`.
         key: Optional `(batch, T_k, d_k)`; `value` is used when None.
-        query_mask, value_mask, key_mask, attention_mask, use_causal_mask:
-            As `keras_seq.layers.DotProductAttention` (Keras masks on the
-            inputs fill in the first three).
+        query_mask, value_mask, key_mask, use_causal_mask: As
+            `keras_seq.layers.DotProductAttention` (Keras masks on the inputs
+            fill in the first three).
+        attention_mask: Optional boolean mask, False where a query must not
+            see a key: `(batch, T_q, T_k)`, or any shape that broadcasts to
+            `(batch, heads, T_q, T_k)` as in Keras (`(T_q, T_k)`,
+            `(1, T_q, T_k)`, `(batch, heads, T_q, T_k)`, ...).
         return_attention_scores: Also return the weights
             `(batch, heads, T_q, T_k)`.
         training: Whether dropout is active.
@@ -83,7 +103,7 @@ class MultiHeadAttention(keras.layers.Layer):
         cache_update_index: Integer (tensor) position of the new steps.
 
     Returns:
-        `(batch, T_q, output_dim)`, then the weights when asked, then the
+        `(batch, T_q, *output_shape)`, then the weights when asked, then the
         updated cache when `cache` is given.
 
     Example:
@@ -107,8 +127,16 @@ class MultiHeadAttention(keras.layers.Layer):
         dropout=0.0,
         use_bias=True,
         output_shape=None,
+        attention_axes=None,
+        sliding_window=None,
+        flash_attention=None,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        use_gate=False,
         seed=None,
         **kwargs,
     ):
@@ -121,47 +149,99 @@ class MultiHeadAttention(keras.layers.Layer):
         self.score = checks.check_choice("score", score, ("dot", "additive"))
         self.dropout = checks.check_rate("dropout", dropout)
         self.use_bias = bool(use_bias)
-        if isinstance(output_shape, (list, tuple)):
-            if len(output_shape) != 1:
+        if output_shape is not None:
+            dims = (
+                tuple(output_shape)
+                if isinstance(output_shape, (list, tuple))
+                else (output_shape,)
+            )
+            if not dims:
                 raise ValueError(
                     "Received an invalid value for argument `output_shape`, "
-                    f"expected an integer or a 1-tuple, got {output_shape!r}."
+                    "expected a positive integer or a tuple of them, got ()."
                 )
-            output_shape = output_shape[0]
-        if output_shape is not None:
-            checks.check_positive_int("output_shape", output_shape)
-        self._output_dim = output_shape
+            for dim in dims:
+                checks.check_positive_int("output_shape", dim)
+            output_shape = dims
+        self._output_shape = output_shape
+        if attention_axes not in (None, 1, (1,), [1]):
+            raise ValueError(
+                "Received an invalid value for argument `attention_axes`, "
+                "expected None or (1,) (keras_seq attends over the time axis "
+                f"of (batch, time, dim) inputs), got {attention_axes!r}. Merge "
+                "the other axes into the batch axis instead."
+            )
+        self.attention_axes = None if attention_axes is None else (1,)
+        if sliding_window is not None:
+            checks.check_positive_int("sliding_window", sliding_window)
+        self.sliding_window = sliding_window
+        if flash_attention not in (None, False):
+            raise ValueError(
+                "Received an invalid value for argument `flash_attention`, "
+                "expected None or False: keras_seq's MultiHeadAttention has no "
+                f"flash-attention kernel, got {flash_attention!r}. Use "
+                "`keras.layers.MultiHeadAttention(flash_attention=True)` for it."
+            )
+        self.flash_attention = flash_attention
+        self.use_gate = bool(use_gate)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+        self.kernel_constraint = keras.constraints.get(kernel_constraint)
+        self.bias_constraint = keras.constraints.get(bias_constraint)
         self.seed = seed
         if self.dropout > 0:
             self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = True
 
-    def _projection(self, name, input_dim, size):
+    def _projection_weights(self, name, kernel_shape, bias_shape):
         kernel = self.add_weight(
-            shape=(input_dim, self.num_heads, size),
+            shape=kernel_shape,
             initializer=fresh(self.kernel_initializer, f"{name}_kernel"),
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
             name=f"{name}_kernel",
         )
         bias = None
         if self.use_bias:
             bias = self.add_weight(
-                shape=(self.num_heads, size),
+                shape=bias_shape,
                 initializer=fresh(self.bias_initializer, f"{name}_bias"),
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
                 name=f"{name}_bias",
             )
         return kernel, bias
 
+    def _projection(self, name, input_dim, size):
+        return self._projection_weights(
+            name, (input_dim, self.num_heads, size), (self.num_heads, size)
+        )
+
+    def _output_dims(self, query_shape):
+        return self._output_shape or (query_shape[-1],)
+
     def build(self, query_shape, value_shape, key_shape=None):
         key_shape = value_shape if key_shape is None else key_shape
-        self.output_dim = self._output_dim or query_shape[-1]
+        for name, shape in (
+            ("query", query_shape),
+            ("value", value_shape),
+            ("key", key_shape),
+        ):
+            checks.check_rank(name, shape, 3, "(batch, time, dim)")
+        self.output_dims = self._output_dims(query_shape)
         self.query_kernel, self.query_bias = self._projection(
             "query", query_shape[-1], self.key_dim
         )
         self.key_kernel, self.key_bias = self._projection(
             "key", key_shape[-1], self.key_dim
         )
+        self.gate_kernel = self.gate_bias = None
+        if self.use_gate:
+            self.gate_kernel, self.gate_bias = self._projection(
+                "gate", query_shape[-1], self.value_dim
+            )
         self.value_kernel, self.value_bias = self._projection(
             "value", value_shape[-1], self.value_dim
         )
@@ -171,21 +251,14 @@ class MultiHeadAttention(keras.layers.Layer):
                 initializer=fresh(self.kernel_initializer, "score_kernel"),
                 name="score_kernel",
             )
-        self.output_kernel = self.add_weight(
-            shape=(self.num_heads, self.value_dim, self.output_dim),
-            initializer=fresh(self.kernel_initializer, "output_kernel"),
-            name="output_kernel",
+        self.output_kernel, self.output_bias = self._projection_weights(
+            "output",
+            (self.num_heads, self.value_dim, *self.output_dims),
+            self.output_dims,
         )
-        self.output_bias = None
-        if self.use_bias:
-            self.output_bias = self.add_weight(
-                shape=(self.output_dim,),
-                initializer=fresh(self.bias_initializer, "output_bias"),
-                name="output_bias",
-            )
 
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
-        return (*query_shape[:-1], self._output_dim or query_shape[-1])
+        return (*query_shape[:-1], *self._output_dims(query_shape))
 
     def compute_output_spec(
         self,
@@ -197,8 +270,8 @@ class MultiHeadAttention(keras.layers.Layer):
         cache_update_index=None,
         **kwargs,
     ):
-        output_dim = self._output_dim or query.shape[-1]
-        results = (keras.KerasTensor((*query.shape[:-1], output_dim), query.dtype),)
+        output_shape = (*query.shape[:-1], *self._output_dims(query.shape))
+        results = (keras.KerasTensor(output_shape, query.dtype),)
         if return_attention_scores:
             keys = value.shape[1] if cache is None else cache.shape[2]
             shape = (query.shape[0], self.num_heads, query.shape[1], keys)
@@ -304,8 +377,11 @@ class MultiHeadAttention(keras.layers.Layer):
             key_mask=key_mask,
             attention_mask=attention_mask,
             use_causal_mask=use_causal_mask,
+            num_heads=self.num_heads,
+            sliding_window=self.sliding_window,
+            position_offset=0 if cache_update_index is None else cache_update_index,
         )
-        if mask is not None:
+        if mask is not None and len(mask.shape) == 3:
             mask = ops.expand_dims(mask, 1)  # one mask for all heads
         # (B, T, H, size) -> (B, H, T, size)
         query_h, key_h, value_h = (
@@ -318,15 +394,19 @@ class MultiHeadAttention(keras.layers.Layer):
         weights, context = masking.attend(
             self._scores(query_h, key_h), value_h, mask, may_have_empty_rows, dropout_fn
         )
+        context = ops.transpose(context, (0, 2, 1, 3))  # (B, T_q, H, value_dim)
+        if self.use_gate:
+            gate = self._project(query, self.gate_kernel, self.gate_bias)
+            context = context * ops.sigmoid(gate)
         context = ops.reshape(
-            ops.transpose(context, (0, 2, 1, 3)),
-            (*ops.shape(query)[:-1], self.num_heads * self.value_dim),
+            context, (*ops.shape(query)[:-1], self.num_heads * self.value_dim)
         )
-        output = ops.matmul(
-            context, ops.reshape(self.output_kernel, (-1, self.output_dim))
-        )
+        output_size = math.prod(self.output_dims)
+        output = ops.matmul(context, ops.reshape(self.output_kernel, (-1, output_size)))
         if self.use_bias:
-            output = output + self.output_bias
+            output = output + ops.reshape(self.output_bias, (-1,))
+        if len(self.output_dims) > 1:
+            output = ops.reshape(output, (*ops.shape(query)[:-1], *self.output_dims))
         results = (output,)
         if return_attention_scores:
             results += (weights,)
@@ -344,11 +424,23 @@ class MultiHeadAttention(keras.layers.Layer):
                 "score": self.score,
                 "dropout": self.dropout,
                 "use_bias": self.use_bias,
-                "output_shape": self._output_dim,
+                "output_shape": self._output_shape,
+                "attention_axes": self.attention_axes,
+                "sliding_window": self.sliding_window,
+                "flash_attention": self.flash_attention,
+                "use_gate": self.use_gate,
                 "kernel_initializer": keras.initializers.serialize(
                     self.kernel_initializer
                 ),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": keras.regularizers.serialize(
+                    self.kernel_regularizer
+                ),
+                "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
+                "kernel_constraint": keras.constraints.serialize(
+                    self.kernel_constraint
+                ),
+                "bias_constraint": keras.constraints.serialize(self.bias_constraint),
                 "seed": self.seed,
             }
         )

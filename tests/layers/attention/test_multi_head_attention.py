@@ -206,7 +206,19 @@ class MultiHeadAttentionTest(TestCase):
         with self.assertRaisesRegex(ValueError, "`score`.*'additive'"):
             MultiHeadAttention(HEADS, KEY_DIM, score="general")
         with self.assertRaisesRegex(ValueError, "`output_shape`"):
-            MultiHeadAttention(HEADS, KEY_DIM, output_shape=(2, 3))
+            MultiHeadAttention(HEADS, KEY_DIM, output_shape=(2, 0))
+        with self.assertRaisesRegex(ValueError, "`attention_axes`.*time axis"):
+            MultiHeadAttention(HEADS, KEY_DIM, attention_axes=(1, 2))
+        with self.assertRaisesRegex(ValueError, "`flash_attention`.*no"):
+            MultiHeadAttention(HEADS, KEY_DIM, flash_attention=True)
+        with self.assertRaisesRegex(ValueError, "`sliding_window`"):
+            MultiHeadAttention(HEADS, KEY_DIM, sliding_window=0)
+        with self.assertRaisesRegex(ValueError, "`query` must have rank 3"):
+            MultiHeadAttention(HEADS, KEY_DIM).build((2, 3, 4, 5), (2, 3, 5))
+        with self.assertRaisesRegex(
+            ValueError, r"broadcasts to it or to \(batch, heads"
+        ):
+            layer(query, value, key, attention_mask=np.ones((BATCH, 3, T_Q, T_K), bool))
         with self.assertRaisesRegex(ValueError, "needs `value_dim == key_dim`"):
             MultiHeadAttention(HEADS, KEY_DIM, value_dim=3)(
                 query,
@@ -214,3 +226,84 @@ class MultiHeadAttentionTest(TestCase):
                 cache=np.zeros((BATCH, 2, T_Q, HEADS, KEY_DIM), "float32"),
                 cache_update_index=0,
             )
+
+
+KERAS_OPTIONS = {
+    "plain": {},
+    "output_shape": {"output_shape": (2, 3)},
+    "use_gate": {"use_gate": True},
+    "sliding_window": {"sliding_window": 2},
+}
+
+
+@pytest.mark.parametrize("options", sorted(KERAS_OPTIONS))
+@pytest.mark.parametrize(
+    "mask_shape",
+    [None, (T_Q, T_K), (1, T_Q, T_K), (BATCH, T_Q, T_K)]
+    + [(BATCH, HEADS, T_Q, T_K), (BATCH, 1, T_Q, T_K), (1, HEADS, 1, T_K)],
+)
+@pytest.mark.parametrize("causal", [False, True])
+def test_keras_arguments_and_mask_shapes_match_keras(options, mask_shape, causal):
+    """Keras's options and every attention_mask shape it broadcasts, same numbers.
+
+    Rows where some head sees no key differ on purpose (Keras averages all
+    values there, keras_seq gives that head a zero context:
+    docs/compatibility.md) and are left out of the comparison.
+    """
+    query, value, key = data(2)
+    kwargs = KERAS_OPTIONS[options]
+    ours = MultiHeadAttention(HEADS, KEY_DIM, **kwargs)
+    theirs = keras.layers.MultiHeadAttention(HEADS, KEY_DIM, **kwargs)
+    ours(query, value, key)
+    theirs(query, value, key)
+    assert [w.shape for w in ours.weights] == [w.shape for w in theirs.weights]
+    ref.randomise(ours, 3, scale=0.4)
+    theirs.set_weights(ours.get_weights())
+    rng = np.random.default_rng(4)
+    call = {"use_causal_mask": causal}
+    visible = np.ones((BATCH, HEADS, T_Q, T_K), bool)
+    if mask_shape is not None:
+        call["attention_mask"] = rng.random(mask_shape) > 0.3
+        mask = call["attention_mask"]
+        if mask.ndim < 4:
+            mask = mask.reshape((1,) * (3 - mask.ndim) + mask.shape)[:, None]
+        visible = visible & mask
+    if causal:
+        visible = visible & np.tri(T_Q, T_K, dtype=bool)
+    if "sliding_window" in kwargs:
+        rows, cols = np.arange(T_Q)[:, None], np.arange(T_K)[None]
+        visible = visible & (np.abs(rows - cols) < kwargs["sliding_window"])
+    kept = visible.any(-1).all(1)  # (B, T_q): every head sees some key
+    assert kept.any()
+    out = keras.ops.convert_to_numpy(ours(query, value, key, **call))
+    expected = keras.ops.convert_to_numpy(theirs(query, value, key, **call))
+    assert (
+        out.shape == expected.shape == (BATCH, T_Q, *kwargs.get("output_shape", (8,)))
+    )
+    TestCase().assertAllClose(out[kept], expected[kept], atol=2e-5, rtol=2e-5)
+
+
+def test_keras_config_loads_and_regularizers_apply():
+    query, value, key = data(5)
+    theirs = keras.layers.MultiHeadAttention(
+        HEADS,
+        KEY_DIM,
+        kernel_regularizer="l2",
+        bias_regularizer="l1",
+        kernel_constraint="non_neg",
+        bias_constraint="unit_norm",
+        attention_axes=(1,),
+        output_shape=(4,),
+    )
+    ours = MultiHeadAttention.from_config(theirs.get_config())
+    ours(query, value, key)
+    theirs(query, value, key)
+    ours.set_weights(theirs.get_weights())
+    # One regularisation term per kernel and bias, as Keras's sublayers.
+    assert len(ours.losses) == len(theirs.losses) == 8
+    TestCase().assertAllClose(
+        sum(ours.losses), sum(theirs.losses), atol=1e-4, rtol=1e-5
+    )
+    assert all(
+        type(w.constraint).__name__ in ("NonNeg", "UnitNorm") for w in ours.weights
+    )
