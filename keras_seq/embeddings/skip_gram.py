@@ -79,6 +79,11 @@ class Word2VecBase(keras.Model):
         # loss's gradient: 1/count for a mean, all for a sum). Measured on
         # PTB, "word2vec" scores as gensim, "gradient" far below it.
         self.kernel_context_scale = "word2vec"
+        # The batch size the compiled rate is scaled by (`train` sets it): the
+        # rate per example is the rate over this, so that a short batch (an
+        # epoch's last, or a tiny corpus's only one) does not take steps
+        # `batch_size / its size` times too large. None: each batch's size.
+        self.rate_batch_size = None
         self._alias_table = None
 
     def _negatives(self, steps=1):
@@ -171,10 +176,16 @@ class Word2VecBase(keras.Model):
         return {"loss": self._loss_tracker.result()}
 
     def _rate_per_example(self, batch):
-        """The compiled rate is per batch-mean loss: per example it is / batch."""
+        """The compiled rate is per batch-mean loss: per example it is / batch.
+
+        `batch` is the size of the batch at hand; `rate_batch_size`, when
+        set, is used instead (the full batch size the rate was scaled by).
+        """
         rate = self.optimizer.learning_rate
         if callable(rate):
             rate = rate(self.optimizer.iterations)
+        if self.rate_batch_size is not None:
+            batch = self.rate_batch_size
         return ops.cast(rate, self.embeddings.dtype) / ops.cast(
             batch, self.embeddings.dtype
         )

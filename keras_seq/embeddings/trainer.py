@@ -319,6 +319,7 @@ def train(
     if vocabulary is None:
         vocabulary = Vocabulary.build(corpus, min_count=min_count)
     token_ids, sentence_ids = corpus_ids(corpus, vocabulary)
+    _check_examples(token_ids, sentence_ids, vocabulary, sample, min_count)
     keras.utils.set_random_seed(seed)
     options = {
         "dim": dim,
@@ -357,6 +358,7 @@ def train(
         epochs,
         batch_size,
     )
+    model.rate_batch_size = batch_size
     model.compile(
         optimizer=keras.optimizers.SGD(schedule),
         loss=identity_loss,
@@ -380,4 +382,48 @@ def train(
             dataset, epochs=1, verbose=verbose, callbacks=[rate], shuffle=False
         )
     history.history["words_per_second"] = rate.rates
+    _check_trained(model, history, learning_rate, batch_size, sample)
     return WordVectors.from_model(model, vocabulary), model, history
+
+
+def _check_examples(token_ids, sentence_ids, vocabulary, sample, min_count):
+    """Refuses, before training, a corpus that gives (almost) no examples."""
+    in_pairs = np.bincount(sentence_ids) >= 2
+    if not in_pairs.any():
+        raise ValueError(
+            "The corpus gives no training examples: no sentence has two or more "
+            f"words in the vocabulary (of {len(vocabulary)} words with "
+            f"`min_count={min_count}`). Pass longer sentences or a lower "
+            "`min_count`."
+        )
+    keep = pair_ops.keep_probabilities(vocabulary.counts, sample)[token_ids]
+    kept = float(keep[in_pairs[sentence_ids]].sum())
+    if kept < 2.0:
+        raise ValueError(
+            f"Frequent-word subsampling (`sample={sample:g}`) keeps about "
+            f"{kept:.1f} of the corpus's {len(token_ids)} tokens in sentences of "
+            "two or more words: too few to train on. For a corpus this small "
+            "pass `sample=0` (no subsampling) or a larger `sample`."
+        )
+
+
+def _check_trained(model, history, learning_rate, batch_size, sample):
+    """A run that saw no batch, or diverged, is an error naming what to change."""
+    losses = history.history.get("loss")
+    if not losses:
+        raise ValueError(
+            "Training ran no step: subsampling (`sample="
+            f"{sample:g}`) dropped every example of this small corpus. Pass "
+            "`sample=0` or a larger corpus."
+        )
+    finite = np.isfinite(losses).all() and all(
+        np.isfinite(np.asarray(keras.ops.convert_to_numpy(w))).all()
+        for w in (model.embeddings, model.context_embeddings)
+    )
+    if not finite:
+        raise ValueError(
+            f"Training diverged (loss {losses[-1]:.3g}, non-finite vectors) with "
+            f"`learning_rate={learning_rate:g}` per example and "
+            f"`batch_size={batch_size}`: pass a smaller `learning_rate` (word2vec "
+            "uses 0.025 for skip-gram, 0.05 for CBOW)."
+        )
