@@ -29,7 +29,7 @@ def kernel(request, monkeypatch):
 def test_one_short_batch_trains_to_finite_vectors(kernel, architecture, negative):
     # 4,000 tokens: the whole epoch is one batch far shorter than batch_size,
     # which must not scale each example's rate up by batch_size / its length.
-    vectors, model, history = train(
+    vectors, _, history = train(
         fourteen_word_corpus(),
         architecture,
         min_count=5,
