@@ -1,7 +1,7 @@
 import keras
 from keras import ops
 
-from keras_seq.layers.attention.base_attention import BaseAttention
+from keras_seq.layers.attention.base_attention import BaseAttention, unpack_inputs
 from keras_seq.utils import checks
 from keras_seq.utils.initializers import fresh
 
@@ -67,7 +67,10 @@ class AdditiveAttention(BaseAttention):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
 
-    def build(self, query_shape, value_shape, key_shape=None):
+    def build(self, query_shape, value_shape=None, key_shape=None):
+        query_shape, value_shape, key_shape = unpack_inputs(
+            query_shape, value_shape, key_shape
+        )
         key_shape = value_shape if key_shape is None else key_shape
         self.query_kernel = self.add_weight(
             shape=(query_shape[-1], self.units),

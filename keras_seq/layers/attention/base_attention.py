@@ -7,12 +7,38 @@ from keras_seq.layers.attention import masking
 from keras_seq.utils import checks
 
 
+def unpack_inputs(query, value, key):
+    """`(query, value, key)`, also from Keras's `inputs=[query, value(, key)]`.
+
+    Works on tensors and on shapes (a list of shapes as the first argument).
+    """
+    if isinstance(query, (list, tuple)) and (
+        len(query) and not isinstance(query[0], (int, type(None)))
+    ):
+        if value is not None or key is not None or len(query) not in (2, 3):
+            raise ValueError(
+                "Pass either `query, value[, key]` or Keras's "
+                "`inputs=[query, value]` / `[query, value, key]`, got a list of "
+                f"{len(query)} as the first argument"
+                + (" and a separate `value` / `key`." if value is not None else ".")
+            )
+        query, value, key = (*query, None)[:3]
+    if value is None:
+        raise ValueError(
+            "Argument `value` is required: pass `query, value[, key]` or "
+            "Keras's `inputs=[query, value(, key)]`."
+        )
+    return query, value, key
+
+
 class BaseAttention(keras.layers.Layer):
     """Attention of `query` over `key` / `value` with a score from the subclass.
 
     Subclasses define `_scores(query, key)` -> `(batch, T_q, T_k)`. This class
     merges the masks, applies the masked softmax and dropout on the weights and
-    returns the weighted sum of the values.
+    returns the weighted sum of the values. Like `keras.layers.Attention`, the
+    first argument may be the list `[query, value]` or `[query, value, key]`
+    and `mask` the list `[query_mask, value_mask]`.
     """
 
     def __init__(self, dropout=0.0, seed=None, **kwargs):
@@ -26,12 +52,14 @@ class BaseAttention(keras.layers.Layer):
     def _scores(self, query, key):
         raise NotImplementedError
 
-    def compute_output_shape(self, query_shape, value_shape, key_shape=None):
+    def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
+        query_shape, value_shape, _ = unpack_inputs(query_shape, value_shape, key_shape)
         return (*query_shape[:-1], value_shape[-1])
 
     def compute_output_spec(
-        self, query, value, key=None, return_attention_scores=False, **kwargs
+        self, query, value=None, key=None, return_attention_scores=False, **kwargs
     ):
+        query, value, key = unpack_inputs(query, value, key)
         output = keras.KerasTensor(
             self.compute_output_shape(query.shape, value.shape), dtype=query.dtype
         )
@@ -43,7 +71,7 @@ class BaseAttention(keras.layers.Layer):
     def call(
         self,
         query,
-        value,
+        value=None,
         key=None,
         query_mask=None,
         value_mask=None,
@@ -52,7 +80,20 @@ class BaseAttention(keras.layers.Layer):
         use_causal_mask=False,
         return_attention_scores=False,
         training=None,
+        mask=None,
     ):
+        query, value, key = unpack_inputs(query, value, key)
+        if isinstance(query_mask, (list, tuple)):
+            # Keras filled `query_mask` with the masks of `inputs=[...]`.
+            mask = query_mask if mask is None else mask
+            query_mask = None
+        if isinstance(mask, (list, tuple)):
+            # Keras's `mask=[query_mask, value_mask]` (explicit arguments win).
+            masks = (*mask, None)[:2]
+            query_mask = masks[0] if query_mask is None else query_mask
+            value_mask = masks[1] if value_mask is None else value_mask
+        elif mask is not None and query_mask is None:
+            query_mask = mask  # the Keras mask of a lone `query` tensor
         if key is None:
             key = value
             key_mask = None

@@ -1,6 +1,7 @@
 import math
 
 import keras
+from keras import ops
 
 from keras_seq.layers.attention.base_attention import BaseAttention
 from keras_seq.layers.attention.multi_head_attention import matmul_transposed
@@ -10,16 +11,29 @@ from keras_seq.layers.attention.multi_head_attention import matmul_transposed
 class DotProductAttention(BaseAttention):
     """Scaled dot-product attention: `softmax(Q K^T / sqrt(d)) V`.
 
-    No weights: the query and the keys must have the same last dimension `d`.
+    No weights (but with `use_scale=True`): the query and the keys must have
+    the same last dimension `d`.
+
+    Difference from `keras.layers.Attention`, the Keras counterpart: its
+    default does not scale the scores. Code moved from it passes
+    `use_scale=False` (unscaled, the same numbers) or `use_scale=True` (a
+    learned scalar); the default here is the Transformer's `1 / sqrt(d)`.
 
     Args:
         scale: True (default) divides the scores by `sqrt(d)`, False leaves
             them, a positive float multiplies them by that number.
         dropout: Dropout rate on the attention weights (training only).
         seed: Seed of the dropout.
+        use_scale: `keras.layers.Attention`'s argument, in its meaning:
+            False leaves the scores unscaled, True multiplies them by a
+            trainable scalar `scale` (initialised to 1). Default None: use
+            `scale`. Not combined with a numeric `scale`.
+        score_mode: `"dot"` (default, as Keras). Keras's `"concat"` is
+            refused: use `keras_seq.layers.AdditiveAttention`.
 
     Call arguments:
-        query: `(batch, T_q, d)`, or `(batch, d)` for a single query.
+        query: `(batch, T_q, d)`, or `(batch, d)` for a single query; or
+            Keras's list `[query, value]` / `[query, value, key]`.
         value: `(batch, T_k, d_v)`.
         key: Optional `(batch, T_k, d)`; `value` is used when None.
         query_mask: Optional `(batch, T_q)` boolean, False at padded queries
@@ -33,6 +47,8 @@ class DotProductAttention(BaseAttention):
         use_causal_mask: Query `i` sees keys `0..i` only.
         return_attention_scores: Also return the weights `(batch, T_q, T_k)`.
         training: Whether dropout is active.
+        mask: Keras's `[query_mask, value_mask]` list (filled in by Keras from
+            the inputs' masks), used where the arguments above are not given.
 
     All masks are combined with a logical AND; a query that sees no key gets
     zero weights and a zero output, never NaN.
@@ -51,8 +67,31 @@ class DotProductAttention(BaseAttention):
         Vaswani et al., "Attention is all you need", NeurIPS 2017.
     """
 
-    def __init__(self, scale=True, dropout=0.0, seed=None, **kwargs):
+    def __init__(
+        self,
+        scale=True,
+        dropout=0.0,
+        seed=None,
+        use_scale=None,
+        score_mode="dot",
+        **kwargs,
+    ):
         super().__init__(dropout=dropout, seed=seed, **kwargs)
+        if score_mode != "dot":
+            raise ValueError(
+                "Received an invalid value for argument `score_mode`, expected "
+                f"'dot', got {score_mode!r}. For Keras's 'concat' (additive) "
+                "scores use `keras_seq.layers.AdditiveAttention`."
+            )
+        if use_scale is not None:
+            if not isinstance(scale, bool):
+                raise ValueError(
+                    "Pass `scale` or Keras's `use_scale`, not both: got "
+                    f"scale={scale!r}, use_scale={use_scale!r}."
+                )
+            scale = False
+        self.use_scale = None if use_scale is None else bool(use_scale)
+        self.score_mode = score_mode
         valid = isinstance(scale, bool) or (
             isinstance(scale, (int, float)) and scale > 0
         )
@@ -62,6 +101,12 @@ class DotProductAttention(BaseAttention):
                 f"False or a positive number, got {scale!r}."
             )
         self.scale = scale
+
+    def build(self, query_shape, value_shape=None, key_shape=None):
+        if self.use_scale:
+            self.learned_scale = self.add_weight(
+                shape=(), initializer="ones", name="scale"
+            )
 
     def _scores(self, query, key):
         if query.shape[-1] != key.shape[-1]:
@@ -75,9 +120,17 @@ class DotProductAttention(BaseAttention):
             scores = scores / math.sqrt(query.shape[-1])
         elif self.scale is not False:
             scores = scores * self.scale
+        if self.use_scale:
+            scores = scores * ops.cast(self.learned_scale, scores.dtype)
         return scores
 
     def get_config(self):
         config = super().get_config()
-        config["scale"] = self.scale
+        config.update(
+            {
+                "scale": self.scale,
+                "use_scale": self.use_scale,
+                "score_mode": self.score_mode,
+            }
+        )
         return config
