@@ -82,6 +82,16 @@ def check_floating(name, tensor):
         )
 
 
+def as_floating(name, tensor, dtype):
+    """`tensor` cast to `dtype` if it holds integers (as Keras's recurrent
+    layers take them); refused unless integer or floating point."""
+    kind = keras.backend.standardize_dtype(tensor.dtype)
+    if "int" in kind:
+        return keras.ops.cast(tensor, dtype)
+    check_floating(name, tensor)
+    return tensor
+
+
 def check_mask(mask, inputs, name="mask"):
     """Checks a `(batch, time)` sequence mask against `(batch, time, ...)` inputs."""
     if mask is None:

@@ -65,17 +65,20 @@ class BaseRecurrent(keras.layers.Layer):
         use_cudnn=None,
         **kwargs,
     ):
-        # Keras's legacy `implementation` (1 or 2) only changes how Keras splits
+        # Keras's legacy `implementation` (0, 1 or 2) only changes how Keras splits
         # its matmuls, not the numbers: accepted so that old configs load.
-        checks.check_choice("implementation", kwargs.pop("implementation", 2), (1, 2))
+        checks.check_choice(
+            "implementation", kwargs.pop("implementation", 2), (0, 1, 2)
+        )
         super().__init__(**kwargs)
         if use_cudnn not in (None, True, False, "auto"):
             raise ValueError(
                 f"Argument `use_cudnn` of `{type(self).__name__}` must be True, "
                 f"False or 'auto', got {use_cudnn!r}."
             )
-        # None: the layer has no fused kernel and no `use_cudnn` argument.
-        self.use_cudnn = use_cudnn
+        if use_cudnn is not None:
+            # Only layers with a fused kernel (LSTM, GRU) have the attribute.
+            self.use_cudnn = use_cudnn
         self.cell = cell
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
@@ -183,7 +186,7 @@ class BaseRecurrent(keras.layers.Layer):
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         checks.check_rank("sequences", sequences.shape, 3, "(batch, time, features)")
-        checks.check_floating("sequences", sequences)
+        sequences = checks.as_floating("sequences", sequences, self.compute_dtype)
         if sequences.shape[1] == 0:
             raise ValueError(
                 f"Argument `sequences` of `{self.name}` must have at least one "
@@ -220,12 +223,12 @@ class BaseRecurrent(keras.layers.Layer):
 
         fused = None
         if (
-            self.use_cudnn is not False
+            getattr(self, "use_cudnn", None) is not False
             and recurrent_mask is None
             and not self.zero_output_for_mask
         ):
             fused = self._fused_call(sequences, initial_state, mask)
-        if fused is None and self.use_cudnn is True:
+        if fused is None and getattr(self, "use_cudnn", None) is True:
             raise ValueError(
                 f"`use_cudnn=True` was given to `{self.name}`, but the fused "
                 "cuDNN kernel cannot run here (it needs the TensorFlow backend "
@@ -354,6 +357,6 @@ class BaseRecurrent(keras.layers.Layer):
                 "jit_compile": self.jit_compile,
             }
         )
-        if self.use_cudnn is not None:
+        if hasattr(self, "use_cudnn"):
             config["use_cudnn"] = self.use_cudnn
         return config

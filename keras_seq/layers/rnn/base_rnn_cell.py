@@ -57,9 +57,11 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
         seed=None,
         **kwargs,
     ):
-        # Keras's legacy `implementation` (1 or 2): same numbers, accepted so
+        # Keras's legacy `implementation` (0, 1 or 2): same numbers, accepted so
         # that old configs load.
-        checks.check_choice("implementation", kwargs.pop("implementation", 2), (1, 2))
+        checks.check_choice(
+            "implementation", kwargs.pop("implementation", 2), (0, 1, 2)
+        )
         super().__init__(**kwargs)
         self.units = checks.check_positive_int("units", units)
         self.activation = keras.activations.get(activation)
@@ -179,7 +181,7 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
 
     def call(self, inputs, states, training=False):
         checks.check_rank("inputs", inputs.shape, 2, "(batch, input_dim)")
-        checks.check_floating("inputs", inputs)
+        inputs = checks.as_floating("inputs", inputs, self.compute_dtype)
         nested = isinstance(states, (list, tuple))
         states = list(states) if nested else [states]
         if training and self.dropout > 0:

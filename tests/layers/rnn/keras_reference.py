@@ -96,7 +96,11 @@ def check_bad_inputs(test, layer_cls):
     with test.assertRaisesRegex(ValueError, "rank 3"):
         layer(x[:, 0])
     with test.assertRaisesRegex(ValueError, "floating point"):
-        layer_cls(UNITS)(np.ones((2, 3, 4), "int32"))
+        layer_cls(UNITS)(np.ones((2, 3, 4), bool))
+    # Integers are taken as Keras takes them: cast to the compute dtype.
+    integers = np.arange(24).reshape((2, 3, 4)) % 5
+    as_int = layer_cls(UNITS, kernel_initializer="ones", recurrent_initializer="ones")
+    test.assertAllClose(as_int(integers), as_int(integers.astype("float32")))
     with test.assertRaisesRegex(ValueError, "at least one time step, got shape"):
         layer_cls(UNITS)(x[:, :0])
     with test.assertRaisesRegex(ValueError, "`mask` must have shape"):

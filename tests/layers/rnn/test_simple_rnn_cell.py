@@ -45,6 +45,6 @@ class SimpleRNNCellTest(TestCase):
     def test_bad_input(self):
         cell = SimpleRNNCell(3)
         with self.assertRaisesRegex(ValueError, "floating point"):
-            cell(np.ones((2, 4), "int32"), cell.get_initial_state(batch_size=2))
+            cell(np.ones((2, 4), bool), cell.get_initial_state(batch_size=2))
         with self.assertRaisesRegex(ValueError, "`recurrent_dropout`"):
             SimpleRNNCell(3, recurrent_dropout=-0.1)
