@@ -24,7 +24,8 @@ class TransformerDecoderBlock(BaseTransformerBlock):
     projected encoder keys and values. Calling the block on the new step(s)
     with `self_attention_cache`, `self_attention_cache_update_index` (their
     position) and `cross_attention_cache` returns
-    `(outputs, self_attention_cache, cross_attention_cache)`; step-by-step
+    `(outputs, self_attention_cache, cross_attention_cache)` (a decoder-only
+    block: `(outputs, self_attention_cache)`, as keras-hub); step-by-step
     outputs equal those of one causal pass over the whole sequence.
 
     Args:
@@ -111,12 +112,9 @@ class TransformerDecoderBlock(BaseTransformerBlock):
         spec = keras.KerasTensor(decoder_sequence.shape, decoder_sequence.dtype)
         results = (spec,)
         if self_attention_cache is not None:
-            results += (
-                keras.KerasTensor(self_attention_cache.shape, spec.dtype),
-                None
-                if cross_attention_cache is None
-                else keras.KerasTensor(cross_attention_cache.shape, spec.dtype),
-            )
+            results += (keras.KerasTensor(self_attention_cache.shape, spec.dtype),)
+            if cross_attention_cache is not None:
+                results += (keras.KerasTensor(cross_attention_cache.shape, spec.dtype),)
         if return_attention_scores:
             source = (
                 encoder_sequence.shape[1]
@@ -307,7 +305,9 @@ class TransformerDecoderBlock(BaseTransformerBlock):
         x, _ = self._residual(x, self._ffn, self.feed_forward_norm, training)
         results = (x,)
         if cached:
-            results += (new_self_cache, cross_attention_cache)
+            results += (new_self_cache,)
+            if self.cross_attention is not None:
+                results += (cross_attention_cache,)
         if return_attention_scores:
             results += (weights,)
         return results[0] if len(results) == 1 else results

@@ -10,12 +10,22 @@ there, by name, rather than somewhere inside a layer.
   TensorFlow with a GPU); they raise `NotImplementedError` where there is none.
 - `tape_record`: TensorFlow's tape module, for "is a tape recording" and
   "stop every tape", which `tf.GradientTape` does not offer.
+- `get_keras_mask` / `set_keras_mask`: read and attach the mask Keras carries
+  on a tensor (the ported peer tests in tests/compat use them).
 """
 
 from keras.src import backend as _keras_backend
+from keras.src.backend import get_keras_mask, set_keras_mask
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
-__all__ = ["DropoutRNNCell", "fused_gru", "fused_lstm", "tape_record"]
+__all__ = [
+    "DropoutRNNCell",
+    "fused_gru",
+    "fused_lstm",
+    "get_keras_mask",
+    "set_keras_mask",
+    "tape_record",
+]
 
 
 def fused_lstm(*args, **kwargs):
