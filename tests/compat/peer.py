@@ -69,6 +69,13 @@ class PeerTestCase(TestCase, parameterized.TestCase):
             _array(actual), _array(expected), atol=atol, rtol=rtol, err_msg=msg or ""
         )
 
+    def assertNotAllClose(self, actual, expected, atol=1e-6, rtol=1e-6, msg=None):
+        actual, expected = _array(actual), _array(expected)
+        if actual.shape == expected.shape and np.allclose(
+            actual, expected, atol=atol, rtol=rtol
+        ):
+            self.fail(msg or "the arrays are close")
+
     def assertAllEqual(self, actual, expected, msg=None):
         np.testing.assert_array_equal(
             keras.ops.convert_to_numpy(actual),
@@ -100,7 +107,13 @@ class PeerTestCase(TestCase, parameterized.TestCase):
         """
         layer_cls = layer_cls or cls
         init_kwargs = init_kwargs or {}
-        if input_data is None:
+        if input_data is None and isinstance(input_shape, dict):
+            # Keras's `{"query_shape": ..., "value_shape": ...}`.
+            input_data = {
+                name[: -len("_shape")]: _random(shape, seed)
+                for seed, (name, shape) in enumerate(input_shape.items())
+            }
+        elif input_data is None:
             input_data = _random(input_shape)
         if isinstance(input_data, dict):
             # keras-hub passes dict inputs as keyword arguments: as positional

@@ -15,8 +15,23 @@ def _large_negative(dtype):
     return -0.7 * 65504.0 if dtype == "float16" else -1e9
 
 
+def check_key_value_shapes(value_shape, key_shape):
+    """All axes of `value` and `key` but the last match (None matches anything)."""
+    inner_value, inner_key = tuple(value_shape)[1:-1], tuple(key_shape)[1:-1]
+    if len(inner_value) != len(inner_key) or any(
+        v is not None and k is not None and v != k
+        for v, k in zip(inner_value, inner_key)
+    ):
+        raise ValueError(
+            "All dimensions of `value` and `key` but the last must be equal, "
+            f"got value shape {tuple(value_shape)} and key shape "
+            f"{tuple(key_shape)}."
+        )
+
+
 def check_attention_inputs(query, value, key, query_rank=(3,)):
     """Ranks, dtypes and matching batch / key-value lengths."""
+    check_key_value_shapes(value.shape, key.shape)
     for name, tensor, ranks in (
         ("query", query, query_rank),
         ("value", value, (3,)),
@@ -32,13 +47,6 @@ def check_attention_inputs(query, value, key, query_rank=(3,)):
                 f"got shape {tuple(tensor.shape)}."
             )
         checks.check_floating(name, tensor)
-    lengths = (key.shape[1], value.shape[1])
-    if None not in lengths and lengths[0] != lengths[1]:
-        raise ValueError(
-            "Arguments `key` and `value` must have the same length (axis 1), "
-            f"got key shape {tuple(key.shape)} and value shape "
-            f"{tuple(value.shape)}."
-        )
     batches = {t.shape[0] for t in (query, value, key) if t.shape[0] is not None}
     if len(batches) > 1:
         raise ValueError(

@@ -155,13 +155,14 @@ class MultiHeadAttention(keras.layers.Layer):
                 if isinstance(output_shape, (list, tuple))
                 else (output_shape,)
             )
-            if not dims:
+            if not dims or not all(
+                isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in dims
+            ):
                 raise ValueError(
-                    "Received an invalid value for argument `output_shape`, "
-                    "expected a positive integer or a tuple of them, got ()."
+                    f"Invalid `output_shape`: {output_shape!r}. Received an invalid "
+                    "value for argument `output_shape`, expected a positive "
+                    "integer or a tuple of them."
                 )
-            for dim in dims:
-                checks.check_positive_int("output_shape", dim)
             output_shape = dims
         self._output_shape = output_shape
         if attention_axes not in (None, 1, (1,), [1]):
@@ -224,6 +225,7 @@ class MultiHeadAttention(keras.layers.Layer):
 
     def build(self, query_shape, value_shape, key_shape=None):
         key_shape = value_shape if key_shape is None else key_shape
+        masking.check_key_value_shapes(value_shape, key_shape)
         for name, shape in (
             ("query", query_shape),
             ("value", value_shape),
@@ -258,7 +260,9 @@ class MultiHeadAttention(keras.layers.Layer):
         )
 
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
-        return (*query_shape[:-1], *self._output_dims(query_shape))
+        key_shape = value_shape if key_shape is None else key_shape
+        masking.check_key_value_shapes(value_shape, key_shape)
+        return (*tuple(query_shape)[:-1], *self._output_dims(query_shape))
 
     def compute_output_spec(
         self,

@@ -116,7 +116,9 @@ class AdditiveAttentionTest(TestCase):
         query, key, value = data()
         layer = AdditiveAttention(UNITS)
         layer(query, value, key)
-        with self.assertRaisesRegex(ValueError, "`key` and `value` must have the same"):
+        with self.assertRaisesRegex(
+            ValueError, "of `value` and `key` but the last must be equal"
+        ):
             layer(query, value, key[:, :2])
         with self.assertRaisesRegex(ValueError, "`query` must have last dimension 5"):
             layer(query[..., :3], value, key)

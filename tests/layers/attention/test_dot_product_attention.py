@@ -122,7 +122,9 @@ class DotProductAttentionTest(TestCase):
     def test_bad_input(self):
         query, key, value = data()
         layer = DotProductAttention()
-        with self.assertRaisesRegex(ValueError, "`key` and `value` must have the same"):
+        with self.assertRaisesRegex(
+            ValueError, "of `value` and `key` but the last must be equal"
+        ):
             layer(query, value, key[:, :3])
         with self.assertRaisesRegex(ValueError, "same last dimension"):
             layer(query, value, key[..., :3])

@@ -184,7 +184,9 @@ class MultiHeadAttentionTest(TestCase):
         query, value, key = data()
         layer = MultiHeadAttention(HEADS, KEY_DIM)
         layer(query, value, key)
-        with self.assertRaisesRegex(ValueError, "`key` and `value` must have the same"):
+        with self.assertRaisesRegex(
+            ValueError, "of `value` and `key` but the last must be equal"
+        ):
             layer(query, value, key[:, :2])
         with self.assertRaisesRegex(ValueError, "`value` must have last dimension 6"):
             layer(query, value[..., :2], key)
