@@ -142,7 +142,9 @@ def exact_clipping_class(cls):
         )
         keras.saving.register_keras_serializable(package="keras_seq")(exact)
         globals()[name] = exact
-    elif exact.__mro__[2] is not cls:
+    elif not issubclass(cls, exact.__mro__[2]):
+        # A backend's own variant of a Keras optimizer (PyTorch's `SGD`
+        # subclasses `keras.optimizers.SGD`) shares its base's subclass.
         raise ValueError(
             f"Two optimizer classes named {cls.__name__}: "
             f"{exact.__mro__[2].__module__}.{cls.__name__} has the exact-clipping "

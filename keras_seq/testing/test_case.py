@@ -118,7 +118,8 @@ class TestCase(unittest.TestCase):
         The loss is `sum(sin(3 * output))` over every output, so all outputs
         (sequences and final states) feed the gradients. Returns
         `(outputs, grad_inputs, grads_of_trainable_weights)` as NumPy, on
-        TensorFlow (`GradientTape`) and JAX (`stateless_call` + `jax.grad`).
+        TensorFlow (`GradientTape`), JAX (`stateless_call` + `jax.grad`) and
+        PyTorch (`torch.autograd.grad`).
         """
 
         def loss_of(outputs):
@@ -154,6 +155,15 @@ class TestCase(unittest.TestCase):
                 trainable, inputs
             )
             grads = [input_grad] + list(weight_grads)
+        elif backend == "torch":
+            import torch
+
+            inputs = inputs.detach().requires_grad_(True)
+            outputs = layer(inputs, **call_kwargs)
+            loss = loss_of(outputs)
+            sources = [inputs] + [v.value for v in layer.trainable_variables]
+            grads = torch.autograd.grad(loss, sources)
+            outputs = tree.map_structure(lambda t: t.detach(), outputs)
         else:
             self.skipTest(f"gradients are not wired for the {backend} backend")
         grads = [np.asarray(keras.ops.convert_to_numpy(g)) for g in grads]

@@ -129,7 +129,10 @@ def check_stateful(test, layer_cls, **kwargs):
     first = model(x[:, :3])
     second = model(x[:, 3:])
     test.assertAllClose(
-        np.concatenate([np.asarray(first), np.asarray(second)], axis=1),
+        np.concatenate(
+            [keras.ops.convert_to_numpy(first), keras.ops.convert_to_numpy(second)],
+            axis=1,
+        ),
         expected,
         atol=1e-5,
     )
@@ -146,6 +149,8 @@ def check_dropout(test, layer_cls, **kwargs):
     dropped(x)
     dropped.set_weights(plain.get_weights())
     test.assertAllClose(dropped(x, training=False), plain(x), atol=1e-6)
-    trained = np.asarray(dropped(x, training=True))
+    trained = keras.ops.convert_to_numpy(dropped(x, training=True))
     test.assertTrue(np.all(np.isfinite(trained)))
-    test.assertGreater(np.abs(trained - np.asarray(plain(x))).max(), 1e-3)
+    test.assertGreater(
+        np.abs(trained - keras.ops.convert_to_numpy(plain(x))).max(), 1e-3
+    )

@@ -29,7 +29,9 @@ class BidirectionalTest(TestCase):
         unmerged = Bidirectional(
             LSTM(3, return_sequences=True, return_state=True), merge_mode=None
         )
-        forward, backward, *states = (np.asarray(t) for t in unmerged(x, mask=mask))
+        forward, backward, *states = (
+            keras.ops.convert_to_numpy(t) for t in unmerged(x, mask=mask)
+        )
         merges = {
             "concat": np.concatenate([forward, backward], -1),
             "sum": forward + backward,
@@ -70,7 +72,7 @@ class BidirectionalTest(TestCase):
                 merge_mode=None,
             )
             forward, backward, forward_h, backward_h = (
-                np.asarray(t) for t in bi(x, mask=mask)
+                keras.ops.convert_to_numpy(t) for t in bi(x, mask=mask)
             )
             for b in range(x.shape[0]):
                 real = np.flatnonzero(mask[b])
@@ -79,7 +81,9 @@ class BidirectionalTest(TestCase):
                 bw_seq, bw_h = bi.backward_layer(tokens[:, ::-1])
                 self.assertAllClose(forward[b, real], fw_seq[0], atol=1e-5)
                 self.assertAllClose(
-                    backward[b, real], np.asarray(bw_seq)[0, ::-1], atol=1e-5
+                    backward[b, real],
+                    keras.ops.convert_to_numpy(bw_seq)[0, ::-1],
+                    atol=1e-5,
                 )
                 self.assertAllClose(forward_h[b], fw_h[0], atol=1e-5)
                 self.assertAllClose(backward_h[b], bw_h[0], atol=1e-5)

@@ -75,7 +75,9 @@ class PeepholeLSTMCellTest(TestCase):
         )
         # Keras's JAX backend emits h0 at leading masked steps (TF: zeros).
         leading = np.cumsum(mask, axis=1) == 0
-        got = [np.where(leading[..., None], 0.0, np.asarray(outputs[0]))]
+        got = [
+            np.where(leading[..., None], 0.0, keras.ops.convert_to_numpy(outputs[0]))
+        ]
         self.assertAllClose(got + list(outputs[1:]), expected, atol=1e-5)
 
     def test_no_peepholes_is_keras_lstm_cell(self):
@@ -93,8 +95,8 @@ class PeepholeLSTMCellTest(TestCase):
         layer = keras.layers.RNN(
             PeepholeLSTMCell(ref.UNITS, dropout=0.5, recurrent_dropout=0.5, seed=0)
         )
-        inference = np.asarray(layer(x, training=False))
-        training = np.asarray(layer(x, training=True))
+        inference = keras.ops.convert_to_numpy(layer(x, training=False))
+        training = keras.ops.convert_to_numpy(layer(x, training=True))
         self.assertTrue(np.all(np.isfinite(training)))
         self.assertGreater(np.abs(training - inference).max(), 1e-3)
 

@@ -79,7 +79,7 @@ def test_course_notes_worked_example():
     dense.set_weights([V.T])
 
     case = TestCase()
-    states = np.asarray(rnn(x))[0]
+    states = keras.ops.convert_to_numpy(rnn(x))[0]
     expected_states = [[0.88535, 0.99668], [0.97961, 0.99996], [0.99394, 1.00000]]
     np.testing.assert_allclose(states, expected_states, atol=6e-6)
 
@@ -99,7 +99,7 @@ def test_course_notes_worked_example():
     net = Net()
     _, _, grads = case.layer_gradients(net, x)
     # layer_gradients differentiates sum(sin(3 L)); divide by dsin(3L)/dL.
-    loss = float(np.asarray(net(x)))
+    loss = float(keras.ops.convert_to_numpy(net(x)))
     grads = [g / (3 * np.cos(3 * loss)) for g in grads]
     grad_by_name = dict(zip([v.path for v in net.trainable_variables], grads))
     d_u = grad_by_name[rnn.cell.kernel.path].T

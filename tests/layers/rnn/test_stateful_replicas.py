@@ -46,7 +46,7 @@ for cls in (SimpleRNN, LSTM, GRU):
         data = tf.data.Dataset.from_tensor_slices(part).batch(4)
         batch = next(iter(strategy.experimental_distribute_dataset(data)))
         outputs = strategy.experimental_local_results(strategy.run(step, (batch,)))
-        halves.append(np.concatenate([np.asarray(o) for o in outputs]))
+        halves.append(np.concatenate([keras.ops.convert_to_numpy(o) for o in outputs]))
     errors[cls.__name__] = float(np.abs(np.concatenate(halves, 1) - expected).max())
     layer.reset_state()
     zeros = [np.abs(np.asarray(s.value)).max() for s in layer.states]
