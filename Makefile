@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 # `--dist loadscope` gives each worker whole modules (classes), so a module's
 # fixtures (the zoo's trained tiny models) are built once, not once per worker.
 PYTEST_WORKERS ?= 2
+# The tests that run on every Keras backend (TensorFlow runs all of tests/).
+BACKEND_TESTS := tests/layers tests/decoding tests/metrics tests/optimizers tests/embeddings tests/compat
 
 .PHONY: venv demo demo-adding test lint format bench clean
 
@@ -56,8 +58,11 @@ test: lint
 	@# The word2vec CPU kernel (C++), built once into ~/.cache/keras_seq; built
 	@# here so that the test workers do not each build it.
 	$(BIN)/python -m keras_seq.embeddings.kernels
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --durations=15 tests
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope tests/layers tests/decoding tests/metrics tests/optimizers tests/embeddings tests/zoo/test_training.py
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --durations=15 --doctest-modules keras_seq tests
+	@# The library on the other two Keras backends: layers, decoding, metrics,
+	@# optimizers, embeddings, the peers' own tests and every docstring example.
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --doctest-modules keras_seq $(BACKEND_TESTS) tests/zoo/test_training.py
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --doctest-modules keras_seq $(BACKEND_TESTS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/rnn.py

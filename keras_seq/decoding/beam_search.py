@@ -58,12 +58,14 @@ def beam_search(
 
     Example:
 
+    >>> import numpy as np
+    >>> from keras_seq.decoding import beam_search
     >>> logits = np.log(np.array([[0.1, 0.6, 0.3]], "float32"))
     >>> def step_fn(tokens, state):
     ...     return np.repeat(logits, tokens.shape[0], 0), state
     >>> sequences, scores, lengths = beam_search(
     ...     step_fn, {}, np.array([1]), end_id=0, beam_width=2, max_length=3)
-    >>> sequences.shape, lengths.shape
+    >>> tuple(sequences.shape), tuple(lengths.shape)
     ((1, 1, 3), (1, 1))
     """
     checks.check_positive_int("beam_width", beam_width)

@@ -36,6 +36,8 @@ class WordVectors:
 
     Example:
 
+    >>> import numpy as np
+    >>> from keras_seq.embeddings import WordVectors
     >>> wv = WordVectors(["a", "b", "c"], np.eye(3, dtype="float32"))
     >>> wv.similarity("a", "a")
     1.0

@@ -30,8 +30,10 @@ class PositionEmbedding(keras.layers.Layer):
 
     Example:
 
+    >>> import numpy as np
+    >>> from keras_seq.layers import PositionEmbedding
     >>> layer = PositionEmbedding(sequence_length=10)
-    >>> layer(np.zeros((2, 4, 6), "float32")).shape
+    >>> tuple(layer(np.zeros((2, 4, 6), "float32")).shape)
     (2, 4, 6)
     """
 

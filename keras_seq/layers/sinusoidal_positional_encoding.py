@@ -55,8 +55,10 @@ class SinusoidalPositionalEncoding(keras.layers.Layer):
 
     Example:
 
+    >>> import numpy as np
+    >>> from keras_seq.layers import SinusoidalPositionalEncoding
     >>> embeddings = np.zeros((2, 5, 8), "float32")
-    >>> SinusoidalPositionalEncoding(add_to_inputs=True)(embeddings).shape
+    >>> tuple(SinusoidalPositionalEncoding(add_to_inputs=True)(embeddings).shape)
     (2, 5, 8)
 
     Reference:

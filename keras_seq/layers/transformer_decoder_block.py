@@ -65,9 +65,11 @@ class TransformerDecoderBlock(BaseTransformerBlock):
 
     Example:
 
+    >>> import numpy as np
+    >>> from keras_seq.layers import TransformerDecoderBlock
     >>> block = TransformerDecoderBlock(intermediate_dim=32, num_heads=2)
     >>> target, source = np.ones((2, 4, 8), "float32"), np.ones((2, 6, 8), "float32")
-    >>> block(target, source).shape
+    >>> tuple(block(target, source).shape)
     (2, 4, 8)
     """
 

@@ -48,8 +48,10 @@ class TransformerEncoderBlock(BaseTransformerBlock):
 
     Example:
 
+    >>> import numpy as np
+    >>> from keras_seq.layers import TransformerEncoderBlock
     >>> block = TransformerEncoderBlock(intermediate_dim=32, num_heads=2)
-    >>> block(np.ones((2, 6, 8), "float32")).shape
+    >>> tuple(block(np.ones((2, 6, 8), "float32")).shape)
     (2, 6, 8)
     """
 

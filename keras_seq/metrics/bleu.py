@@ -121,6 +121,7 @@ def corpus_bleu(hypotheses, references, max_order=4, smooth="exp", smooth_value=
 
     Example:
 
+    >>> from keras_seq.metrics import corpus_bleu
     >>> corpus_bleu(["the cat is on the mat"], [["the cat is on the mat"]]).score
     100.00000000000004
     """

@@ -21,6 +21,8 @@ class Perplexity(keras.metrics.Metric):
 
     Example:
 
+    >>> import numpy as np
+    >>> from keras_seq.metrics import Perplexity
     >>> metric = Perplexity()
     >>> metric.update_state([[1, 2, 0]], np.zeros((1, 3, 4), "float32"))
     >>> round(float(metric.result()), 4)  # uniform over 4 tokens

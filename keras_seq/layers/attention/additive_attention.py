@@ -40,10 +40,12 @@ class AdditiveAttention(BaseAttention):
 
     Example:
 
+    >>> import numpy as np
+    >>> from keras_seq.layers import AdditiveAttention
     >>> attention = AdditiveAttention(16)
     >>> state, encoded = np.ones((2, 32), "float32"), np.ones((2, 7, 64), "float32")
     >>> context, weights = attention(state, encoded, return_attention_scores=True)
-    >>> context.shape, weights.shape
+    >>> tuple(context.shape), tuple(weights.shape)
     ((2, 64), (2, 7))
 
     Reference:

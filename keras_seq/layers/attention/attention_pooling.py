@@ -31,8 +31,10 @@ class AttentionPooling(keras.layers.Layer):
 
     Example:
 
+    >>> import numpy as np
+    >>> from keras_seq.layers import AttentionPooling
     >>> pooling = AttentionPooling(8)
-    >>> pooling(np.ones((2, 5, 4), "float32")).shape
+    >>> tuple(pooling(np.ones((2, 5, 4), "float32")).shape)
     (2, 4)
 
     Reference:

@@ -58,9 +58,11 @@ class DotProductAttention(BaseAttention):
 
     Example:
 
+    >>> import numpy as np
+    >>> from keras_seq.layers import DotProductAttention
     >>> attention = DotProductAttention()
     >>> q, v = np.ones((2, 3, 8), "float32"), np.ones((2, 5, 8), "float32")
-    >>> attention(q, v).shape
+    >>> tuple(attention(q, v).shape)
     (2, 3, 8)
 
     Reference:

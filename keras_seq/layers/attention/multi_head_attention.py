@@ -108,9 +108,11 @@ class MultiHeadAttention(keras.layers.Layer):
 
     Example:
 
+    >>> import numpy as np
+    >>> from keras_seq.layers import MultiHeadAttention
     >>> mha = MultiHeadAttention(num_heads=2, key_dim=4)
     >>> x = np.ones((3, 5, 8), "float32")
-    >>> mha(x, x, use_causal_mask=True).shape
+    >>> tuple(mha(x, x, use_causal_mask=True).shape)
     (3, 5, 8)
 
     References:

@@ -90,10 +90,12 @@ class Bidirectional(keras.layers.Layer):
 
     Example:
 
+    >>> import numpy as np
+    >>> from keras_seq.layers import Bidirectional, LSTM
     >>> bi = Bidirectional(LSTM(8, return_sequences=True))
     >>> x = np.ones((2, 5, 3), "float32")
     >>> mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
-    >>> bi(x, mask=mask).shape
+    >>> tuple(bi(x, mask=mask).shape)
     (2, 5, 16)
     """
 

@@ -57,8 +57,10 @@ class GRU(BaseRecurrent):
 
     Example:
 
+    >>> import numpy as np
+    >>> from keras_seq.layers import GRU
     >>> layer = GRU(8, reset_after=False, return_sequences=True)
-    >>> layer(np.ones((2, 5, 3), "float32")).shape
+    >>> tuple(layer(np.ones((2, 5, 3), "float32")).shape)
     (2, 5, 8)
 
     References:

@@ -48,8 +48,11 @@ class GRUCell(BaseRNNCell):
 
     Example:
 
+    >>> import numpy as np
+    >>> import keras
+    >>> from keras_seq.layers import GRUCell
     >>> cell = GRUCell(4, reset_after=False)
-    >>> keras.layers.RNN(cell)(np.ones((2, 3, 5), "float32")).shape
+    >>> tuple(keras.layers.RNN(cell)(np.ones((2, 3, 5), "float32")).shape)
     (2, 4)
 
     References:

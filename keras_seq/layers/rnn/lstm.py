@@ -57,9 +57,11 @@ class LSTM(BaseRecurrent):
 
     Example:
 
+    >>> import numpy as np
+    >>> from keras_seq.layers import LSTM
     >>> layer = LSTM(8, use_peepholes=True, return_state=True)
     >>> output, h, c = layer(np.ones((2, 5, 3), "float32"))
-    >>> output.shape, c.shape
+    >>> tuple(output.shape), tuple(c.shape)
     ((2, 8), (2, 8))
 
     References:

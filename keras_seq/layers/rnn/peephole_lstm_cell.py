@@ -67,10 +67,13 @@ class PeepholeLSTMCell(BaseRNNCell):
 
     Example:
 
+    >>> import numpy as np
+    >>> import keras
+    >>> from keras_seq.layers import PeepholeLSTMCell
     >>> cell = PeepholeLSTMCell(4)
     >>> layer = keras.layers.RNN(cell, return_state=True)
     >>> out, h, c = layer(np.ones((2, 3, 5), "float32"))
-    >>> out.shape, c.shape
+    >>> tuple(out.shape), tuple(c.shape)
     ((2, 4), (2, 4))
 
     References:

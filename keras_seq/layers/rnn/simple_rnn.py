@@ -50,8 +50,10 @@ class SimpleRNN(BaseRecurrent):
 
     Example:
 
+    >>> import numpy as np
+    >>> from keras_seq.layers import SimpleRNN
     >>> layer = SimpleRNN(8, return_sequences=True)
-    >>> layer(np.ones((2, 5, 3), "float32")).shape
+    >>> tuple(layer(np.ones((2, 5, 3), "float32")).shape)
     (2, 5, 8)
     """
 

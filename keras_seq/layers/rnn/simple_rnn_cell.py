@@ -37,9 +37,12 @@ class SimpleRNNCell(BaseRNNCell):
 
     Example:
 
+    >>> import numpy as np
+    >>> import keras
+    >>> from keras_seq.layers import SimpleRNNCell
     >>> cell = SimpleRNNCell(4)
     >>> layer = keras.layers.RNN(cell)
-    >>> layer(np.ones((2, 3, 5), "float32")).shape
+    >>> tuple(layer(np.ones((2, 3, 5), "float32")).shape)
     (2, 4)
 
     Reference:

@@ -60,11 +60,13 @@ class Stacked(keras.layers.Layer):
 
     Example:
 
+    >>> import numpy as np
+    >>> from keras_seq.layers import LSTM, Stacked
     >>> template = LSTM(16, return_sequences=True)
     >>> deep = Stacked(template, num_layers=3, dropout=0.2, bidirectional=True)
-    >>> deep(np.ones((2, 5, 8), "float32")).shape
+    >>> tuple(deep(np.ones((2, 5, 8), "float32")).shape)
     (2, 5, 32)
-    >>> Stacked(LSTM(16), num_layers=2)(np.ones((2, 5, 8), "float32")).shape
+    >>> tuple(Stacked(LSTM(16), num_layers=2)(np.ones((2, 5, 8), "float32")).shape)
     (2, 16)
     """
 
