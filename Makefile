@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 # The tests that run on every Keras backend (TensorFlow runs all of tests/).
 BACKEND_TESTS := tests/layers tests/decoding tests/metrics tests/optimizers tests/embeddings tests/compat
 
-.PHONY: venv demo demo-adding test lint format bench clean
+.PHONY: venv demo demo-adding test test-keras-nightly lint format bench clean
 
 venv: $(STAMP)
 
@@ -64,6 +64,20 @@ test: lint
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --doctest-modules keras_seq $(BACKEND_TESTS) tests/zoo/test_training.py
 	KERAS_BACKEND=torch $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --doctest-modules keras_seq $(BACKEND_TESTS)
 
+# The layer tests, the peers' tests and the docstring examples against the
+# newest keras-nightly, in a venv of its own (.venv-nightly): what the next
+# Keras release will break. Not part of `make test`; its last result is in
+# docs/compatibility.md.
+NIGHTLY_VENV := .venv-nightly
+test-keras-nightly:
+	test -x $(NIGHTLY_VENV)/bin/python || $(PYTHON) -m venv $(NIGHTLY_VENV)
+	$(NIGHTLY_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(NIGHTLY_VENV)/bin/python -m pip install --quiet -e ".[test]"
+	$(NIGHTLY_VENV)/bin/python -m pip uninstall --quiet -y keras
+	$(NIGHTLY_VENV)/bin/python -m pip install --quiet --no-deps --upgrade --pre keras-nightly
+	$(NIGHTLY_VENV)/bin/python -c "import keras; print('keras', keras.__version__)"
+	$(NIGHTLY_VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --doctest-modules keras_seq tests/layers tests/compat
+
 bench: $(STAMP)
 	$(BIN)/python bench/rnn.py
 	$(BIN)/python bench/attention.py
@@ -72,4 +86,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/sentiment.py
 
 clean:
-	rm -rf $(VENV) runs build *.egg-info
+	rm -rf $(VENV) $(NIGHTLY_VENV) runs build *.egg-info

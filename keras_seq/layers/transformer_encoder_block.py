@@ -62,10 +62,12 @@ class TransformerEncoderBlock(BaseTransformerBlock):
         self.self_attention = self._attention("self_attention", key_dim)
         self.self_attention.build(input_shape, input_shape)
         self.self_attention_norm = self._norm("self_attention_norm", input_shape)
+        # Built before the feed-forward layers: keras-hub's weight order, so
+        # that `set_weights` moves weights between the two.
+        self.feed_forward_norm = self._norm("feed_forward_norm", input_shape)
         self._ffn_intermediate, self._ffn_output = self._feed_forward(
             model_dim, input_shape
         )
-        self.feed_forward_norm = self._norm("feed_forward_norm", input_shape)
 
     def compute_output_shape(self, input_shape):
         return input_shape
