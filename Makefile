@@ -65,7 +65,7 @@ test: lint
 	KERAS_BACKEND=torch $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --doctest-modules keras_seq $(BACKEND_TESTS)
 
 # The layer tests, the peers' tests and the docstring examples against the
-# newest keras-nightly, in a venv of its own (.venv-nightly): what the next
+# newest keras-nightly (and keras-hub-nightly), in a venv of its own (.venv-nightly): what the next
 # Keras release will break. Not part of `make test`; its last result is in
 # docs/compatibility.md.
 NIGHTLY_VENV := .venv-nightly
@@ -73,9 +73,11 @@ test-keras-nightly:
 	test -x $(NIGHTLY_VENV)/bin/python || $(PYTHON) -m venv $(NIGHTLY_VENV)
 	$(NIGHTLY_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(NIGHTLY_VENV)/bin/python -m pip install --quiet -e ".[test]"
-	$(NIGHTLY_VENV)/bin/python -m pip uninstall --quiet -y keras
-	$(NIGHTLY_VENV)/bin/python -m pip install --quiet --no-deps --upgrade --pre keras-nightly
-	$(NIGHTLY_VENV)/bin/python -c "import keras; print('keras', keras.__version__)"
+	@# keras-hub's release imports Keras internals that keras-nightly moved:
+	@# its nightly goes with it.
+	$(NIGHTLY_VENV)/bin/python -m pip uninstall --quiet -y keras keras-hub
+	$(NIGHTLY_VENV)/bin/python -m pip install --quiet --no-deps --upgrade --pre keras-nightly keras-hub-nightly
+	$(NIGHTLY_VENV)/bin/python -c "import keras, keras_hub; print('keras', keras.__version__, 'keras-hub', keras_hub.__version__)"
 	$(NIGHTLY_VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --doctest-modules keras_seq tests/layers tests/compat
 
 bench: $(STAMP)

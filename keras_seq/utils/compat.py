@@ -14,8 +14,10 @@ there, by name, rather than somewhere inside a layer.
   on a tensor (the ported peer tests in tests/compat use them).
 """
 
+import inspect
+
 from keras.src import backend as _keras_backend
-from keras.src.backend import get_keras_mask, set_keras_mask
+from keras.src.backend.common.masking import get_keras_mask, set_keras_mask
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
 __all__ = [
@@ -28,14 +30,26 @@ __all__ = [
 ]
 
 
+def _backend_rnn_function(name):
+    """The backend's `lstm` / `gru`: `keras.src.backend.rnn.<name>` from Keras
+    3.16 (backends became modules of their own), `keras.src.backend.<name>`
+    before."""
+    rnn = getattr(_keras_backend, "rnn", None)
+    if inspect.ismodule(rnn) and hasattr(rnn, name):
+        return getattr(rnn, name)
+    return getattr(_keras_backend, name)
+
+
 def fused_lstm(*args, **kwargs):
-    """`keras.src.backend.lstm`: `(last_output, outputs, states)` or NotImplementedError."""
-    return _keras_backend.lstm(*args, **kwargs)
+    """The backend's fused LSTM: `(last_output, outputs, states)`, or
+    NotImplementedError where it has none."""
+    return _backend_rnn_function("lstm")(*args, **kwargs)
 
 
 def fused_gru(*args, **kwargs):
-    """`keras.src.backend.gru`: `(last_output, outputs, states)` or NotImplementedError."""
-    return _keras_backend.gru(*args, **kwargs)
+    """The backend's fused GRU: `(last_output, outputs, states)`, or
+    NotImplementedError where it has none."""
+    return _backend_rnn_function("gru")(*args, **kwargs)
 
 
 def tape_record():
