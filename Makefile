@@ -76,7 +76,7 @@ test-keras-nightly:
 	@# keras-hub's release imports Keras internals that keras-nightly moved:
 	@# its nightly goes with it.
 	$(NIGHTLY_VENV)/bin/python -m pip uninstall --quiet -y keras keras-hub
-	$(NIGHTLY_VENV)/bin/python -m pip install --quiet --no-deps --upgrade --pre keras-nightly keras-hub-nightly
+	$(NIGHTLY_VENV)/bin/python -m pip install --quiet --no-deps --upgrade --force-reinstall --pre keras-nightly keras-hub-nightly
 	$(NIGHTLY_VENV)/bin/python -c "import keras, keras_hub; print('keras', keras.__version__, 'keras-hub', keras_hub.__version__)"
 	$(NIGHTLY_VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --doctest-modules keras_seq tests/layers tests/compat
 

@@ -1,7 +1,11 @@
 import keras
 from keras import ops
 
-from keras_seq.layers.attention.base_attention import BaseAttention, unpack_inputs
+from keras_seq.layers.attention.base_attention import (
+    BaseAttention,
+    check_shapes,
+    unpack_inputs,
+)
 from keras_seq.utils import checks
 from keras_seq.utils.initializers import fresh
 
@@ -73,6 +77,7 @@ class AdditiveAttention(BaseAttention):
         query_shape, value_shape, key_shape = unpack_inputs(
             query_shape, value_shape, key_shape
         )
+        check_shapes(query_shape, value_shape, key_shape)
         key_shape = value_shape if key_shape is None else key_shape
         self.query_kernel = self.add_weight(
             shape=(query_shape[-1], self.units),

@@ -31,6 +31,20 @@ def unpack_inputs(query, value, key):
     return query, value, key
 
 
+def check_shapes(query_shape, value_shape, key_shape=None):
+    """At build: query `(batch, T_q, d)` or `(batch, d)`, value and key rank 3."""
+    if len(query_shape) not in (2, 3):
+        raise ValueError(
+            "Argument `query` must have rank 2 or 3 with shape (batch, dim) or "
+            f"(batch, time, dim), got shape {tuple(query_shape)}."
+        )
+    for name, shape in (("value", value_shape), ("key", key_shape)):
+        if shape is not None:
+            checks.check_rank(name, shape, 3, "(batch, time, dim)")
+    if key_shape is not None:
+        masking.check_key_value_shapes(value_shape, key_shape)
+
+
 class BaseAttention(keras.layers.Layer):
     """Attention of `query` over `key` / `value` with a score from the subclass.
 
@@ -48,6 +62,12 @@ class BaseAttention(keras.layers.Layer):
         if self.dropout > 0:
             self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = True
+
+    def build(self, query_shape, value_shape=None, key_shape=None):
+        query_shape, value_shape, key_shape = unpack_inputs(
+            query_shape, value_shape, key_shape
+        )
+        check_shapes(query_shape, value_shape, key_shape)
 
     def _scores(self, query, key):
         raise NotImplementedError

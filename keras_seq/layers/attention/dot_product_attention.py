@@ -105,6 +105,7 @@ class DotProductAttention(BaseAttention):
         self.scale = scale
 
     def build(self, query_shape, value_shape=None, key_shape=None):
+        super().build(query_shape, value_shape, key_shape)
         if self.use_scale:
             self.learned_scale = self.add_weight(
                 shape=(), initializer="ones", name="scale"

@@ -112,8 +112,9 @@ class Bidirectional(keras.layers.Layer):
             )
         if getattr(layer, "go_backwards", False):
             raise ValueError(
-                "Argument `layer` must have `go_backwards=False`; the backward "
-                "direction is built by `Bidirectional`. Got go_backwards=True."
+                "Argument `layer` must have `go_backwards=False` (it is the "
+                "forward direction), got go_backwards=True. Pass a backward "
+                "layer as `backward_layer`."
             )
         self.merge_mode = checks.check_choice("merge_mode", merge_mode, MERGE_MODES)
         self.forward_layer = layer
