@@ -1,6 +1,19 @@
 """SavedModels whose signatures take raw text, for TF Serving."""
 
 
+def require_tensorflow_backend():
+    """SavedModels are TensorFlow graphs: refuse other backends up front."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise ValueError(
+            "SavedModel export needs the TensorFlow backend, got "
+            f"KERAS_BACKEND={backend!r}. Save the model as a .keras file, load "
+            "it in a process with KERAS_BACKEND=tensorflow and export it there."
+        )
+
+
 def disable_xla(model):
     """Turns off the XLA-compiled loops of keras_seq recurrent layers in `model`.
 
@@ -35,6 +48,7 @@ def export_text_classifier(path, model, vectorizer, label_names, cut_padding=0):
     The signature takes `texts`, a `(batch,)` string tensor, and returns
     `label` (string), `probability` (of that label) and `probabilities`.
     """
+    require_tensorflow_backend()
     import tensorflow as tf
 
     if not isinstance(cut_padding, int) or cut_padding < 0:
@@ -153,6 +167,7 @@ def export_sequence_tagger(path, model, vectorizer, tag_names):
     (0 past a text's words; `time` is at least 1, also for a batch of empty
     texts).
     """
+    require_tensorflow_backend()
     import tensorflow as tf
 
     disable_xla(model)
@@ -213,6 +228,7 @@ def export_text_generator(
     text is continued from `start_word` alone. Each call draws new samples
     (the seed generator's state is a variable of the SavedModel).
     """
+    require_tensorflow_backend()
     import keras
     import tensorflow as tf
 
@@ -277,6 +293,7 @@ def write_text_signature(path, serve, resources):
 def write_text_signatures(path, functions, resources):
     """Writes each `name: fn(texts)` of `functions` as a signature of that name
     (as `write_text_signature`; one of them should be `serving_default`)."""
+    require_tensorflow_backend()
     import keras
     import tensorflow as tf
 
