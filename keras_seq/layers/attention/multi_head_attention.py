@@ -64,7 +64,8 @@ class MultiHeadAttention(keras.layers.Layer):
         flash_attention: None or False (there is no separate flash kernel;
             True is refused).
         use_gate: Gate each head's output by `sigmoid(query W_g + b_g)`
-            before the output projection (Qiu et al. 2025, as Keras).
+            before the output projection ("Gated Attention for Large
+            Language Models", 2025, as Keras).
             Default False.
         kernel_initializer, bias_initializer: For all projections (and the
             additive `score_kernel` `(num_heads, key_dim)`).
