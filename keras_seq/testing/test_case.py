@@ -14,6 +14,11 @@ def _to_numpy(x):
     return tree.map_structure(lambda t: np.asarray(keras.ops.convert_to_numpy(t)), x)
 
 
+def _at_least_float32(x):
+    dtype = keras.backend.standardize_dtype(x.dtype)
+    return keras.ops.cast(x, "float32") if dtype in ("float16", "bfloat16") else x
+
+
 def _flatten(x):
     return [np.asarray(keras.ops.convert_to_numpy(t)) for t in tree.flatten(x)]
 
@@ -118,13 +123,16 @@ class TestCase(unittest.TestCase):
         The loss is `sum(sin(3 * output))` over every output, so all outputs
         (sequences and final states) feed the gradients. Returns
         `(outputs, grad_inputs, grads_of_trainable_weights)` as NumPy, on
-        TensorFlow (`GradientTape`), JAX (`stateless_call` + `jax.grad`) and
+        TensorFlow (`GradientTape`), JAX (`StatelessScope` + `jax.grad`) and
         PyTorch (`torch.autograd.grad`).
         """
 
         def loss_of(outputs):
+            # Half-precision outputs are summed in float32 (as a mixed
+            # precision model's loss is).
             return sum(
-                keras.ops.sum(keras.ops.sin(3.0 * t)) for t in tree.flatten(outputs)
+                keras.ops.sum(keras.ops.sin(3.0 * _at_least_float32(t)))
+                for t in tree.flatten(outputs)
             )
 
         inputs = keras.ops.convert_to_tensor(inputs)
@@ -145,9 +153,13 @@ class TestCase(unittest.TestCase):
             non_trainable = [v.value for v in layer.non_trainable_variables]
 
             def loss_fn(trainable, x):
-                outputs, _ = layer.stateless_call(
-                    trainable, non_trainable, x, **call_kwargs
-                )
+                # The layer's `__call__` in a stateless scope (not
+                # `stateless_call`, which skips it): inputs and variables are
+                # autocast as inside a model, under mixed precision too.
+                mapping = list(zip(layer.trainable_variables, trainable))
+                mapping += list(zip(layer.non_trainable_variables, non_trainable))
+                with keras.StatelessScope(state_mapping=mapping):
+                    outputs = layer(x, **call_kwargs)
                 return loss_of(outputs)
 
             outputs = layer(inputs, **call_kwargs)

@@ -118,14 +118,16 @@ class DotProductAttention(BaseAttention):
                 f"dimension, got query shape {tuple(query.shape)} and key shape "
                 f"{tuple(key.shape)}."
             )
-        scores = matmul_transposed(query, key)
+        # The query is scaled before the matmul: in float16 the unscaled
+        # scores of large vectors overflow (|q . k| > 65504) before a
+        # division after it could bring them back.
         if self.scale is True:
-            scores = scores / math.sqrt(query.shape[-1])
+            query = query * ops.cast(1.0 / math.sqrt(query.shape[-1]), query.dtype)
         elif self.scale is not False:
-            scores = scores * self.scale
+            query = query * ops.cast(self.scale, query.dtype)
         if self.use_scale:
-            scores = scores * ops.cast(self.learned_scale, scores.dtype)
-        return scores
+            query = query * ops.cast(self.learned_scale, query.dtype)
+        return matmul_transposed(query, key)
 
     def get_config(self):
         config = super().get_config()

@@ -142,7 +142,9 @@ class GRUCell(BaseRNNCell):
             u_z, u_r = ops.split(recurrent, 2, axis=-1)
             z = self.recurrent_activation(x_z + u_z)
             r = self.recurrent_activation(x_r + u_r)
-            u_h = self.recurrent_kernel[:, 2 * self.units :]
+            # Cast explicitly: the TensorFlow loop's backward pass reads the
+            # (float32) variable outside Keras's autocast scope.
+            u_h = ops.cast(self.recurrent_kernel[:, 2 * self.units :], h_in.dtype)
             candidate = self.activation(x_h + ops.matmul(r * h_in, u_h))
         h = z * h_tm1 + (1.0 - z) * candidate
         return h, [h]

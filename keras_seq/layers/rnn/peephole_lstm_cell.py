@@ -203,13 +203,23 @@ class PeepholeLSTMCell(BaseRNNCell):
         z = projected if recurrent is None else projected + recurrent
         z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
         if self.use_peepholes:
-            z_i = z_i + self.input_gate_peephole_weights * c_tm1
-            z_f = z_f + self.forget_gate_peephole_weights * c_tm1
+            # Cast explicitly: the TensorFlow loop's backward pass reads the
+            # (float32) variables outside Keras's autocast scope.
+            p_i, p_f, p_o = (
+                ops.cast(w, c_tm1.dtype)
+                for w in (
+                    self.input_gate_peephole_weights,
+                    self.forget_gate_peephole_weights,
+                    self.output_gate_peephole_weights,
+                )
+            )
+            z_i = z_i + p_i * c_tm1
+            z_f = z_f + p_f * c_tm1
         i = self.recurrent_activation(z_i)
         f = self.recurrent_activation(z_f)
         c = f * c_tm1 + i * self.activation(z_c)
         if self.use_peepholes:
-            z_o = z_o + self.output_gate_peephole_weights * c
+            z_o = z_o + p_o * c
         o = self.recurrent_activation(z_o)
         h = o * self.activation(c)
         return h, [h, c]
