@@ -1,7 +1,10 @@
 """Every public layer under `mixed_float16` and `mixed_bfloat16`: float32
 variables, outputs in the policy's dtype and within the tolerance of
 docs/layers.md#mixed-precision of the float32 layer with the same weights,
-finite gradients, two `fit` steps, `.keras` save and load."""
+finite gradients, two `fit` steps, `.keras` save and load.
+
+`KERAS_BACKEND=... python -m tests.layers.test_mixed_precision` prints each
+layer's relative difference from float32 (the figures of the docs)."""
 
 import os
 
@@ -12,9 +15,10 @@ import pytest
 from keras_seq import layers
 from keras_seq.testing import TestCase
 
-# Largest |mixed - float32| / max(1, max |float32|) measured on these cases,
-# with headroom (docs/layers.md#mixed-precision).
-TOLERANCE = {"mixed_float16": 1e-2, "mixed_bfloat16": 6e-2}
+# Largest |mixed - float32| / max(1, max |float32|) measured on these cases
+# (seed 0: at most 1.4e-3 and 1.1e-2 on the three backends), with headroom
+# (docs/layers.md#mixed-precision).
+TOLERANCE = {"mixed_float16": 5e-3, "mixed_bfloat16": 3e-2}
 
 B, T, S, D = 4, 6, 5, 8
 
@@ -110,6 +114,27 @@ CASES = {
 }
 
 
+# Keras's built-ins on the same inputs, printed beside ours for scale.
+KERAS_REFERENCES = {
+    "keras.layers.LSTM": (lambda: keras.layers.LSTM(6), SEQUENCE, None),
+    "keras.layers.GRU": (
+        lambda: keras.layers.GRU(6, return_sequences=True),
+        SEQUENCE,
+        None,
+    ),
+    "keras.layers.SimpleRNN": (
+        lambda: keras.layers.SimpleRNN(6, return_sequences=True),
+        SEQUENCE,
+        None,
+    ),
+    "keras.layers.MultiHeadAttention": (
+        lambda: keras.layers.MultiHeadAttention(2, 4),
+        SEQUENCE_AND_SOURCE,
+        "value",
+    ),
+}
+
+
 class _Policy:
     def __init__(self, name):
         self.name = name
@@ -131,6 +156,20 @@ def _model(make, shapes, second):
     return keras.Model(inputs, output), layer
 
 
+def _mixed_and_float32(name, policy):
+    """The model's output under `policy` and in float32, with the same weights."""
+    make, shapes, second = {**CASES, **KERAS_REFERENCES}[name]
+    data = [_data(shape, seed) for seed, shape in enumerate(shapes)]
+    keras.utils.set_random_seed(0)
+    with _Policy(policy):
+        model, _ = _model(make, shapes, second)
+        mixed = keras.ops.convert_to_numpy(model(data))
+        weights = model.get_weights()
+    reference, _ = _model(make, shapes, second)
+    reference.set_weights(weights)
+    return mixed, keras.ops.convert_to_numpy(reference(data))
+
+
 def _relative_error(mixed, reference):
     mixed = np.asarray(mixed, np.float64)
     reference = np.asarray(reference, np.float64)
@@ -143,6 +182,7 @@ def test_layer_under_mixed_precision(name, policy, tmp_path):
     make, shapes, second = CASES[name]
     data = [_data(shape, seed) for seed, shape in enumerate(shapes)]
     compute_dtype = policy.split("_")[1]
+    keras.utils.set_random_seed(0)
     with _Policy(policy):
         model, layer = _model(make, shapes, second)
         assert all(
@@ -182,9 +222,8 @@ def test_layer_under_mixed_precision(name, policy, tmp_path):
     reference, _ = _model(make, shapes, second)
     reference.set_weights(weights)
     expected = keras.ops.convert_to_numpy(reference(data))
-    assert _relative_error(mixed, expected) <= TOLERANCE[policy], _relative_error(
-        mixed, expected
-    )
+    error = _relative_error(mixed, expected)
+    assert error <= TOLERANCE[policy], error
 
 
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
@@ -217,3 +256,26 @@ def test_large_scores_stay_finite_in_float16():
         for layer in (layers.DotProductAttention(), layers.MultiHeadAttention(2, 4)):
             output = keras.ops.convert_to_numpy(layer(query, value))
             assert np.isfinite(output).all(), type(layer).__name__
+
+
+def _print_errors():
+    policies = ("mixed_float16", "mixed_bfloat16")
+    print(f"backend {keras.backend.backend()}")
+    print(f"{'layer':32s}" + "".join(f"{p:>16s}" for p in policies))
+    worst = dict.fromkeys(policies, 0.0)
+    for name in sorted(CASES):
+        errors = [_relative_error(*_mixed_and_float32(name, p)) for p in policies]
+        for policy, error in zip(policies, errors):
+            worst[policy] = max(worst[policy], error)
+        print(f"{name:32s}" + "".join(f"{e:16.1e}" for e in errors))
+    print(f"{'largest':32s}" + "".join(f"{worst[p]:16.1e}" for p in policies))
+    print(
+        f"{'test tolerance':32s}" + "".join(f"{TOLERANCE[p]:16.1e}" for p in policies)
+    )
+    for name in KERAS_REFERENCES:
+        errors = [_relative_error(*_mixed_and_float32(name, p)) for p in policies]
+        print(f"{name:32s}" + "".join(f"{e:16.1e}" for e in errors))
+
+
+if __name__ == "__main__":
+    _print_errors()
