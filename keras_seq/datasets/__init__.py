@@ -1,4 +1,4 @@
-"""Loaders for the corpora that install with packages (../shared/DATA.md)."""
+"""Loaders for the corpora that install with packages (docs/datasets.md)."""
 
 from keras_seq.datasets.bible_en_es import load_bible_en_es
 from keras_seq.datasets.chinese_reviews import load_chinese_reviews

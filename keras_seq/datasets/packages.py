@@ -1,4 +1,4 @@
-"""Finding data files inside installed packages (DATA.md); no downloads."""
+"""Finding data files inside installed packages (docs/datasets.md); no downloads."""
 
 import importlib.util
 import os

@@ -28,7 +28,7 @@ def check_disjoint_and_deterministic(load):
 def test_chinese_reviews_counts_and_splits():
     splits = check_disjoint_and_deterministic(datasets.load_chinese_reviews)
     labels = np.concatenate([s.targets for s in splits])
-    # DATA.md: 9,031 negative / 8,332 positive unique reviews, none in both.
+    # docs/datasets.md: 9,031 negative / 8,332 positive unique reviews, none in both.
     assert (labels == 0).sum() == 9031 and (labels == 1).sum() == 8332
     assert [len(s) for s in splits] == [13890, 1737, 1736]
     assert splits.label_names == ["negative", "positive"]
@@ -55,7 +55,7 @@ def test_peoples_daily_parses_tags():
     splits = check_disjoint_and_deterministic(datasets.load_peoples_daily_pos)
     for words, tags in zip(splits.train.inputs[:100], splits.train.targets[:100]):
         assert len(words) == len(tags) and all(words) and all(tags)
-    assert len(splits.label_names) >= 40  # 44 PKU tags in DATA.md
+    assert len(splits.label_names) >= 40  # 44 PKU tags (docs/datasets.md)
     assert sum(len(w) for s in splits for w in s.inputs) > 1_000_000
 
 
