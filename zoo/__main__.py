@@ -11,7 +11,34 @@ import os
 import sys
 
 import zoo
-from zoo.training import BackendError, check_workdir
+
+
+def quiet_tensorflow():
+    """Imports TensorFlow with its C++ log silenced (unless already imported).
+
+    Its log lines at import (oneDNN notices, "Could not find cuda drivers",
+    a cuInit error) say nothing a user can act on, and TensorFlow 2.21 writes
+    them before `TF_CPP_MIN_LOG_LEVEL` applies: standard error is pointed at
+    /dev/null while it loads and finds its devices. Python errors still
+    raise. A TF_CPP_MIN_LOG_LEVEL of the user's own is kept for later lines.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+    except ImportError:
+        pass  # TensorFlow is optional; the command says so if it needs it
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def main(argv=None):
@@ -43,7 +70,18 @@ def main(argv=None):
         help="tf.distribute strategy: mirrored = all local devices, multiworker = "
         "one process per machine, cluster from TF_CONFIG",
     )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's own log lines (quiet by default)",
+    )
     args = parser.parse_intermixed_args(argv)
+    if not args.verbose:
+        quiet_tensorflow()
+    # Imported only now (it imports Keras and TensorFlow): `--help` and
+    # argument errors answer at once.
+    from zoo.training import BackendError, check_workdir
+
     workdir = args.workdir or os.path.join("runs", args.name)
     settings = args.set or args.epochs is not None
     try:

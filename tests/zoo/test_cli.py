@@ -231,3 +231,33 @@ def test_cli_says_when_there_is_no_trained_model(tmp_path, capsys, command):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "no trained model at" in err and "run `python -m zoo train` first" in err
+
+
+def _python(*args):
+    """Runs Python in a new process, without the test session's
+    TF_CPP_MIN_LOG_LEVEL (conftest.py sets one)."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=env, check=False
+    )
+
+
+def test_help_does_not_import_tensorflow_or_keras():
+    result = _python("-X", "importtime", "-m", "zoo", "--help")
+    assert result.returncode == 0
+    assert "train|evaluate|export|predict" in result.stdout
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines()}
+    assert "tensorflow" not in imported and "keras" not in imported
+
+
+def test_tensorflow_loads_quietly_unless_verbose():
+    script = (
+        "from zoo.__main__ import quiet_tensorflow; quiet_tensorflow(); "
+        "import tensorflow as tf; print(int(tf.constant(3)))"
+    )
+    quiet = _python("-c", script)
+    assert quiet.returncode == 0 and quiet.stdout.strip() == "3"
+    assert "oneDNN" not in quiet.stderr and "I0000" not in quiet.stderr, quiet.stderr

@@ -123,6 +123,9 @@ def train_and_evaluate(config, workdir, strategy=None):
     start = time.perf_counter()
     history = classifier.fit(
         batches(splits.train, shuffle=True),
+        # The pipeline shuffles; Keras's own `shuffle` does not apply to a
+        # tf.data dataset and only warns.
+        shuffle=False,
         validation_data=batches(splits.valid),
         epochs=config.epochs,
         callbacks=training.callbacks(

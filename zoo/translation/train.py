@@ -430,6 +430,9 @@ def train_and_evaluate(config, workdir, strategy=None):
     start = time.perf_counter()
     history = model.fit(
         dataset(splits.train, translator, config, shuffle=True),
+        # The pipeline shuffles; Keras's own `shuffle` does not apply to a
+        # tf.data dataset and only warns.
+        shuffle=False,
         validation_data=dataset(splits.valid, translator, config),
         epochs=config.epochs,
         callbacks=[
