@@ -53,6 +53,15 @@ def check_choice(name, value, choices):
     return value
 
 
+def pop_legacy_implementation(kwargs):
+    """Removes Keras's legacy recurrent `implementation` (0, 1 or 2) from `kwargs`.
+
+    It only changes how Keras splits its matmuls, not the numbers: accepted
+    (and checked) so that old configs load.
+    """
+    check_choice("implementation", kwargs.pop("implementation", 2), (0, 1, 2))
+
+
 def check_rank(name, shape, rank, layout):
     """Checks that a tensor shape has `rank` dimensions, e.g. `layout="(batch, time, features)"`."""
     if shape is None or len(shape) != rank:

@@ -65,11 +65,7 @@ class BaseRecurrent(keras.layers.Layer):
         use_cudnn=None,
         **kwargs,
     ):
-        # Keras's legacy `implementation` (0, 1 or 2) only changes how Keras splits
-        # its matmuls, not the numbers: accepted so that old configs load.
-        checks.check_choice(
-            "implementation", kwargs.pop("implementation", 2), (0, 1, 2)
-        )
+        checks.pop_legacy_implementation(kwargs)
         super().__init__(**kwargs)
         if use_cudnn not in (None, True, False, "auto"):
             raise ValueError(

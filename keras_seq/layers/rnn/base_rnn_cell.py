@@ -57,11 +57,7 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
         seed=None,
         **kwargs,
     ):
-        # Keras's legacy `implementation` (0, 1 or 2): same numbers, accepted so
-        # that old configs load.
-        checks.check_choice(
-            "implementation", kwargs.pop("implementation", 2), (0, 1, 2)
-        )
+        checks.pop_legacy_implementation(kwargs)
         super().__init__(**kwargs)
         self.units = checks.check_positive_int("units", units)
         self.activation = keras.activations.get(activation)
