@@ -374,6 +374,7 @@ def train(
             dataset = jax_batches(*pipeline_args, steps_per_execution, seed)
         else:
             dataset = numpy_batches(*pipeline_args, seed)
+        dataset = _not_empty(dataset, sample)
     rate = WordsPerSecond(len(token_ids) * epochs)  # all epochs in one `fit` epoch
     with warnings.catch_warnings():
         # The dataset's length is unknown up front: Keras warns at its end.
@@ -407,15 +408,34 @@ def _check_examples(token_ids, sentence_ids, vocabulary, sample, min_count):
         )
 
 
+def _no_step(sample):
+    return (
+        f"Training ran no step: subsampling (`sample={sample:g}`) dropped every "
+        "example of this small corpus. Pass `sample=0` or a larger corpus."
+    )
+
+
+def _not_empty(batches, sample):
+    """`batches` (a generator) with its first batch drawn: the error of
+    `_no_step` where there is none, not Keras's about an empty generator."""
+    batches = iter(batches)
+    try:
+        first = next(batches)
+    except StopIteration:
+        raise ValueError(_no_step(sample)) from None
+
+    def generator():  # Keras takes generators, not other iterators
+        yield first
+        yield from batches
+
+    return generator()
+
+
 def _check_trained(model, history, learning_rate, batch_size, sample):
     """A run that saw no batch, or diverged, is an error naming what to change."""
     losses = history.history.get("loss")
     if not losses:
-        raise ValueError(
-            "Training ran no step: subsampling (`sample="
-            f"{sample:g}`) dropped every example of this small corpus. Pass "
-            "`sample=0` or a larger corpus."
-        )
+        raise ValueError(_no_step(sample))
     finite = np.isfinite(losses).all() and all(
         np.isfinite(np.asarray(keras.ops.convert_to_numpy(w))).all()
         for w in (model.embeddings, model.context_embeddings)
