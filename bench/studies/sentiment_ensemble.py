@@ -13,9 +13,9 @@ vectors (keras_seq.embeddings.train, 5 epochs) of the characters and
 character bigrams of the training reviews and all of People's Daily, rows
 rescaled to the embedding's initial spread.
 
-    python bench/sentiment_ensemble.py --seeds 5       # ~8 min on 2 CPU cores
-    python bench/sentiment_ensemble.py --seeds 5 --model sentiment_en
-    python bench/sentiment_ensemble.py --seeds 2 --pretrained
+    python bench/studies/sentiment_ensemble.py --seeds 5       # ~8 min on 2 CPU cores
+    python bench/studies/sentiment_ensemble.py --seeds 5 --model sentiment_en
+    python bench/studies/sentiment_ensemble.py --seeds 2 --pretrained
 """
 
 import argparse

@@ -9,7 +9,7 @@ prints each one's median and mean milliseconds, the ratio of the medians
     python -m zoo train sentiment_zh --workdir runs/sentiment_zh
     cp -r runs/sentiment_zh runs/sentiment_zh_padded   # then, at commit 6d4da30:
     python -m zoo export sentiment_zh --workdir runs/sentiment_zh_padded
-    python bench/serving_one_text.py runs/sentiment_zh runs/sentiment_zh_padded
+    python bench/studies/serving_one_text.py runs/sentiment_zh runs/sentiment_zh_padded
 """
 
 import argparse

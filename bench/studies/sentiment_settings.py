@@ -5,7 +5,7 @@ seed-0 split (8 epochs at most, early stopping patience 3, best epoch on
 validation kept) and prints its best validation accuracy beside its test
 accuracy. Pick by validation only; the test column is for the record.
 
-    python bench/sentiment_settings.py [--workdir runs/sentiment_settings]
+    python bench/studies/sentiment_settings.py [--workdir runs/sentiment_settings]
 """
 
 import argparse

@@ -4,12 +4,12 @@ Builds `lm_ptb`'s model for `--preset` and `--set` (as `python -m zoo train`
 does: same seed, vocabulary, windows and compiled optimizer), takes
 `--steps` steps on the first training windows and writes to `--out` (npz):
 the initial weights, the config, the windows and the loss of each step.
-`bench/lm_ptb_torch.py --replay OUT` (PyTorch, a venv of its own) loads the
+`bench/studies/lm_ptb_torch.py --replay OUT` (PyTorch, a venv of its own) loads the
 same weights, takes the same steps and prints both losses side by side:
 
-    python bench/lm_ptb_steps.py --preset medium --set units=200 \
+    python bench/studies/lm_ptb_steps.py --preset medium --set units=200 \
         --set dropout=0 --set recurrent_bias=true --out /tmp/steps.npz
-    /tmp/tvenv/bin/python bench/lm_ptb_torch.py --replay /tmp/steps.npz
+    /tmp/tvenv/bin/python bench/studies/lm_ptb_torch.py --replay /tmp/steps.npz
 
 Use `dropout=0`: the two frameworks draw different dropout masks.
 """

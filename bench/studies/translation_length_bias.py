@@ -6,7 +6,7 @@ translation) beside the total log-probability of the greedy translation.
 Where the first is higher, a beam search scoring total log-probability
 (alpha 0) prefers the empty output.
 
-    python bench/translation_length_bias.py runs/translate_rnn [--preset default] [-n 200]
+    python bench/studies/translation_length_bias.py runs/translate_rnn [--preset default] [-n 200]
 """
 
 import argparse

