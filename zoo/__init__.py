@@ -3,21 +3,63 @@
 Each task lives in a package `zoo/<task>/` with `configs.py` (`PRESETS[name]`,
 `tiny` among them), `model.py` and `train.py` (`train_and_evaluate(config,
 workdir)`); `python -m zoo train|evaluate|export|predict NAME` drives them.
+
+In a checkout the package is `zoo`; the wheel installs it as `keras_seq_zoo`
+(`pip install 'keras_seq[zoo]'`), with the command `keras-seq-zoo`.
 """
 
 import importlib
+import importlib.util
 import os
 
+# The command that runs the CLI: `python -m zoo` in a checkout, the console
+# script where the wheel installed the zoo as `keras_seq_zoo`.
+COMMAND = "python -m zoo" if __name__ == "zoo" else "keras-seq-zoo"
+
 # Models with the common interface (the adding problem and word2vec have CLIs
-# of their own: `python -m zoo.adding_problem`, `python -m zoo.word2vec`).
+# of their own: `python -m zoo.adding_problem`, `python -m zoo.word2vec`),
+# each a subpackage of this one.
 MODELS = {
-    "lm_ptb": "zoo.language_model",
-    "pos_zh": "zoo.tagger",
-    "sentiment_en": "zoo.sentiment",
-    "sentiment_zh": "zoo.sentiment",
-    "translate_rnn": "zoo.translation",
-    "translate_transformer": "zoo.translation",
+    "lm_ptb": "language_model",
+    "pos_zh": "tagger",
+    "sentiment_en": "sentiment",
+    "sentiment_zh": "sentiment",
+    "translate_rnn": "translation",
+    "translate_transformer": "translation",
 }
+
+
+# What the zoo's models import beyond Keras and keras_seq (module: pip
+# package); `pip install 'keras_seq[zoo]'` brings them. (The corpora's own
+# packages are checked by their loaders, before training too.)
+NEEDS = {
+    "pos_zh": {"tensorflow": "tensorflow"},
+    "sentiment_en": {"tensorflow": "tensorflow"},
+    "sentiment_zh": {"tensorflow": "tensorflow"},
+    "translate_rnn": {"tensorflow": "tensorflow", "sacrebleu": "sacrebleu"},
+    "translate_transformer": {
+        "tensorflow": "tensorflow",
+        "tensorflow_text": "tensorflow-text",
+        "keras_hub": "keras-hub",
+        "sacrebleu": "sacrebleu",
+    },
+}
+ZOO_EXTRA = "pip install 'keras_seq[zoo]'"
+
+
+def check_installed(name):
+    """ModuleNotFoundError naming the pip command unless what model `name`
+    needs is installed: checked when its package is imported and again before
+    its data loads and its `fit` starts, never found missing after training."""
+    missing = [
+        package
+        for module, package in NEEDS.get(name, {}).items()
+        if importlib.util.find_spec(module) is None
+    ]
+    if missing:
+        raise ModuleNotFoundError(
+            f"{name} needs {', '.join(missing)}, not installed here: {ZOO_EXTRA}"
+        )
 
 
 def names():
@@ -29,7 +71,8 @@ def module(name):
     """The package of `name` (its `PRESETS`, `build_classifier`, `train`)."""
     if name not in MODELS:
         raise ValueError(f"Unknown zoo model {name!r}, expected one of {names()}.")
-    return importlib.import_module(MODELS[name])
+    check_installed(name)
+    return importlib.import_module(f"{__name__}.{MODELS[name]}")
 
 
 def config(name, preset="default", **overrides):
@@ -155,7 +198,7 @@ def load(path):
         import keras_seq  # noqa: F401  (registers the layers)
 
         for package in sorted(set(MODELS.values())):
-            importlib.import_module(package)  # and the models' own
+            importlib.import_module(f"{__name__}.{package}")  # and the models' own
         return keras.saving.load_model(path)
     raise ValueError(
         f"Expected a `.keras` file or a SavedModel directory, got {path!r}."

@@ -2,15 +2,19 @@
 
 python -m zoo train sentiment_zh --workdir runs/sentiment_zh
 python -m zoo predict sentiment_zh --workdir runs/sentiment_zh "太好玩了！"
+
+(`keras-seq-zoo` in place of `python -m zoo` where the wheel is installed.)
 """
 
 import argparse
 import dataclasses
+import importlib
 import json
 import os
 import sys
 
-import zoo
+# This package: `zoo` in a checkout, `keras_seq_zoo` where the wheel installed it.
+zoo = importlib.import_module(__package__ or "zoo")
 
 
 def quiet_tensorflow():
@@ -42,7 +46,7 @@ def quiet_tensorflow():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m zoo", description=__doc__)
+    parser = argparse.ArgumentParser(prog=zoo.COMMAND, description=__doc__)
     parser.add_argument("command", choices=["train", "evaluate", "export", "predict"])
     parser.add_argument("name", choices=zoo.names())
     parser.add_argument("texts", nargs="*", help="predict: the texts to classify")
@@ -78,9 +82,13 @@ def main(argv=None):
     args = parser.parse_intermixed_args(argv)
     if not args.verbose:
         quiet_tensorflow()
+    try:  # before anything loads: one line naming the pip install
+        zoo.check_installed(args.name)
+    except ModuleNotFoundError as error:
+        sys.exit(f"{zoo.COMMAND} {args.command}: error: {error}")
     # Imported only now (it imports Keras and TensorFlow): `--help` and
     # argument errors answer at once.
-    from zoo.training import BackendError, check_workdir
+    from .training import BackendError, check_workdir
 
     workdir = args.workdir or os.path.join("runs", args.name)
     settings = args.set or args.epochs is not None
@@ -129,7 +137,7 @@ def main(argv=None):
         if os.environ.get("ZOO_TRACEBACK"):
             raise
         sys.exit(
-            f"python -m zoo {args.command}: error: {error} (ZOO_TRACEBACK=1 "
+            f"{zoo.COMMAND} {args.command}: error: {error} (ZOO_TRACEBACK=1 "
             "shows where it came from)"
         )
 
@@ -139,7 +147,7 @@ def run(parser, args, config, argv):
     workdir = args.workdir or os.path.join("runs", args.name)
     trainer = zoo.module(args.name).train
     if args.command == "train":
-        from zoo.training import strategy_named, worker_workdir
+        from .training import strategy_named, worker_workdir
 
         strategy = strategy_named(args.strategy)
         metrics = trainer.train_and_evaluate(
@@ -155,7 +163,7 @@ def run(parser, args, config, argv):
         if not os.path.isdir(export) and not os.path.exists(model_path):
             parser.error(
                 f"no trained model at {workdir} (neither export/ nor model.keras): "
-                "run `python -m zoo train` first"
+                f"run `{zoo.COMMAND} train` first"
             )
         model = zoo.load(export if os.path.isdir(export) else model_path)
         rows = trainer.predict_rows(model, args.texts, config=config, workdir=workdir)
@@ -164,7 +172,7 @@ def run(parser, args, config, argv):
         return 0
     if not os.path.exists(model_path):
         parser.error(
-            f"no trained model at {model_path}: run `python -m zoo train` first"
+            f"no trained model at {model_path}: run `{zoo.COMMAND} train` first"
         )
     if args.command == "export" and keras_backend() != "tensorflow":
         return export_on_tensorflow(argv)
@@ -190,17 +198,17 @@ def export_on_tensorflow(argv):
     is a TensorFlow graph, and `model.keras` loads on any backend."""
     import subprocess
 
-    from zoo.training import has_tensorflow
+    from .training import has_tensorflow
 
     if not has_tensorflow():
         sys.exit(
-            "python -m zoo export: error: the SavedModel is written with "
-            "TensorFlow, which is not installed here; run this command where it "
-            "is (`make venv` installs it)."
+            f"{zoo.COMMAND} export: error: the SavedModel is written with "
+            "TensorFlow, which is not installed here: pip install "
+            "'keras_seq[tensorflow]' (or run this command where it is)."
         )
     env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
     argv = sys.argv[1:] if argv is None else argv
-    return subprocess.call([sys.executable, "-m", "zoo", *argv], env=env)
+    return subprocess.call([sys.executable, "-m", zoo.__name__, *argv], env=env)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,13 @@
 """What every zoo model's training shares: callbacks, curves, metrics.json."""
 
+import functools
 import glob
+import importlib.util
 import json
 import math
 import os
 import shutil
+import sys
 import time
 import warnings
 
@@ -12,6 +15,8 @@ import keras
 import numpy as np
 
 from keras_seq.optimizers import with_exact_clipping
+
+from . import COMMAND, check_installed  # noqa: F401  (check_installed: the trainers')
 
 
 def scope(strategy):
@@ -139,6 +144,12 @@ def worker_workdir(workdir, strategy):
     return os.path.join(workdir, "workers", f"{resolver.task_type}{resolver.task_id}")
 
 
+def verbosity():
+    """`fit`'s `verbose`: Keras's progress bar in a terminal (1), one line per
+    epoch where the output goes to a file or a pipe, as in a log (2)."""
+    return 1 if sys.stdout.isatty() else 2
+
+
 def has_tensorflow():
     """Whether TensorFlow is installed (a JAX-only GPU machine has none)."""
     import importlib.util
@@ -238,7 +249,7 @@ def why_no_export(name, workdir):
     where = "here" if has_tensorflow() else "on a machine with TensorFlow"
     return (
         f"skipped: the SavedModel is written on the TensorFlow backend and this "
-        f"run used {backend}; run `python -m zoo export {name} --workdir {workdir}` "
+        f"run used {backend}; run `{COMMAND} export {name} --workdir {workdir}` "
         f"{where} (it reads this run's config from its metrics.json)"
     )
 
@@ -288,7 +299,7 @@ def needs_tensorflow_backend(name):
 def callbacks(workdir, monitor="val_loss", mode="min", patience=3):
     """TensorBoard logs, best and last checkpoints, resumable runs, early stopping.
 
-    (No TensorBoard logs where TensorFlow is not installed.)
+    (No TensorBoard logs where TensorFlow or tensorboard is not installed.)
 
     `BackupAndRestore` keeps the training state in `workdir/backup`: a run
     killed mid-way and started again with the same command resumes at the
@@ -298,7 +309,9 @@ def callbacks(workdir, monitor="val_loss", mode="min", patience=3):
     these see a resumed run as Keras shows it.
     """
     logs = []
-    if has_tensorflow():  # Keras writes TensorBoard logs with tf.summary
+    # Keras writes TensorBoard logs with tf.summary, which needs TensorFlow
+    # and the tensorboard package (the zoo extra has both).
+    if has_tensorflow() and importlib.util.find_spec("tensorboard") is not None:
         logs.append(keras.callbacks.TensorBoard(os.path.join(workdir, "logs")))
     best = keras.callbacks.ModelCheckpoint(
         os.path.join(workdir, "best.keras"),
@@ -503,7 +516,7 @@ class TimeLimit(keras.callbacks.Callback):
 
     At the end of each epoch it stops training if one more epoch, as long
     as the longest so far, would end more than `seconds` after training
-    began: a run with a hard wall-clock limit (a 10-minute device call)
+    began: a run with a hard wall-clock limit (a batch job's time slot)
     then still evaluates and writes its figures, for the epochs it ran.
     `stopped_epoch` is the (1-based) epoch it stopped after, 0 if none.
     `EarlyStopping(restore_best_weights=True)` restores the best epoch
@@ -538,6 +551,28 @@ class TimeLimit(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+PLOT_EXTRA = "pip install 'keras_seq[plot]'"
+
+
+def optional_plot(function):
+    """`function` writes a figure; without matplotlib it writes nothing.
+
+    A run never loses its model, export or metrics.json to a missing plotting
+    library: the call prints one line naming the figure it skipped and the
+    extra that brings matplotlib, and returns None.
+    """
+
+    @functools.wraps(function)
+    def plot(*args, **kwargs):
+        if importlib.util.find_spec("matplotlib") is None:
+            print(f"{function.__name__}: figure skipped, no matplotlib ({PLOT_EXTRA})")
+            return None
+        return function(*args, **kwargs)
+
+    return plot
+
+
+@optional_plot
 def plot_history(history, path, title):
     """Training and validation curves of every metric, one panel each."""
     import matplotlib

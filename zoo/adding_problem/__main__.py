@@ -2,8 +2,8 @@
 
 import argparse
 
-from zoo.adding_problem import configs, train
-from zoo.training import check_workdir
+from ..training import check_workdir
+from . import configs, train
 
 
 def main(argv=None):

@@ -6,7 +6,8 @@ import os
 import keras
 import numpy as np
 
-from zoo.adding_problem import model as model_lib
+from .. import training
+from . import model as model_lib
 
 BASELINE_MSE = 1.0 / 6.0
 
@@ -43,7 +44,7 @@ def train_and_evaluate(config, workdir):
             epochs=config.epochs,
             validation_data=(x_test, y_test),
             callbacks=[keras.callbacks.CSVLogger(os.path.join(workdir, f"{kind}.csv"))],
-            verbose=2,
+            verbose=training.verbosity(),
         )
         predictions = model.predict(x_test, batch_size=256, verbose=0)
         errors = np.abs(predictions - y_test)
@@ -70,6 +71,7 @@ def print_summary(results, config):
         print(f"{kind:<14}{result['mse']:>10.4f}{result['accuracy']:>10.3f}")
 
 
+@training.optional_plot
 def plot_learning_curves(results, config, path):
     import matplotlib
 

@@ -11,8 +11,9 @@ import numpy as np
 from keras_seq.datasets import load_penn_treebank, load_text
 from keras_seq.export import export_text_generator
 from keras_seq.optimizers import with_exact_clipping
-from zoo import training
-from zoo.language_model.model import build_language_model, continue_prompts
+
+from .. import training
+from .model import build_language_model, continue_prompts
 
 END = "<eos>"
 UNKNOWN = "<unk>"
@@ -203,6 +204,7 @@ def train_and_evaluate(config, workdir, strategy=None):
     `strategy`: a `tf.distribute` strategy (None: one device) whose replicas
     share the `batch_size` streams, each carrying its own streams' state.
     """
+    training.check_installed(config.name)
     replicas = 1 if strategy is None else strategy.num_replicas_in_sync
     if config.batch_size % replicas:
         raise ValueError(
@@ -255,7 +257,7 @@ def train_and_evaluate(config, workdir, strategy=None):
             *training.callbacks(workdir, patience=config.epochs),
             *limit,
         ],
-        verbose=2,
+        verbose=training.verbosity(),
     )
     seconds = time.perf_counter() - start
     metrics = training.run_metrics(config, history, seconds)

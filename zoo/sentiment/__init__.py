@@ -4,9 +4,9 @@
 `sentiment_en`: words and word bigrams of English movie snippets.
 """
 
-from zoo.sentiment.configs import PRESETS, Config
-from zoo.sentiment.model import build_classifier
-from zoo.sentiment.train import train_and_evaluate
+from .configs import PRESETS, Config
+from .model import build_classifier
+from .train import train_and_evaluate
 
 
 def build(config):

@@ -8,8 +8,9 @@ import numpy as np
 
 from keras_seq import datasets
 from keras_seq.export import export_text_classifier
-from zoo import training
-from zoo.sentiment.model import (
+
+from .. import training
+from .model import (
     build_attention_model,
     build_classifier,
     build_text_model,
@@ -59,6 +60,7 @@ def train_and_evaluate(config, workdir, strategy=None):
     `export/`. Returns the metrics. `strategy`: a `tf.distribute` strategy
     whose scope holds the model (None: the default).
     """
+    training.check_installed(config.name)
     os.makedirs(workdir, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
     splits = load_data(config)
@@ -88,7 +90,7 @@ def train_and_evaluate(config, workdir, strategy=None):
         callbacks=training.callbacks(
             workdir, monitor="val_accuracy", mode="max", patience=config.patience
         ),
-        verbose=2,
+        verbose=training.verbosity(),
     )
     seconds = time.perf_counter() - start
     test_loss, test_accuracy = classifier.evaluate(batches(splits.test), verbose=0)
@@ -126,6 +128,7 @@ def train_and_evaluate(config, workdir, strategy=None):
     )
 
 
+@training.optional_plot
 def attention_heatmap(model, text, path, label_names=LABEL_NAMES):
     """PNG of the attention-pooling weight of each token of `text`."""
     import tensorflow as tf

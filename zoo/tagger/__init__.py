@@ -1,8 +1,8 @@
 """`pos_zh`: part-of-speech tagging of People's Daily (many-to-many BiLSTM)."""
 
-from zoo.tagger.configs import PRESETS, Config
-from zoo.tagger.model import build_classifier
-from zoo.tagger.train import train_and_evaluate
+from .configs import PRESETS, Config
+from .model import build_classifier
+from .train import train_and_evaluate
 
 # The 44 PKU tags plus the id of a tag unseen in training.
 NUM_TAGS = 45

@@ -2,7 +2,7 @@
 
 import dataclasses
 
-from zoo.config_checks import check_fields
+from ..config_checks import check_fields
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,8 +9,9 @@ import numpy as np
 
 from keras_seq.datasets import Split, load_peoples_daily_pos, load_tagged_text
 from keras_seq.export import export_sequence_tagger
-from zoo import training
-from zoo.tagger.model import (
+
+from .. import training
+from .model import (
     build_characters,
     build_classifier,
     build_text_model,
@@ -81,6 +82,7 @@ def train_and_evaluate(config, workdir, strategy=None):
     and the SavedModel `export/` to `workdir`; returns the metrics.
     `strategy`: a `tf.distribute` strategy whose scope holds the model.
     """
+    training.check_installed(config.name)
 
     os.makedirs(workdir, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
@@ -131,7 +133,7 @@ def train_and_evaluate(config, workdir, strategy=None):
         callbacks=training.callbacks(
             workdir, monitor="val_accuracy", mode="max", patience=config.patience
         ),
-        verbose=2,
+        verbose=training.verbosity(),
     )
     seconds = time.perf_counter() - start
     model = build_text_model(vectorizer, classifier, characters)

@@ -1,9 +1,9 @@
 """Translation with attention: `translate_rnn` (BiGRU encoder, attention
 decoder) and `translate_transformer` (Transformer blocks)."""
 
-from zoo.translation.configs import PRESETS, Config
-from zoo.translation.model import build_translator
-from zoo.translation.train import Translator, build_model, train_and_evaluate
+from .configs import PRESETS, Config
+from .model import build_translator
+from .train import Translator, build_model, train_and_evaluate
 
 
 def build(config):

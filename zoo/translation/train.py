@@ -9,8 +9,9 @@ import keras
 from keras_seq import datasets
 from keras_seq.decoding import ScheduledSampling, beam_search, greedy_search
 from keras_seq.metrics import corpus_bleu
-from zoo import text_batch, training
-from zoo.translation.model import (
+
+from .. import text_batch, training
+from .model import (
     END,
     PAD,
     RESERVED,
@@ -20,7 +21,7 @@ from zoo.translation.model import (
     encode,
     step_function,
 )
-from zoo.translation.transformer import (
+from .transformer import (
     MaskedSmoothedCrossEntropy,
     attention_weights_transformer,
     build_transformer,
@@ -403,6 +404,7 @@ def train_and_evaluate(config, workdir, strategy=None):
     `training_curves.png`, `attention.png`, `metrics.json` (test BLEU of
     greedy and beam search) and the SavedModel `export/`.
     """
+    training.check_installed(config.name)
     training.needs_tensorflow_backend(config.name)
     os.makedirs(workdir, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
@@ -439,7 +441,7 @@ def train_and_evaluate(config, workdir, strategy=None):
             *training.callbacks(workdir, patience=config.patience),
             *scheduled_sampling_callbacks(config),
         ],
-        verbose=2,
+        verbose=training.verbosity(),
     )
     seconds = time.perf_counter() - start
     model.save(os.path.join(workdir, "model.keras"))
@@ -461,6 +463,7 @@ def train_and_evaluate(config, workdir, strategy=None):
     return training.write_metrics(workdir, metrics)
 
 
+@training.optional_plot
 def plot_attention(translator, text, path):
     """Heatmap of the attention weights of `text`'s translation (beam search)."""
     import matplotlib

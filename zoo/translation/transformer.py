@@ -6,7 +6,8 @@ import keras
 from keras import ops
 
 from keras_seq import layers
-from zoo.translation.model import PAD
+
+from .model import PAD
 
 
 def _embed(embedding, position, ids, start_index=0):

@@ -7,11 +7,13 @@ python -m zoo.word2vec neighbours --vectors runs/word2vec/vectors.txt stock yen
 import argparse
 import os
 
-from zoo.word2vec import cli
+from . import cli
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m zoo.word2vec", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {__package__}", description=__doc__
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train, evaluate, save, plot")
     train.add_argument("--corpus", default="ptb", help="'ptb' or a text file")
@@ -44,7 +46,7 @@ def main(argv=None):
         if os.environ.get("ZOO_TRACEBACK"):
             raise
         raise SystemExit(
-            f"python -m zoo.word2vec {args.command}: error: {error} "
+            f"python -m {__package__} {args.command}: error: {error} "
             "(ZOO_TRACEBACK=1 shows where it came from)"
         ) from None
 

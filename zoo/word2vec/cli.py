@@ -7,7 +7,9 @@ import numpy as np
 
 from keras_seq.datasets.text_files import read_lines
 from keras_seq.embeddings import WordVectors, train
-from zoo.training import check_workdir
+
+from .. import training
+from ..training import check_workdir
 
 DEFAULT_PLOT_WORDS = [
     "monday", "tuesday", "friday", "january", "march", "june",
@@ -68,6 +70,7 @@ def evaluate(wv):
     return results
 
 
+@training.optional_plot
 def pca_plot(wv, words, path):
     """2-D PCA of the chosen words' vectors, saved as a PNG."""
     import matplotlib
@@ -108,7 +111,7 @@ def run_train(args):
         epochs=args.epochs,
         batch_size=args.batch_size,
         seed=args.seed,
-        verbose=2 if args.verbose else 0,
+        verbose=training.verbosity() if args.verbose else 0,
     )
     os.makedirs(args.workdir, exist_ok=True)
     vectors = os.path.join(args.workdir, "vectors.txt")
@@ -126,7 +129,9 @@ def run_train(args):
         wv, args.plot_words or DEFAULT_PLOT_WORDS, os.path.join(args.workdir, "pca.png")
     )
     print(json.dumps(metrics, indent=2))
-    print(f"vectors: {vectors} (word2vec text format; .bin binary), plot: {plot}")
+    print(
+        f"vectors: {vectors} (word2vec text format; .bin binary), plot: {plot or 'skipped'}"
+    )
     return metrics
 
 
