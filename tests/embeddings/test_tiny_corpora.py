@@ -79,3 +79,20 @@ def test_divergence_is_an_error_naming_the_rate(kernel):
             learning_rate=1e38,
             verbose=0,
         )
+
+
+@pytest.mark.skipif(ON_TENSORFLOW, reason="tf.data's empty epoch: the test above")
+def test_a_draw_that_keeps_no_example_names_the_setting(monkeypatch):
+    # Subsampling may keep no pair of a small corpus although it is expected
+    # to keep a few (so not refused up front): keras_seq's error, not
+    # Keras's about an empty generator.
+    from keras_seq.embeddings import trainer
+
+    def no_batches(*args, **kwargs):
+        yield from ()
+
+    monkeypatch.setattr(trainer, "numpy_batches", no_batches)
+    monkeypatch.setattr(trainer, "jax_batches", no_batches)
+    corpus = [["the", "cat", "sat", "on", "the", "mat"]] * 50
+    with pytest.raises(ValueError, match="Training ran no step.*`sample=0`"):
+        train(corpus, dim=8, min_count=1, epochs=1, sample=0, verbose=0)
