@@ -158,7 +158,8 @@ def _register_keras_optimizers():
     wrappers = (
         keras.optimizers.Optimizer,
         keras.optimizers.LossScaleOptimizer,
-        keras.optimizers.MultiOptimizer,
+        # Keras 3.15 and later.
+        getattr(keras.optimizers, "MultiOptimizer", None),
     )
     for cls in vars(keras.optimizers).values():
         if (
