@@ -61,6 +61,13 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The quick tier for everyday work: lint, then the tests not marked slow
+# (tests/conftest.py: the zoo's trainings, the SavedModel exports, the studies)
+# and the docstring examples, on TensorFlow. `make test` runs everything.
+check: lint
+	$(BIN)/python -m keras_seq.embeddings.kernels
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --durations=10 -m "not slow" --doctest-modules keras_seq tests
+
 test: lint
 	@# The word2vec CPU kernel (C++), built once into ~/.cache/keras_seq; built
 	@# here so that the test workers do not each build it.
