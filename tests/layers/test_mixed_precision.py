@@ -176,8 +176,18 @@ def _relative_error(mixed, reference):
     return np.abs(mixed - reference).max() / max(1.0, np.abs(reference).max())
 
 
+# The wrappers' cases take 7-19 s each on 2 cores: `make test` only.
+SLOW_CASES = ("Bidirectional", "Stacked")
+
+
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.slow) if name in SLOW_CASES else name
+        for name in sorted(CASES)
+    ],
+)
 def test_layer_under_mixed_precision(name, policy, tmp_path):
     make, shapes, second = CASES[name]
     data = [_data(shape, seed) for seed, shape in enumerate(shapes)]

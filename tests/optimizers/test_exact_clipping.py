@@ -196,6 +196,7 @@ print(json.dumps(steps))
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.distribute")
+@pytest.mark.slow
 def test_two_replicas_clip_as_one_device():
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True
