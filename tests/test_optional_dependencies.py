@@ -95,3 +95,12 @@ def test_a_missing_matplotlib_skips_the_figure_not_the_run(
     assert capsys.readouterr().out.strip() == (
         "plot_history: figure skipped, no matplotlib (pip install 'keras_seq[plot]')"
     )
+
+
+def test_loading_a_savedmodel_without_tensorflow_names_the_extra(monkeypatch, tmp_path):
+    (tmp_path / "saved_model.pb").write_bytes(b"")
+    hide(monkeypatch, "tensorflow")
+    with pytest.raises(
+        ModuleNotFoundError, match=r"pip install 'keras_seq\[tensorflow\]'"
+    ):
+        zoo.load(str(tmp_path))

@@ -240,8 +240,12 @@ class ServedModel:
     """An exported SavedModel, called like TF Serving calls it."""
 
     def __init__(self, path):
-        import importlib.util
-
+        if importlib.util.find_spec("tensorflow") is None:
+            raise ModuleNotFoundError(
+                f"Loading the SavedModel {path} needs TensorFlow, which is not "
+                "installed here: pip install 'keras_seq[tensorflow]'",
+                name="tensorflow",
+            )
         import tensorflow as tf
 
         if importlib.util.find_spec("tensorflow_text") is not None:
