@@ -2,6 +2,7 @@ from keras_seq.layers.attention import (
     AdditiveAttention,
     AttentionPooling,
     DotProductAttention,
+    LuongAttention,
     MultiHeadAttention,
 )
 from keras_seq.layers.position_embedding import PositionEmbedding
@@ -29,6 +30,7 @@ __all__ = [
     "Bidirectional",
     "DotProductAttention",
     "GRUCell",
+    "LuongAttention",
     "MultiHeadAttention",
     "PeepholeLSTMCell",
     "PositionEmbedding",

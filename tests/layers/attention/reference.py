@@ -92,3 +92,32 @@ def layer_norm(x, gamma, beta, epsilon):
     mean = x.mean(-1, keepdims=True)
     var = x.var(-1, keepdims=True)
     return (x - mean) / np.sqrt(var + epsilon) * gamma + beta
+
+
+def luong(query, key, value, score_mode, weights, mask=None, scale=None):
+    """Luong et al. 2015, eq. 8, from the formulas.
+
+    dot: h_t . h_s; general: h_t . (W_a h_s) with `weights = [W_a (d_k, d_q)]`;
+    concat: v_a . tanh(W_a [h_t; h_s]), `weights = [W_q, W_k, v_a]`
+    (W_a = [W_q; W_k] applied to the concatenation). `scale` multiplies.
+    """
+    query, key = np.asarray(query, np.float64), np.asarray(key, np.float64)
+    weights = [np.asarray(w, np.float64) for w in weights]
+    b, t_q, t_k = query.shape[0], query.shape[1], key.shape[1]
+    scores = np.zeros((b, t_q, t_k))
+    for n in range(b):
+        for i in range(t_q):
+            for j in range(t_k):
+                h_t, h_s = query[n, i], key[n, j]
+                if score_mode == "dot":
+                    scores[n, i, j] = h_t @ h_s
+                elif score_mode == "general":
+                    scores[n, i, j] = h_t @ (h_s @ weights[0])
+                else:
+                    w_a = np.concatenate([weights[0], weights[1]], axis=0)
+                    both = np.concatenate([h_t, h_s])
+                    scores[n, i, j] = weights[2] @ np.tanh(both @ w_a)
+    if scale is not None:
+        scores = scores * scale
+    attention = softmax(scores, mask)
+    return attention @ np.asarray(value, np.float64), attention
