@@ -1,3 +1,5 @@
+import math
+
 import keras
 from keras import ops
 
@@ -26,6 +28,10 @@ class AdditiveAttention(BaseAttention):
         kernel_initializer: Initializer of `query_kernel` `(d_q, units)`,
             `key_kernel` `(d_k, units)` and `score_kernel` `(units,)`.
         bias_initializer: Initializer of `bias` `(units,)`.
+        normalize: Weight-normalise the score (Salimans & Kingma 2016), as
+            `tfa.seq2seq.BahdanauAttention(normalize=True)`: the score is
+            `g * (w_v / ||w_v||)^T tanh(...)` with a trainable scalar `g`
+            (`score_scale`, initialised to `sqrt(1 / units)`). Default False.
         dropout: Dropout rate on the attention weights (training only).
         seed: Seed of the dropout.
 
@@ -63,6 +69,7 @@ class AdditiveAttention(BaseAttention):
         use_bias=True,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
+        normalize=False,
         dropout=0.0,
         seed=None,
         **kwargs,
@@ -70,6 +77,7 @@ class AdditiveAttention(BaseAttention):
         super().__init__(dropout=dropout, seed=seed, **kwargs)
         self.units = checks.check_positive_int("units", units)
         self.use_bias = bool(use_bias)
+        self.normalize = bool(normalize)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
 
@@ -101,6 +109,13 @@ class AdditiveAttention(BaseAttention):
             initializer=fresh(self.kernel_initializer, "score_kernel"),
             name="score_kernel",
         )
+        self.score_scale = None
+        if self.normalize:
+            self.score_scale = self.add_weight(
+                shape=(),
+                initializer=keras.initializers.Constant(math.sqrt(1.0 / self.units)),
+                name="score_scale",
+            )
 
     def _scores(self, query, key):
         for name, tensor, kernel in (
@@ -120,7 +135,14 @@ class AdditiveAttention(BaseAttention):
         hidden = ops.tanh(
             ops.expand_dims(projected_query, 2) + ops.expand_dims(projected_key, 1)
         )
-        return ops.matmul(hidden, self.score_kernel)
+        score_kernel = self.score_kernel
+        if self.normalize:
+            score_kernel = (
+                self.score_scale
+                * score_kernel
+                * ops.rsqrt(ops.sum(ops.square(score_kernel)))
+            )
+        return ops.matmul(hidden, ops.cast(score_kernel, hidden.dtype))
 
     def get_config(self):
         config = super().get_config()
@@ -128,6 +150,7 @@ class AdditiveAttention(BaseAttention):
             {
                 "units": self.units,
                 "use_bias": self.use_bias,
+                "normalize": self.normalize,
                 "kernel_initializer": keras.initializers.serialize(
                     self.kernel_initializer
                 ),

@@ -64,6 +64,34 @@ class AdditiveAttentionTest(TestCase):
             self.assertAllClose(weights, expected_weights, atol=1e-6, rtol=1e-5)
             self.assertAllClose(out, expected, atol=1e-5, rtol=1e-5)
 
+    def test_normalized_matches_numpy(self):
+        # tfa's BahdanauAttention(normalize=True): g * v / ||v|| as the score vector.
+        query, key, value = data(4)
+        value_mask = padding([6, 3, 2], T_K)
+        layer = AdditiveAttention(UNITS, normalize=True)
+        layer(query, value, key)
+        self.assertEqual(
+            [w.path.split("/")[-1] for w in layer.weights],
+            ["query_kernel", "key_kernel", "bias", "score_kernel", "score_scale"],
+        )
+        self.assertAllClose(layer.score_scale, np.sqrt(1 / UNITS))
+        ref.randomise(layer, 5, scale=0.5)
+        w = [np.asarray(v, np.float64) for v in layer.get_weights()]
+        out, weights = layer(
+            query, value, key, value_mask=value_mask, return_attention_scores=True
+        )
+        normed = w[4] * w[3] / np.linalg.norm(w[3])
+        mask = ref.merge_masks(T_Q, T_K, BATCH, None, value_mask)
+        expected, expected_weights = ref.additive(
+            query, key, value, w[0], w[1], w[2], normed, mask
+        )
+        self.assertAllClose(weights, expected_weights, atol=1e-6, rtol=1e-5)
+        self.assertAllClose(out, expected, atol=1e-5, rtol=1e-5)
+        copy = AdditiveAttention.from_config(layer.get_config())
+        copy(query, value, key)
+        copy.set_weights(layer.get_weights())
+        self.assertAllClose(copy(query, value, key), layer(query, value, key))
+
     def test_decoder_state_query(self):
         # The seq2seq use: one decoder state attends over encoder outputs.
         query, _, value = data(2)
