@@ -1,4 +1,4 @@
-"""Beam search with length normalisation, exact early stopping, n-best."""
+"""Beam search with length and coverage penalties, exact early stopping, n-best."""
 
 from keras import ops, tree
 
@@ -17,25 +17,38 @@ def beam_search(
     max_length,
     length_penalty=0.0,
     num_return=1,
+    length_penalty_type="power",
+    coverage_penalty=0.0,
+    source_mask=None,
 ):
     """Beam search over a step function; n-best with length-normalised scores.
 
     Every live hypothesis ("beam") is extended by every token; the `beam_width`
     best continuations by cumulative log-probability `S` stay live. A
     continuation that emits `end_id` leaves the beam for the finished set with
-    the score `S / length**length_penalty` (`length` counts the generated
-    tokens, the end token included); hypotheses still live after `max_length`
-    tokens finish with `length = max_length`. The finished set keeps the
+    the score `S / lp(length) + cp` (`length` counts the generated tokens,
+    the end token included); hypotheses still live after `max_length`
+    tokens finish with `length = max_length`. The length penalty `lp` is
+    `length**alpha` (`length_penalty_type="power"`) or GNMT's
+    `((5 + length) / 6)**alpha` (`"gnmt"`, Wu et al. 2016, eq. 14); the
+    coverage penalty `cp` is 0, or with `coverage_penalty=beta > 0` GNMT's
+    `beta * sum_i log(min(sum_j a_ij, 1))` over the real source positions
+    `i` (`source_mask`), `a_ij` the attention weight of target step `j` on
+    source position `i`, which `step_fn` then returns as a third value. The finished set keeps the
     `num_return` best. A row of the batch stops early only when that cannot
     change its result: log-probabilities only fall, so a live hypothesis with
     score `S` can finish no better than `S / max_length**length_penalty`; once
     that bound for the row's best live hypothesis is below its `num_return`-th
-    finished score, the row is done. Fixed shapes and one `keras.ops.while_loop`:
+    finished score, the row is done (both penalties keep that bound: `lp`
+    grows with the length and `cp <= 0`). Fixed shapes and one `keras.ops.while_loop`:
     the search compiles under `tf.function(jit_compile=True)`, runs inside a
     SavedModel and under `jax.jit`.
 
     Args:
-        step_fn: `(tokens, state) -> (logits, new_state)`; `tokens` is
+        step_fn: `(tokens, state) -> (logits, new_state)`, or `(logits,
+            new_state, attention)` with `attention` `(batch * beam_width,
+            source_length)` the weights this step put on the source (needed
+            for `coverage_penalty`, ignored otherwise); `tokens` is
             `(batch * beam_width,)` int32 (the last token of each hypothesis,
             rows `b * beam_width .. (b + 1) * beam_width - 1` belong to example
             `b`), `logits` `(batch * beam_width, vocab)`. `state` is nested.
@@ -48,6 +61,13 @@ def beam_search(
         length_penalty: `alpha >= 0`; 0 ranks by total log-probability, 1 by
             the mean per token; ~0.7 is the usual compromise (Wu et al. 2016).
         num_return: How many hypotheses per example, `<= beam_width`.
+        length_penalty_type: `"power"` (default, `length**alpha`) or
+            `"gnmt"` (`((5 + length) / 6)**alpha`).
+        coverage_penalty: `beta >= 0`, GNMT's coverage weight (0.2 in Wu et
+            al.); 0 (default) turns it off.
+        source_mask: `(batch, source_length)` boolean, True at real source
+            positions; required with `coverage_penalty > 0` (a padded
+            position never attended would give `log 0`).
 
     Returns:
         `(sequences, scores, lengths)`: `(batch, num_return, max_length)`
@@ -75,15 +95,28 @@ def beam_search(
             f"`num_return` ({num_return}) must be <= `beam_width` ({beam_width})."
         )
     checks.check_number("length_penalty", length_penalty, inclusive=True)
+    checks.check_choice("length_penalty_type", length_penalty_type, ("power", "gnmt"))
+    checks.check_number("coverage_penalty", coverage_penalty, inclusive=True)
     start_ids = common.check_search_arguments(start_ids, end_id, max_length)
     common.check_state_batch(initial_state, start_ids)
-    alpha = float(length_penalty)
+    alpha, beta = float(length_penalty), float(coverage_penalty)
     width, length, best_n = beam_width, max_length, num_return
     batch = ops.shape(start_ids)[0]
     rows = batch * width if isinstance(batch, int) else None
+    source_mask = _check_source_mask(source_mask, beta, start_ids)
 
     def normaliser(steps):
-        return ops.power(ops.cast(steps, "float32"), alpha)
+        steps = ops.cast(steps, "float32")
+        if length_penalty_type == "gnmt":
+            return ops.power((5.0 + steps) / 6.0, alpha)
+        return ops.power(steps, alpha)
+
+    def coverage_score(coverage):
+        """GNMT's cp of `(batch, beams, source)` summed attention: `(batch, beams)`."""
+        if not beta:
+            return 0.0
+        logs = ops.log(ops.minimum(coverage, 1.0))
+        return beta * ops.sum(ops.where(source_mask[:, None, :], logs, 0.0), axis=-1)
 
     def gather_beams(x, index):
         """`x` `(batch, beams, ...)`, `index` `(batch, k)` -> `(batch, k, ...)`."""
@@ -121,22 +154,28 @@ def beam_search(
         state,
         live_scores,
         live_seqs,
+        coverage,
         fin_seqs,
         fin_scores,
         fin_lengths,
         done,
     ):
-        logits, new_state = step_fn(tokens, state)
+        logits, new_state, attention = _step_outputs(step_fn(tokens, state), beta)
         logits = common.check_logits(logits, rows, end_id)
         vocab = logits.shape[-1]
         log_probs = ops.reshape(common.log_softmax(logits), (batch, width, vocab))
         candidates = ops.expand_dims(live_scores, -1) + log_probs  # (B, W, V)
         is_end = ops.arange(vocab) == end_id
+        if beta:
+            attention = _check_attention(attention, rows, source_mask)
+            coverage = coverage + ops.reshape(attention, ops.shape(coverage))
 
         # Hypotheses that end now: length step + 1.
         position = ops.arange(length) == step  # (L,)
         end_seqs = ops.where(position, end_id, live_seqs)
-        end_scores = candidates[:, :, end_id] / normaliser(step + 1)
+        end_scores = candidates[:, :, end_id] / normaliser(step + 1) + coverage_score(
+            coverage
+        )
 
         # The best `width` continuations (never the end token).
         continuing = ops.where(is_end, _NEG_INF, candidates)
@@ -149,6 +188,8 @@ def beam_search(
         token = ops.cast(top_index % vocab, "int32")
         new_seqs = gather_beams(live_seqs, parent)
         new_seqs = ops.where(position, ops.expand_dims(token, -1), new_seqs)
+        if beta:
+            coverage = gather_beams(coverage, parent)
 
         fin_seqs, fin_scores, fin_lengths = merge(
             (fin_seqs, fin_scores, fin_lengths),
@@ -172,6 +213,7 @@ def beam_search(
             new_state,
             top_scores,
             new_seqs,
+            coverage,
             fin_seqs,
             fin_scores,
             fin_lengths,
@@ -190,19 +232,87 @@ def beam_search(
         common.repeat_batch(initial_state, width),
         ops.cast(live_scores, "float32"),
         ops.full((batch, width, length), end_id, "int32"),
+        # Each live hypothesis's attention summed over its steps (coverage).
+        ops.zeros((batch, width, ops.shape(source_mask)[1] if beta else 1), "float32"),
         ops.full((batch, best_n, length), end_id, "int32"),
         ops.full((batch, best_n), _NEG_INF, "float32"),
         ops.zeros((batch, best_n), "int32"),
         ops.zeros((batch,), "bool"),
     )
     result = ops.while_loop(cond, body, loop_vars, maximum_iterations=length)
-    live_scores, live_seqs = result[3], result[4]
+    live_scores, live_seqs, coverage = result[3], result[4], result[5]
     # Hypotheses still live finish with length `length`. (In a row that
     # stopped early they cannot enter its n-best: their score is below the
     # bound that stopped it.)
     final = merge(
-        result[5:8],
-        (live_seqs, live_scores / normaliser(length), length),
-        ops.zeros_like(result[8]),
+        result[6:9],
+        (
+            live_seqs,
+            live_scores / normaliser(length) + coverage_score(coverage),
+            length,
+        ),
+        ops.zeros_like(result[9]),
     )
     return final
+
+
+def _check_source_mask(source_mask, beta, start_ids):
+    """`source_mask` as a boolean tensor; required for a coverage penalty."""
+    if not beta:
+        return None
+    if source_mask is None:
+        raise ValueError(
+            "Argument `source_mask` is required with `coverage_penalty` > 0: "
+            "pass a (batch, source_length) boolean, True at real source "
+            "positions, got None."
+        )
+    source_mask = ops.convert_to_tensor(source_mask)
+    if len(source_mask.shape) != 2 or (
+        isinstance(start_ids.shape[0], int)
+        and isinstance(source_mask.shape[0], int)
+        and source_mask.shape[0] != start_ids.shape[0]
+    ):
+        raise ValueError(
+            "Argument `source_mask` must have shape (batch, source_length) with "
+            f"batch {start_ids.shape[0]} (that of `start_ids`), got shape "
+            f"{tuple(source_mask.shape)}."
+        )
+    return ops.cast(source_mask, "bool")
+
+
+def _step_outputs(outputs, beta):
+    """`(logits, new_state, attention or None)` of a step function's outputs."""
+    if isinstance(outputs, (list, tuple)) and len(outputs) == 3:
+        return tuple(outputs)
+    if isinstance(outputs, (list, tuple)) and len(outputs) == 2:
+        if beta:
+            raise ValueError(
+                "`coverage_penalty` > 0 needs the attention weights: `step_fn` "
+                "must return `(logits, new_state, attention)` with attention of "
+                "shape (batch * beam_width, source_length), got 2 values."
+            )
+        return (*outputs, None)
+    raise ValueError(
+        "`step_fn` must return `(logits, new_state)` or `(logits, new_state, "
+        f"attention)`, got {type(outputs).__name__}"
+        + (f" of {len(outputs)} values." if isinstance(outputs, (list, tuple)) else ".")
+    )
+
+
+def _check_attention(attention, rows, source_mask):
+    """The step's attention must be `(batch * beam_width, source_length)`."""
+    shape = tuple(attention.shape)
+    expected_rows = rows if isinstance(rows, int) else None
+    source_length = source_mask.shape[1]
+    if (
+        len(shape) != 2
+        or (expected_rows is not None and shape[0] not in (None, expected_rows))
+        or (isinstance(source_length, int) and shape[1] not in (None, source_length))
+    ):
+        raise ValueError(
+            "`step_fn`'s attention weights must have shape (batch * beam_width, "
+            f"source_length) = ({expected_rows or 'batch * beam_width'}, "
+            f"{source_length}) (source_length from `source_mask`), got shape "
+            f"{shape}."
+        )
+    return ops.cast(attention, "float32")

@@ -42,8 +42,82 @@ def padded(tokens, length=MAX_LENGTH, end=END):
     return list(tokens) + [end] * (length - len(tokens))
 
 
-def brute_force(logits_table, start, alpha, n, end=END, length=MAX_LENGTH):
-    """All finished hypotheses ranked by sum(log p) / length**alpha."""
+def length_penalty(size, alpha, kind="power"):
+    """`size**alpha`, or GNMT's `((5 + size) / 6)**alpha` (Wu et al. 2016, eq. 14)."""
+    return ((5 + size) / 6) ** alpha if kind == "gnmt" else size**alpha
+
+
+def attention_step_fn(logits_table, attention_table):
+    """`table_step_fn` that also returns attention weights over the source.
+
+    The weights of a step are the softmax of `attention_table[step, previous
+    token]` over the real source positions (`state["mask"]`), 0 on padding.
+    """
+    steps, vocab, _ = logits_table.shape
+    source = attention_table.shape[-1]
+    tokens_step_fn = table_step_fn(logits_table)
+    flat = ops.convert_to_tensor(
+        attention_table.reshape(steps * vocab, source), "float32"
+    )
+
+    def step_fn(tokens, state):
+        logits, new_state = tokens_step_fn(tokens, state)
+        index = state["step"] * vocab + ops.cast(tokens, "int32")
+        scores = ops.where(state["mask"], ops.take(flat, index, axis=0), -1e9)
+        weights = ops.where(state["mask"], ops.softmax(scores, axis=-1), 0.0)
+        return logits, {**new_state, "mask": state["mask"]}, weights
+
+    return step_fn
+
+
+def attention_weights(attention_table, step, previous, mask):
+    scores = np.where(
+        mask, np.asarray(attention_table[step, previous], np.float64), -np.inf
+    )
+    exp = np.where(mask, np.exp(scores - scores[mask].max()), 0.0)
+    return exp / exp.sum()
+
+
+def coverage_penalty(coverage, mask, beta):
+    """GNMT: beta * sum over real source positions of log(min(coverage, 1))."""
+    if not beta:
+        return 0.0
+    return beta * np.sum(np.log(np.minimum(coverage[mask], 1.0)))
+
+
+def hypothesis_score(
+    tokens, logits_table, start, alpha, kind="power", attention=None, beta=0.0
+):
+    """`sum(log p) / lp(length) + cp` of one finished hypothesis.
+
+    `attention`: `(attention_table, mask)` for the coverage penalty.
+    """
+    score, previous = 0.0, start
+    coverage = None
+    for step, token in enumerate(tokens):
+        score += log_softmax(logits_table[step, previous])[token]
+        if attention is not None:
+            weights = attention_weights(attention[0], step, previous, attention[1])
+            coverage = weights if coverage is None else coverage + weights
+        previous = token
+    cp = (
+        coverage_penalty(coverage, attention[1], beta) if attention is not None else 0.0
+    )
+    return score / length_penalty(len(tokens), alpha, kind) + cp
+
+
+def brute_force(
+    logits_table,
+    start,
+    alpha,
+    n,
+    end=END,
+    length=MAX_LENGTH,
+    kind="power",
+    attention=None,
+    beta=0.0,
+):
+    """All finished hypotheses ranked by sum(log p) / lp(length) + cp."""
     vocab = logits_table.shape[1]
     words = [v for v in range(vocab) if v != end]
     results = []
@@ -51,11 +125,10 @@ def brute_force(logits_table, start, alpha, n, end=END, length=MAX_LENGTH):
         for body in itertools.product(words, repeat=size - 1):
             for last in [end] if size < length else [end, *words]:
                 tokens = [*body, last]
-                score, previous = 0.0, start
-                for step, token in enumerate(tokens):
-                    score += log_softmax(logits_table[step, previous])[token]
-                    previous = token
-                results.append((score / size**alpha, padded(tokens, length, end), size))
+                score = hypothesis_score(
+                    tokens, logits_table, start, alpha, kind, attention, beta
+                )
+                results.append((score, padded(tokens, length, end), size))
     results.sort(key=lambda r: -r[0])
     return results[:n]
 
