@@ -9,6 +9,8 @@ from keras_seq.layers.position_embedding import PositionEmbedding
 from keras_seq.layers.rnn import (
     GRU,
     LSTM,
+    AttentionRNN,
+    AttentionWrapper,
     Bidirectional,
     GRUCell,
     PeepholeLSTMCell,
@@ -27,6 +29,8 @@ __all__ = [
     "LSTM",
     "AdditiveAttention",
     "AttentionPooling",
+    "AttentionRNN",
+    "AttentionWrapper",
     "Bidirectional",
     "DotProductAttention",
     "GRUCell",

@@ -1,3 +1,4 @@
+from keras_seq.layers.rnn.attention_wrapper import AttentionRNN, AttentionWrapper
 from keras_seq.layers.rnn.bidirectional import Bidirectional
 from keras_seq.layers.rnn.gru import GRU
 from keras_seq.layers.rnn.gru_cell import GRUCell
@@ -10,6 +11,8 @@ from keras_seq.layers.rnn.stacked import Stacked
 __all__ = [
     "GRU",
     "LSTM",
+    "AttentionRNN",
+    "AttentionWrapper",
     "Bidirectional",
     "GRUCell",
     "PeepholeLSTMCell",
