@@ -5,11 +5,20 @@ import keras
 from keras import ops, tree
 
 from keras_seq.layers.attention.base_attention import BaseAttention
-from keras_seq.layers.rnn.base_recurrent import time_loop
+from keras_seq.layers.rnn.base_recurrent import BaseRecurrent, time_loop
+from keras_seq.layers.rnn.base_rnn_cell import BaseRNNCell
+from keras_seq.layers.rnn.gru import GRU
+from keras_seq.layers.rnn.gru_cell import GRUCell
+from keras_seq.layers.rnn.lstm import LSTM
+from keras_seq.layers.rnn.peephole_lstm_cell import PeepholeLSTMCell
+from keras_seq.layers.rnn.simple_rnn import SimpleRNN
+from keras_seq.layers.rnn.simple_rnn_cell import SimpleRNNCell
 from keras_seq.utils import checks
 from keras_seq.utils.compat import DropoutRNNCell
 
 STYLES = ("luong", "bahdanau")
+# The fast layer of each keras_seq cell (its fused kernel where it has one).
+_SEQUENCE_LAYERS = {GRUCell: GRU, PeepholeLSTMCell: LSTM, SimpleRNNCell: SimpleRNN}
 
 
 def _state_sizes(cell):
@@ -375,6 +384,10 @@ class AttentionRNN(keras.layers.Layer):
             states = self.wrapper.get_initial_state(batch_size=batch)
         else:
             states = self.wrapper.get_initial_state(cell_states=initial_state)
+        if self._runs_in_parallel():
+            return self._parallel_call(
+                inputs, memory, memory_mask, states, mask, training
+            )
         cell = self.wrapper.cell
         if isinstance(cell, DropoutRNNCell):
             # One dropout mask per sequence, drawn before the loop (as
@@ -438,6 +451,73 @@ class AttentionRNN(keras.layers.Layer):
         extra = []
         if self.return_alignments:
             extra.append(ops.transpose(alignments, (1, 0, 2)))
+        if self.return_state:
+            extra.extend(final_states)
+        return (result, *extra) if extra else result
+
+    def _runs_in_parallel(self):
+        """Luong style without input feeding on a keras_seq cell: the attention
+        does not feed back, so the cell runs over the whole sequence as a fast
+        recurrent layer and the attention over all steps at once (the same
+        numbers as the step loop)."""
+        wrapper = self.wrapper
+        return (
+            wrapper.attention_style == "luong"
+            and not wrapper.input_feeding
+            and isinstance(wrapper.cell, BaseRNNCell)
+        )
+
+    def _sequence_layer(self):
+        """The fast recurrent layer over the wrapper's own cell (its weights).
+
+        Kept out of Keras's tracking: its only weights are the cell's, which
+        the wrapper holds and saves.
+        """
+        layer = self.__dict__.get("_cell_layer")
+        if layer is None:
+            cell = self.wrapper.cell
+            kind = next(
+                (k for c, k in _SEQUENCE_LAYERS.items() if isinstance(cell, c)),
+                BaseRecurrent,
+            )
+            layer = kind.__new__(kind)
+            BaseRecurrent.__init__(
+                layer, cell, return_sequences=True, return_state=True, name="cell_loop"
+            )
+            self.__dict__["_cell_layer"] = layer
+        return layer
+
+    def _parallel_call(self, inputs, memory, memory_mask, states, mask, training):
+        wrapper = self.wrapper
+        count = len(_state_sizes(wrapper.cell))
+        hidden, *final_states = self._sequence_layer()(
+            inputs, initial_state=states[:count], mask=mask, training=training
+        )
+        query_mask = None if mask is None else ops.cast(mask, "bool")
+        contexts, alignments = wrapper.attention(
+            hidden,
+            memory,
+            query_mask=query_mask,
+            value_mask=memory_mask,
+            return_attention_scores=True,
+            training=training,
+        )
+        outputs = contexts
+        if wrapper.attention_layer is not None:
+            outputs = wrapper.attention_layer(ops.concatenate([contexts, hidden], -1))
+        if query_mask is None:
+            last = outputs[:, -1]
+        else:
+            outputs = ops.where(query_mask[..., None], outputs, 0.0)
+            # The last real step's output (zeros where a row has none).
+            steps = ops.sum(ops.cast(query_mask, "int32"), axis=1)
+            index = ops.maximum(steps - 1, 0)[:, None, None]
+            last = ops.take_along_axis(outputs, index, axis=1)[:, 0]
+        final_states = [*final_states, last]
+        result = outputs if self.return_sequences else last
+        extra = []
+        if self.return_alignments:
+            extra.append(alignments)
         if self.return_state:
             extra.extend(final_states)
         return (result, *extra) if extra else result

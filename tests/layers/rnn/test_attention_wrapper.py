@@ -143,10 +143,16 @@ def test_first_steps_match_the_equations(style):
         )
 
 
-def test_context_as_output_and_a_target_mask():
+@pytest.mark.parametrize("feeding", [True, False])
+def test_context_as_output_and_a_target_mask(feeding):
+    # Without input feeding the cell runs as one fast layer over the sequence
+    # and the attention over all steps at once; with it, step by step.
     inputs, memory, memory_mask = data(3)
-    cell = layers.AttentionWrapper(layers.GRUCell(UNITS), layers.LuongAttention())
+    cell = layers.AttentionWrapper(
+        layers.GRUCell(UNITS), layers.LuongAttention(), input_feeding=feeding
+    )
     decoder = layers.AttentionRNN(cell, return_state=True)
+    assert decoder._runs_in_parallel() is not feeding
     target_mask = np.arange(T)[None, :] < np.array([4, 2, 3])[:, None]
     outputs, *states = decoder(
         inputs, memory, memory_mask=memory_mask, mask=target_mask
@@ -154,9 +160,15 @@ def test_context_as_output_and_a_target_mask():
     outputs = keras.ops.convert_to_numpy(outputs)
     assert outputs.shape == (BATCH, T, MEMORY)  # the context: memory's width
     assert np.all(outputs[~target_mask] == 0)
-    # Row 1 stops after two steps: its states are those after step 2.
+    # Row 1 stops after two steps: its states are those after step 2, and its
+    # attentional vector that of step 2.
     short = layers.AttentionRNN(cell, return_state=True)
-    _, *short_states = short(inputs[1:2, :2], memory[1:2], memory_mask=memory_mask[1:2])
+    short_outputs, *short_states = short(
+        inputs[1:2, :2], memory[1:2], memory_mask=memory_mask[1:2]
+    )
+    np.testing.assert_allclose(
+        outputs[1:2, :2], keras.ops.convert_to_numpy(short_outputs), atol=1e-5
+    )
     for a, b in zip(states, short_states):
         np.testing.assert_allclose(
             keras.ops.convert_to_numpy(a)[1:2], keras.ops.convert_to_numpy(b), atol=1e-5
