@@ -135,10 +135,12 @@ class AttentionWrapper(keras.layers.Layer):
                 name="attention_layer",
             )
         self._output_size = attention_layer_size
+        # A step's input may carry a Keras mask (an `Embedding(mask_zero=True)`
+        # output); `AttentionRNN` applies the sequence's mask itself.
+        self.supports_masking = True
 
-    @property
-    def _feeds_output(self):
-        return self.attention_style == "luong" and self.input_feeding
+    def compute_mask(self, inputs, *args, **kwargs):
+        return None
 
     @property
     def output_size(self):
