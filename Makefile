@@ -118,6 +118,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/rnn.py
 	$(BIN)/python bench/attention.py
 	$(BIN)/python bench/decoding.py
+	$(BIN)/python bench/seq2seq.py
 	$(BIN)/python bench/word2vec.py --seeds 1
 	$(BIN)/python bench/sentiment.py
 
