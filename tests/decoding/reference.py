@@ -2,7 +2,9 @@
 
 import itertools
 
+import keras
 import numpy as np
+import pytest
 from keras import ops
 
 VOCAB, END, MAX_LENGTH = 5, 0, 4
@@ -160,3 +162,16 @@ def python_beam_search(
         if len(finished) == n and live and live[0][0] / length**alpha < finished[-1][0]:
             break
     return finished
+
+
+def compiled(function):
+    """`function` under XLA (TensorFlow) or `jax.jit`; skips on other backends."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(function, jit_compile=True)
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.jit(function)
+    pytest.skip("no compiler for this backend")

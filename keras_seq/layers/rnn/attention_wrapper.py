@@ -1,6 +1,8 @@
 """`AttentionWrapper`: a recurrent cell with attention over an encoder memory,
 and `AttentionRNN`, the layer that runs it over a sequence."""
 
+import inspect
+
 import keras
 from keras import ops, tree
 
@@ -116,6 +118,10 @@ class AttentionWrapper(keras.layers.Layer):
                 f"got {attention!r}."
             )
         self.cell = cell
+        self._cell_takes_training = (
+            isinstance(cell, DropoutRNNCell)
+            or "training" in inspect.signature(cell.call).parameters
+        )
         self.attention = attention
         self.attention_style = checks.check_choice(
             "attention_style", attention_style, STYLES
@@ -212,12 +218,8 @@ class AttentionWrapper(keras.layers.Layer):
         cell_states, previous = states[:count], states[count]
         _check_memory_mask(memory, memory_mask)
         if self.attention_style == "bahdanau":
-            context, alignment = self.attention(
-                cell_states[0],
-                memory,
-                value_mask=memory_mask,
-                return_attention_scores=True,
-                training=training,
+            context, alignment = self.attend(
+                cell_states[0], memory, memory_mask, training
             )
             cell_input = ops.concatenate([inputs, context], axis=-1)
         else:
@@ -225,9 +227,7 @@ class AttentionWrapper(keras.layers.Layer):
             if self.input_feeding:
                 cell_input = ops.concatenate([inputs, previous], axis=-1)
         cell_states_in = cell_states if count > 1 else cell_states[0]
-        if isinstance(self.cell, DropoutRNNCell) or "training" in _call_arguments(
-            self.cell
-        ):
+        if self._cell_takes_training:
             output, new_cell_states = self.cell(
                 cell_input, cell_states_in, training=training
             )
@@ -235,22 +235,30 @@ class AttentionWrapper(keras.layers.Layer):
             output, new_cell_states = self.cell(cell_input, cell_states_in)
         new_cell_states = list(tree.flatten(new_cell_states))
         if self.attention_style == "luong":
-            context, alignment = self.attention(
-                output,
-                memory,
-                value_mask=memory_mask,
-                return_attention_scores=True,
-                training=training,
-            )
-        attentional = context
-        if self.attention_layer is not None:
-            attentional = self.attention_layer(
-                ops.concatenate([context, output], axis=-1)
-            )
+            context, alignment = self.attend(output, memory, memory_mask, training)
+        attentional = self.attentional(context, output)
         new_states = [*new_cell_states, attentional]
         if return_alignment:
             return attentional, new_states, alignment
         return attentional, new_states
+
+    def attend(self, query, memory, memory_mask, training, query_mask=None):
+        """`(context, weights)` of the attention layer for `query` (a state,
+        or every step's at once)."""
+        return self.attention(
+            query,
+            memory,
+            query_mask=query_mask,
+            value_mask=memory_mask,
+            return_attention_scores=True,
+            training=training,
+        )
+
+    def attentional(self, context, output):
+        """`tanh(W_c [c; h])`, or the context without an attentional layer."""
+        if self.attention_layer is None:
+            return context
+        return self.attention_layer(ops.concatenate([context, output], axis=-1))
 
     def get_config(self):
         config = super().get_config()
@@ -264,12 +272,6 @@ class AttentionWrapper(keras.layers.Layer):
             }
         )
         return config
-
-
-def _call_arguments(layer):
-    import inspect
-
-    return inspect.signature(layer.call).parameters
 
 
 def _check_memory_mask(memory, memory_mask):
@@ -496,17 +498,10 @@ class AttentionRNN(keras.layers.Layer):
             inputs, initial_state=states[:count], mask=mask, training=training
         )
         query_mask = None if mask is None else ops.cast(mask, "bool")
-        contexts, alignments = wrapper.attention(
-            hidden,
-            memory,
-            query_mask=query_mask,
-            value_mask=memory_mask,
-            return_attention_scores=True,
-            training=training,
+        contexts, alignments = wrapper.attend(
+            hidden, memory, memory_mask, training, query_mask=query_mask
         )
-        outputs = contexts
-        if wrapper.attention_layer is not None:
-            outputs = wrapper.attention_layer(ops.concatenate([contexts, hidden], -1))
+        outputs = wrapper.attentional(contexts, hidden)
         if query_mask is None:
             last = outputs[:, -1]
         else:
