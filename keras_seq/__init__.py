@@ -1,6 +1,6 @@
 """keras_seq: sequence-model building blocks for Keras 3."""
 
-from keras_seq import decoding, embeddings, layers, metrics, optimizers
+from keras_seq import decoding, embeddings, layers, metrics, models, optimizers
 
 __version__ = "0.1.0"
 
@@ -10,5 +10,6 @@ __all__ = [
     "embeddings",
     "layers",
     "metrics",
+    "models",
     "optimizers",
 ]

@@ -12,10 +12,12 @@ from keras_seq.export.saved_model import (
     write_text_signatures,
     xla_functions,
 )
+from keras_seq.export.seq2seq import export_seq2seq
 
 __all__ = [
     "TENSORFLOW_TEXT_2_12_OPS",
     "disable_xla",
+    "export_seq2seq",
     "export_sequence_tagger",
     "export_text_classifier",
     "export_text_generator",

@@ -147,7 +147,7 @@ def non_core_ops(ops):
     return sorted(op for op in ops if op not in core)
 
 
-def _at_least_one_step(ids):
+def at_least_one_step(ids):
     """`ids` `(batch, time, ...)` padded with 0 to at least one time step."""
     import tensorflow as tf
 
@@ -185,7 +185,7 @@ def export_sequence_tagger(path, model, vectorizer, tag_names):
     def serve(texts):
         # A batch of empty texts has no time step, and a recurrence needs
         # one: a padding step (masked, tagged with nothing) is added.
-        inputs = [_at_least_one_step(reader(texts)) for reader in readers]
+        inputs = [at_least_one_step(reader(texts)) for reader in readers]
         ids = inputs[0]
         probabilities = model(inputs if len(inputs) > 1 else ids, training=False)
         real = ids != 0
