@@ -29,7 +29,9 @@ def _sequence_layer(kind, units):
 def _attention(kind, units):
     if kind == "additive":
         return layers.AdditiveAttention(units, name="attention")
-    return layers.LuongAttention(kind, name="attention")
+    return layers.LuongAttention(
+        kind, units=units if kind == "concat" else None, name="attention"
+    )
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
@@ -71,7 +73,8 @@ class Seq2Seq(keras.Model):
         bidirectional: Bidirectional encoder. Default True.
         attention: The score: `"additive"` (Bahdanau, `attention_units`
             wide; default), or Luong's `"dot"`, `"general"`, `"concat"`.
-        attention_units: Width of the additive score. Default: `units`.
+        attention_units: Width of the additive and concat scores. Default:
+            `units`.
         attention_style: `"luong"` (attend with the new state; default) or
             `"bahdanau"` (attend with the previous state), as
             `AttentionWrapper`.
@@ -147,6 +150,13 @@ class Seq2Seq(keras.Model):
                     f"Argument `{name}` must be a target id, an integer in [0, "
                     f"target_vocabulary_size={target_vocabulary_size}), got {value!r}."
                 )
+        if attention == "dot" and bidirectional:
+            raise ValueError(
+                "Argument `attention='dot'` needs the encoder outputs as wide as "
+                "the decoder state (`units`), but a bidirectional encoder's are "
+                f"2 * units = {2 * units}: use attention='general' or "
+                "bidirectional=False."
+            )
         if len({pad_id, start_id, end_id}) < 3:
             raise ValueError(
                 "Arguments `pad_id`, `start_id` and `end_id` must differ, got "
@@ -489,10 +499,11 @@ def _check_source(source, vocabulary_size):
             "Argument `source` must be int ids of shape (batch, source_length), "
             f"got shape {tuple(source.shape)}."
         )
-    if "int" not in str(source.dtype):
+    dtype = keras.backend.standardize_dtype(source.dtype)
+    if "int" not in dtype:
         raise ValueError(
             "Argument `source` must be int ids of shape (batch, source_length), "
-            f"got dtype {source.dtype}."
+            f"got dtype {dtype}."
         )
     if source.shape[1] == 0:
         raise ValueError(

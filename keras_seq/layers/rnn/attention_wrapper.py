@@ -366,6 +366,19 @@ class AttentionRNN(keras.layers.Layer):
             self.wrapper.build((inputs_shape[0], inputs_shape[-1]), None, memory_shape)
         self.built = True
 
+    def compute_output_shape(self, inputs_shape, memory_shape=None, **kwargs):
+        # Also spares Keras tracing the step loop symbolically (TensorFlow's
+        # scan cannot, over an unknown number of steps).
+        batch, steps = inputs_shape[0], inputs_shape[1]
+        width = self.wrapper.output_size
+        result = (batch, steps, width) if self.return_sequences else (batch, width)
+        extra = []
+        if self.return_alignments:
+            extra.append((batch, steps, memory_shape[1]))
+        if self.return_state:
+            extra.extend((batch, size) for size in self.wrapper.state_size)
+        return (result, *extra) if extra else result
+
     def compute_mask(self, inputs, memory=None, *args, mask=None, **kwargs):
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
