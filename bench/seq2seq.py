@@ -3,9 +3,9 @@
 Both models: source and target embeddings, a GRU encoder, a GRU decoder
 whose new state attends over the encoder outputs (Bahdanau's additive
 score, Luong's placement, no input feeding), the attentional layer
-`tanh(W_c [c; h])` and the output layer. The hand-written one is the zoo's
-`translate_rnn` pattern: one fast `GRU` layer over the target, then the
-attention over all steps; the other is `AttentionRNN(AttentionWrapper(...))`
+`tanh(W_c [c; h])` and the output layer. The hand-written one is the usual
+Keras pattern: one fast `GRU` layer over the target, then the attention
+over all steps; the other is `AttentionRNN(AttentionWrapper(...))`
 (which runs the same way for this configuration). Times a training step
 (`train_on_batch`) and a beam search (each model's own step function, the
 wrapper's or hand-written), alternating the two so that both see the same

@@ -320,6 +320,25 @@ class Seq2Seq(keras.Model):
         )
         return self.logits_layer(output), {**state, "decoder": states}, weights
 
+    def attention_weights(self, source, target_in):
+        """Teacher-forced attention weights `(batch, T, S)` of `target_in`
+        (e.g. a translation after `[start]`), for a heatmap
+        (`keras_seq.plotting.plot_attention`); 0 on source padding."""
+        state = self.encode(source)
+        aligner = self.__dict__.get("_aligner")
+        if aligner is None:
+            # Untracked: it holds no weights of its own, only the wrapper's.
+            aligner = layers.AttentionRNN(self.wrapper, return_alignments=True)
+            self.__dict__["_aligner"] = aligner
+        _, weights = aligner(
+            self.target_embedding(target_in),
+            state["memory"],
+            memory_mask=state["memory_mask"],
+            initial_state=state["decoder"][:-1],
+            mask=ops.not_equal(target_in, self.pad_id),
+        )
+        return weights
+
     def generate_ids(
         self,
         source,

@@ -167,27 +167,38 @@ def translate_ids(
     """
     from keras import ops
 
-    pieces = ARCHITECTURES[architecture]
-    state = pieces.start_state(model, source, max_length)
-    step = pieces.step_function(model)
-    start = ops.full((ops.shape(source)[0],), START, "int32")
-    if beam_width == 1:
-        sequences, scores, lengths = greedy_search(step, state, start, END, max_length)
-        return (
-            ops.expand_dims(sequences, 1),
-            ops.expand_dims(scores, 1),
-            ops.expand_dims(lengths, 1),
+    search = "greedy" if beam_width == 1 else "beam"
+    if architecture == "rnn":
+        # The library's own decoding: `keras_seq.models.Seq2Seq.generate_ids`.
+        outputs = model.generate_ids(
+            source,
+            search,
+            max_length=max_length,
+            beam_width=beam_width,
+            num_return=num_return,
+            length_penalty=alpha,
         )
-    return beam_search(
-        step,
-        state,
-        start,
-        END,
-        beam_width=beam_width,
-        max_length=max_length,
-        length_penalty=alpha,
-        num_return=num_return,
-    )
+    else:
+        pieces = ARCHITECTURES[architecture]
+        state = pieces.start_state(model, source, max_length)
+        step = pieces.step_function(model)
+        start = ops.full((ops.shape(source)[0],), START, "int32")
+        if search == "greedy":
+            outputs = greedy_search(step, state, start, END, max_length)
+        else:
+            outputs = beam_search(
+                step,
+                state,
+                start,
+                END,
+                beam_width=beam_width,
+                max_length=max_length,
+                length_penalty=alpha,
+                num_return=num_return,
+            )
+    if search == "greedy":
+        return tuple(ops.expand_dims(x, 1) for x in outputs)
+    return outputs
 
 
 class Translator:
@@ -511,11 +522,29 @@ def export(model, path, config, translator=None):
     """The SavedModel: `serving_default` (beam search) -> `translation`,
     `score`; `translate_nbest` -> `translations` `(batch, beam_width)`,
     `scores`; `translate_greedy` -> `translation`, `score`."""
-    from keras_seq.export import write_text_signatures
+    from keras_seq.export import export_seq2seq, write_text_signatures
 
     if translator is None:
         translator = translator_of(
             model, os.path.dirname(os.path.abspath(path)), config
+        )
+    tokenizers = [translator.source_tokenizer, translator.target_tokenizer]
+    if config.architecture == "rnn":
+        # The library's exporter: tokenizing, `Seq2Seq.generate_ids` and
+        # detokenizing in the graph.
+        return export_seq2seq(
+            path,
+            model,
+            lambda texts: source_ids(
+                translator.source_tokenizer, texts, config.max_source_tokens
+            ),
+            target_text=lambda ids, lengths: detokenize(
+                translator.target_tokenizer, ids, lengths
+            ),
+            max_length=config.max_target_tokens,
+            beam_width=config.beam_width,
+            length_penalty=config.length_penalty,
+            resources=tokenizers,
         )
 
     def best(texts):
@@ -537,7 +566,7 @@ def export(model, path, config, translator=None):
     return write_text_signatures(
         path,
         {"serving_default": best, "translate_nbest": nbest, "translate_greedy": greedy},
-        [model, translator.source_tokenizer, translator.target_tokenizer],
+        [model, *tokenizers],
     )
 
 
