@@ -95,7 +95,7 @@ class Seq2Seq(keras.Model):
     >>> from keras_seq.models import Seq2Seq
     >>> model = Seq2Seq(20, 20, embedding_dim=8, units=8)
     >>> source = np.array([[5, 6, 7, 0]])
-    >>> model([source, np.array([[1, 9, 10]])]).shape
+    >>> tuple(model([source, np.array([[1, 9, 10]])]).shape)
     (1, 3, 20)
     >>> sequences, scores, lengths = model.generate(source, max_length=5)
     >>> tuple(sequences.shape), tuple(lengths.shape)
