@@ -190,9 +190,16 @@ def load(path):
     A SavedModel comes back as `ServedModel`, whose `__call__(texts)` runs the
     `serving_default` signature and returns NumPy arrays.
     """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"No such file or directory: {path!r}. Expected a `.keras` file or "
+            "a SavedModel directory (`python -m zoo train NAME --workdir DIR` "
+            "writes DIR/model.keras and DIR/export)."
+        )
     if os.path.isdir(path) and os.path.exists(os.path.join(path, "saved_model.pb")):
         return ServedModel(path)
-    if str(path).endswith(".keras") and os.path.exists(path):
+    if path.endswith(".keras") and os.path.isfile(path):
         import keras
 
         import keras_seq  # noqa: F401  (registers the layers)
@@ -200,8 +207,14 @@ def load(path):
         for package in sorted(set(MODELS.values())):
             importlib.import_module(f"{__name__}.{package}")  # and the models' own
         return keras.saving.load_model(path)
+    if os.path.isdir(path):
+        raise ValueError(
+            f"Expected a `.keras` file or a SavedModel directory, got the "
+            f"directory {path!r} without saved_model.pb."
+        )
     raise ValueError(
-        f"Expected a `.keras` file or a SavedModel directory, got {path!r}."
+        f"Expected a `.keras` file or a SavedModel directory, got the file "
+        f"{path!r}, whose name does not end in `.keras`."
     )
 
 

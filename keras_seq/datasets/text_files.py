@@ -1,6 +1,7 @@
 """The user's own data: TSVs of text and label or of translations, tagged and plain text."""
 
 import os
+import warnings
 
 import numpy as np
 
@@ -35,7 +36,147 @@ def read_lines(path, what="a UTF-8 text file"):
         raise
 
 
-def load_tsv(path, fractions=(0.8, 0.1, 0.1), seed=0, text_column=0, label_column=1):
+# Words a header row's cells are made of (lower case).
+LABEL_HEADERS = frozenset(
+    [
+        "label",
+        "labels",
+        "class",
+        "category",
+        "categories",
+        "sentiment",
+        "polarity",
+        "target",
+        "tag",
+        "text",
+        "texts",
+        "sentence",
+        "review",
+        "comment",
+        "content",
+        "document",
+        "input",
+    ]
+)
+TRANSLATION_HEADERS = frozenset(
+    [
+        "source",
+        "target",
+        "src",
+        "tgt",
+        "input",
+        "output",
+        "text",
+        "sentence",
+        "translation",
+        "original",
+        "en",
+        "de",
+        "es",
+        "fr",
+        "it",
+        "pt",
+        "nl",
+        "ru",
+        "zh",
+        "ja",
+        "ko",
+        "ar",
+        "tr",
+        "pl",
+        "sv",
+        "fi",
+        "da",
+        "no",
+        "cs",
+        "el",
+        "he",
+        "hi",
+        "eng",
+        "deu",
+        "ger",
+        "spa",
+        "fra",
+        "fre",
+        "ita",
+        "por",
+        "nld",
+        "rus",
+        "zho",
+        "chi",
+        "cmn",
+        "jpn",
+        "kor",
+        "ara",
+        "tur",
+        "pol",
+        "english",
+        "german",
+        "deutsch",
+        "spanish",
+        "español",
+        "french",
+        "français",
+        "italian",
+        "portuguese",
+        "dutch",
+        "russian",
+        "chinese",
+        "japanese",
+        "korean",
+        "arabic",
+        "turkish",
+        "polish",
+    ]
+)
+
+
+def _check_header(header):
+    if header not in (None, True, False):
+        raise ValueError(
+            "Received an invalid value for argument `header`, expected None "
+            "(detect a header row), True (the first row is a header) or False "
+            f"(no header row), got {header!r}."
+        )
+
+
+def _skip_header(path, rows, header, looks_like_header, why):
+    """`rows` (`(line number, fields)`) without the header row, if any.
+
+    `header` None: the first row is a header when `looks_like_header(fields)`;
+    skipping it is announced with a warning that says `why`.
+    """
+    if not rows or header is False:
+        return rows
+    number, fields = rows[0]
+    if header is None:
+        if not looks_like_header(fields):
+            return rows
+        warnings.warn(
+            f"{path}:{number}: read {chr(9).join(fields)!r} as a header row and "
+            f"skipped it ({why}); pass header=False to read it as data.",
+            stacklevel=3,
+        )
+    return rows[1:]
+
+
+def _rows(lines):
+    """`(line number, tab-separated fields)` of the non-empty lines."""
+    return [
+        (number, line.rstrip("\n").split("\t"))
+        for number, line in enumerate(lines, 1)
+        if line.strip()
+    ]
+
+
+def load_tsv(
+    path,
+    fractions=(0.8, 0.1, 0.1),
+    seed=0,
+    text_column=0,
+    label_column=1,
+    header=None,
+):
     """Text classification examples from a UTF-8 TSV file (`text<TAB>label`).
 
     Empty lines and rows with an empty text are skipped; duplicate rows are
@@ -47,6 +188,12 @@ def load_tsv(path, fractions=(0.8, 0.1, 0.1), seed=0, text_column=0, label_colum
         fractions: `(train, valid, test)` fractions summing to 1.
         seed: Seed of the shuffle before the split.
         text_column, label_column: Two different column numbers, from 0.
+        header: None (default): the first row is taken for a header, skipped
+            with a warning, when its label is on no other row and its cells
+            are header words ("label", "text", "sentiment", ...) or the
+            other labels are numbers and it is not (and its text is on no
+            other row). True: the first row is
+            a header. False: every row is data.
 
     Returns:
         `Splits` of texts and int labels, `label_names` the sorted names.
@@ -63,11 +210,31 @@ def load_tsv(path, fractions=(0.8, 0.1, 0.1), seed=0, text_column=0, label_colum
             "Expected `text_column` and `label_column` to name two different "
             f"columns, got {text_column} for both."
         )
+    _check_header(header)
+    lines = _rows(read_lines(path, "a `text<TAB>label` TSV file"))
+    labels = [f[label_column].strip() for _, f in lines if len(f) > label_column]
+    texts = [f[text_column].strip() for _, f in lines if len(f) > text_column]
+
+    def looks_like_header(fields):
+        if len(fields) <= max(text_column, label_column):
+            return False
+        label, text = fields[label_column].strip(), fields[text_column].strip()
+        if labels.count(label) != 1 or texts.count(text) != 1:
+            return False
+        cells = {text.lower(), label.lower()}
+        others = [other for other in labels if other != label]
+        numeric = bool(others) and all(_is_number(other) for other in others)
+        return bool(cells & LABEL_HEADERS) or (numeric and not _is_number(label))
+
+    lines = _skip_header(
+        path,
+        lines,
+        header,
+        looks_like_header,
+        "its cells are on no other row and read as column names",
+    )
     rows = {}
-    for number, line in enumerate(read_lines(path, "a `text<TAB>label` TSV file"), 1):
-        if not line.strip():
-            continue
-        fields = line.rstrip("\n").split("\t")
+    for number, fields in lines:
         if len(fields) <= max(text_column, label_column):
             raise ValueError(
                 f"{path}:{number}: expected at least "
@@ -97,22 +264,37 @@ def load_tsv(path, fractions=(0.8, 0.1, 0.1), seed=0, text_column=0, label_colum
     )
 
 
-def load_translation_tsv(path, fractions=(0.8, 0.1, 0.1), seed=0):
+def load_translation_tsv(path, fractions=(0.8, 0.1, 0.1), seed=0, header=None):
     """Translation pairs from a UTF-8 TSV file (`source<TAB>target[<TAB>...]`).
 
     The Anki / Tatoeba format: further columns (attribution) are ignored.
     Rows with an empty side are skipped; a source with several targets keeps
     the first in sorted order, so that no source is in two splits.
 
+    `header`: None (default): a first row of column names (each cell one of
+    "source", "target", "text", a language's name or code such as "de",
+    "eng", "English", ...) is skipped with a warning; True: the first row is
+    a header; False: every row is data.
+
     Returns:
         `Splits` with source `inputs` and target `targets` (strings).
     """
+    _check_header(header)
+    lines = _rows(read_lines(path, "a `source<TAB>target` TSV file"))
+
+    def looks_like_header(fields):
+        cells = [cell.strip().lower() for cell in fields[:2]]
+        return (
+            len(cells) == 2
+            and cells[0] != cells[1]
+            and all(cell in TRANSLATION_HEADERS for cell in cells)
+        )
+
+    lines = _skip_header(
+        path, lines, header, looks_like_header, "its cells read as column names"
+    )
     translations = {}
-    lines = read_lines(path, "a `source<TAB>target` TSV file")
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        fields = line.rstrip("\n").split("\t")
+    for number, fields in lines:
         if len(fields) < 2:
             raise ValueError(
                 f"{path}:{number}: expected `source<TAB>target`, got "
@@ -131,6 +313,14 @@ def load_translation_tsv(path, fractions=(0.8, 0.1, 0.1), seed=0):
         seed,
         description=f"{path}: {len(sources)} pairs, seed {seed}, split {fractions}.",
     )
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def load_text(path, fractions=(0.8, 0.1, 0.1)):

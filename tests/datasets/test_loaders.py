@@ -1,5 +1,6 @@
 import importlib.util
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -129,6 +130,46 @@ def test_tsv_columns_are_checked(tmp_path):
     assert splits.label_names == ["note"]
     splits = datasets.load_tsv(path, text_column=0, label_column=1)
     assert splits.label_names == ["0", "1"] and sum(map(len, splits)) == 20
+
+
+@pytest.mark.parametrize(
+    ("header_row", "labels"),
+    [
+        ("text\tlabel", ["neg", "pos"]),  # header words
+        ("Review\tSentiment", ["neg", "pos"]),
+        ("comment\tscore", ["0", "1"]),  # "comment"; the labels are numbers
+        ("words\tstars", ["0", "1"]),  # numeric labels, a word on the first row
+    ],
+)
+def test_tsv_header_row_is_detected_and_announced(tmp_path, header_row, labels):
+    path = tmp_path / "data.tsv"
+    rows = [f"text {i}\t{labels[i % 2]}" for i in range(20)]
+    path.write_text("\n".join(["", header_row, *rows]), encoding="utf-8")
+    with pytest.warns(
+        UserWarning, match=r"data.tsv:2: read .* as a header row and skipped"
+    ):
+        splits = datasets.load_tsv(path)
+    assert splits.label_names == labels
+    assert sum(map(len, splits)) == 20
+    # header=True skips it without a word, header=False keeps it as data.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert datasets.load_tsv(path, header=True).label_names == labels
+        kept = datasets.load_tsv(path, header=False)
+    assert len(kept.label_names) == 3 and sum(map(len, kept)) == 21
+
+
+def test_tsv_without_header_reads_every_row(tmp_path):
+    path = tmp_path / "data.tsv"
+    # The first row's label is on no other row, but nothing says "header".
+    rows = ["an odd one\tneutral"] + [f"text {i}\t{'ab'[i % 2]}" for i in range(20)]
+    path.write_text("\n".join(rows), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        splits = datasets.load_tsv(path)
+    assert splits.label_names == ["a", "b", "neutral"]
+    with pytest.raises(ValueError, match=r"`header`, expected None .* got 'yes'"):
+        datasets.load_tsv(path, header="yes")
 
 
 @pytest.mark.parametrize(
@@ -292,6 +333,25 @@ def test_translation_tsv(tmp_path):
     (tmp_path / "bad.tsv").write_text("no tab here\n")
     with pytest.raises(ValueError, match="source<TAB>target"):
         datasets.load_translation_tsv(str(tmp_path / "bad.tsv"))
+
+
+@pytest.mark.parametrize(
+    "header_row", ["source\ttarget", "de\ten", "German\tEnglish", "eng\tspa"]
+)
+def test_translation_tsv_header_row(tmp_path, header_row):
+    path = tmp_path / "pairs.tsv"
+    rows = [f"Satz {i}.\tSentence {i}." for i in range(20)]
+    path.write_text("\n".join([header_row, *rows]), encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"pairs.tsv:1: read .* as a header row"):
+        splits = datasets.load_translation_tsv(str(path))
+    assert sum(map(len, splits)) == 20
+    kept = datasets.load_translation_tsv(str(path), header=False)
+    assert sum(map(len, kept)) == 21
+    # A real first pair is not a header.
+    path.write_text("\n".join(["Hallo\tHello", *rows]), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert sum(map(len, datasets.load_translation_tsv(str(path)))) == 21
 
 
 def test_clean_verse_drops_notes_and_tags():

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_seq import layers
+from keras_seq.models import TextModel
 from keras_seq.utils import checks
 
 
@@ -176,7 +177,8 @@ def build_classifier(config, vocabulary_size, num_classes=2):
 def build_text_model(vectorizer, classifier):
     """Raw strings `(batch,)` -> probabilities: what `.keras` files hold."""
     texts = keras.Input((), dtype="string", name="texts")
-    return keras.Model(
+    # A `TextModel`: `predict(["..."])` and NumPy string arrays work too.
+    return TextModel(
         texts, classifier(vectorizer(texts)), name=f"{classifier.name}_text"
     )
 

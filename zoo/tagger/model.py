@@ -7,6 +7,7 @@ import keras
 from keras import ops
 
 from keras_seq import layers
+from keras_seq.models import TextModel
 
 # The character id of padding (no character); 1 is any unknown character.
 PAD = 0
@@ -215,4 +216,5 @@ def build_text_model(vectorizer, classifier, characters=None):
     inputs = vectorizer(texts)
     if characters is not None:
         inputs = [inputs, characters(texts)]
-    return keras.Model(texts, classifier(inputs), name=f"{classifier.name}_text")
+    # A `TextModel`: `predict(["..."])` and NumPy string arrays work too.
+    return TextModel(texts, classifier(inputs), name=f"{classifier.name}_text")

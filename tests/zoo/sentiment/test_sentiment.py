@@ -40,6 +40,8 @@ def write_own_tsv(path, rows=360):
     random = np.random.default_rng(0)
     names = sorted(WORDS)
     with open(path, "w", encoding="utf-8") as f:
+        # A header row: detected and skipped, not a fourth class "label".
+        f.write("text\tlabel\n")
         for i in range(rows):
             label = names[i % 3]
             words = random.choice(WORDS[label], size=4)
@@ -120,6 +122,12 @@ def test_keras_file_and_saved_model_agree(trained):
     np.testing.assert_allclose(alone, probabilities, atol=1e-5)
     labels = [label_names(workdir)[i] for i in probabilities.argmax(-1)]
     assert [label.decode() for label in served["label"]] == labels
+    # The `.keras` model takes strings as Python and NumPy give them.
+    for texts in (TEXTS, np.array(TEXTS)):
+        np.testing.assert_allclose(
+            model.predict(texts, verbose=0), probabilities, atol=1e-5
+        )
+        np.testing.assert_allclose(model(texts), probabilities, atol=1e-5)
 
 
 def test_saved_model_and_keras_file_in_a_fresh_process(trained):
@@ -193,7 +201,7 @@ def test_cli_predict_and_evaluate(trained, capsys):
         assert result["test_accuracy"] == pytest.approx(want, abs=1e-6)
 
 
-def test_registry():
+def test_registry(tmp_path):
     assert {"sentiment_zh", "sentiment_en"} <= set(zoo.names())
     model = zoo.build("sentiment_zh", "tiny")
     assert model.output_shape == (None, 2)
@@ -201,8 +209,17 @@ def test_registry():
         zoo.build("nope")
     with pytest.raises(ValueError, match="Unknown preset"):
         zoo.config("sentiment_zh", "huge")
-    with pytest.raises(ValueError, match="SavedModel directory"):
+    with pytest.raises(
+        FileNotFoundError, match="No such file or directory: 'missing.txt'"
+    ):
         zoo.load("missing.txt")
+    with pytest.raises(FileNotFoundError, match=r"No such file .*model\.keras"):
+        zoo.load(os.path.join(str(tmp_path), "nope", "model.keras"))
+    with pytest.raises(ValueError, match="without saved_model.pb"):
+        zoo.load(str(tmp_path))
+    (tmp_path / "metrics.json").write_text("{}")
+    with pytest.raises(ValueError, match="does not end in `.keras`"):
+        zoo.load(str(tmp_path / "metrics.json"))
 
 
 def test_attention_model_shares_the_classifier(trained):
