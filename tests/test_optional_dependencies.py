@@ -49,6 +49,7 @@ def test_tf_data_split_without_tensorflow_names_the_extra(monkeypatch):
     [
         ("sentiment_zh", ("tensorflow",), "tensorflow"),
         ("translate_rnn", ("sacrebleu",), "sacrebleu"),
+        ("translate_rnn", ("keras_hub",), "keras-hub"),
         (
             "translate_transformer",
             ("tensorflow_text", "keras_hub"),

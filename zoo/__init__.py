@@ -36,7 +36,14 @@ NEEDS = {
     "pos_zh": {"tensorflow": "tensorflow"},
     "sentiment_en": {"tensorflow": "tensorflow"},
     "sentiment_zh": {"tensorflow": "tensorflow"},
-    "translate_rnn": {"tensorflow": "tensorflow", "sacrebleu": "sacrebleu"},
+    # Both translation models read WordPiece subwords (keras-hub's tokenizer,
+    # whose ops come from tensorflow-text).
+    "translate_rnn": {
+        "tensorflow": "tensorflow",
+        "tensorflow_text": "tensorflow-text",
+        "keras_hub": "keras-hub",
+        "sacrebleu": "sacrebleu",
+    },
     "translate_transformer": {
         "tensorflow": "tensorflow",
         "tensorflow_text": "tensorflow-text",
