@@ -21,10 +21,10 @@ $(STAMP): pyproject.toml setup.py constraints.txt
 	@# with boxes for the characters); apt needs root, so a failure only warns.
 	-@fc-list 2>/dev/null | grep -qi wqy || apt-get install -y -q fonts-wqy-microhei >/dev/null \
 		|| echo "note: apt-get install fonts-wqy-microhei failed: Chinese plots will show boxes"
-	@# The Ding German-English dictionary: the translation models' default data.
+	@# The Ding German-English dictionary: the translation tests' data (preset ding_de_en).
 	-@test -f /usr/share/trans/de-en || apt-get install -y -q trans-de-en >/dev/null \
 		|| echo "note: apt-get install trans-de-en failed: the translation tests will skip"
-	@# English and Spanish Bibles (SWORD modules): the optional en-es translation data.
+	@# English and Spanish Bibles (SWORD modules): the translation models' default data.
 	-@test -d /usr/share/sword/modules/texts/ztext/spaRV1909eb \
 		|| apt-get install -y -q sword-text-web sword-text-sparv >/dev/null \
 		|| echo "note: apt-get install sword-text-web sword-text-sparv failed: the Bible tests will skip"

@@ -14,6 +14,26 @@ import importlib
 import importlib.util
 import os
 
+from .served import ServedModel, load_served, register_served, text_batch
+
+__all__ = [
+    "COMMAND",
+    "MODELS",
+    "NEEDS",
+    "ServedModel",
+    "build",
+    "check_installed",
+    "config",
+    "load",
+    "module",
+    "names",
+    "parse_overrides",
+    "recorded_config",
+    "recorded_model",
+    "register_served",
+    "text_batch",
+]
+
 # The command that runs the CLI: `python -m zoo` in a checkout, the console
 # script where the wheel installed the zoo as `keras_seq_zoo`.
 COMMAND = "python -m zoo" if __name__ == "zoo" else "keras-seq-zoo"
@@ -207,14 +227,12 @@ def load(path):
             "writes DIR/model.keras and DIR/export)."
         )
     if os.path.isdir(path) and os.path.exists(os.path.join(path, "saved_model.pb")):
-        return ServedModel(path)
+        _import_tasks()  # they register their `ServedModel` subclasses
+        return load_served(path)
     if path.endswith(".keras") and os.path.isfile(path):
         import keras
 
-        import keras_seq  # noqa: F401  (registers the layers)
-
-        for package in sorted(set(MODELS.values())):
-            importlib.import_module(f"{__name__}.{package}")  # and the models' own
+        _import_tasks()  # they register their layers
         return keras.saving.load_model(path)
     if os.path.isdir(path):
         raise ValueError(
@@ -227,87 +245,10 @@ def load(path):
     )
 
 
-def text_batch(texts):
-    """`texts` as the `(batch,)` tf.string tensor a text signature takes.
+def _import_tasks():
+    """Imports keras_seq and every task package: what they register (layers,
+    `ServedModel` subclasses) is then known."""
+    import keras_seq  # noqa: F401
 
-    One `str` or `bytes` is a batch of one (`list("ab")` would be two
-    texts); anything but a flat sequence of strings is refused.
-    """
-    import numpy as np
-    import tensorflow as tf
-
-    if isinstance(texts, tf.Tensor) and texts.dtype == tf.string:
-        texts = texts.numpy()
-    if isinstance(texts, (str, bytes)):
-        texts = [texts]
-    if isinstance(texts, np.ndarray) and texts.ndim == 0:
-        texts = [texts.item()]
-    if isinstance(texts, np.ndarray) and texts.ndim != 1:
-        texts = [texts]  # refused below, naming its first element
-    try:
-        texts = list(texts)
-    except TypeError:
-        texts = [texts]
-    for text in texts:
-        if not isinstance(text, (str, bytes, np.str_, np.bytes_)):
-            raise TypeError(
-                "Expected texts: a string or a list of strings (str or UTF-8 "
-                f"bytes), got an element of type {type(text).__name__}: "
-                f"{text!r:.60}."
-            )
-    return tf.constant(texts, tf.string, shape=(len(texts),))
-
-
-class ServedModel:
-    """An exported SavedModel, called like TF Serving calls it."""
-
-    def __init__(self, path):
-        if importlib.util.find_spec("tensorflow") is None:
-            raise ModuleNotFoundError(
-                f"Loading the SavedModel {path} needs TensorFlow, which is not "
-                "installed here: pip install 'keras_seq[tensorflow]'",
-                name="tensorflow",
-            )
-        import tensorflow as tf
-
-        if importlib.util.find_spec("tensorflow_text") is not None:
-            import tensorflow_text  # noqa: F401  (registers its ops, as TF Serving has them)
-
-        self.path = path
-        self.saved = tf.saved_model.load(path)
-        self.signature = self.saved.signatures["serving_default"]
-
-    def __call__(self, texts):
-        """The signature's outputs (NumPy) for `texts`: a list of strings
-        (`str` or UTF-8 `bytes`), or one string, read as a batch of one."""
-        outputs = self.signature(texts=text_batch(texts))
-        return {k: v.numpy() for k, v in outputs.items()}
-
-    def translate(self, texts, beam_width=None, alpha=None, num_return=1):
-        """Translations of `texts` by an exported translation model.
-
-        The SavedModel holds the searches it was exported with: beam search
-        (`serving_default`, its n-best in `translate_nbest`) and greedy search
-        (`translate_greedy`, `beam_width=1`). `alpha` is fixed at export.
-        """
-        if alpha is not None:
-            raise ValueError(
-                "A SavedModel's length penalty is fixed when it is exported; "
-                "`alpha` can only be chosen with the `.keras` model "
-                "(zoo.translation.Translator)."
-            )
-        texts = text_batch(texts)
-        if beam_width == 1 and num_return == 1:
-            outputs = self.saved.signatures["translate_greedy"](texts=texts)
-            return [t.decode() for t in outputs["translation"].numpy()]
-        outputs = self.saved.signatures["translate_nbest"](texts=texts)
-        width = outputs["translations"].shape[1]
-        if beam_width not in (None, width) or num_return > width:
-            raise ValueError(
-                f"This SavedModel was exported with beam width {width}: got "
-                f"beam_width={beam_width}, num_return={num_return}."
-            )
-        rows = [[t.decode() for t in row] for row in outputs["translations"].numpy()]
-        if num_return == 1:
-            return [row[0] for row in rows]
-        return [row[:num_return] for row in rows]
+    for package in sorted(set(MODELS.values())):
+        importlib.import_module(f"{__name__}.{package}")

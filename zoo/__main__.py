@@ -147,7 +147,7 @@ def run(parser, args, config, argv):
     workdir = args.workdir or os.path.join("runs", args.name)
     trainer = zoo.module(args.name).train
     if args.command == "train":
-        from .training import strategy_named, worker_workdir
+        from .distribute import strategy_named, worker_workdir
 
         strategy = strategy_named(args.strategy)
         metrics = trainer.train_and_evaluate(

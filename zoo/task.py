@@ -16,7 +16,10 @@ class TaskPackage(Protocol):
 
     # `{model name: {preset name: Config}}`; every model has "default" and "tiny".
     PRESETS: dict
-    # A frozen dataclass whose `__post_init__` checks every field.
+    # A frozen dataclass subclassing `zoo.task_config.TaskConfig` (the
+    # fields every task has: name, dataset, batch size, epochs, rate,
+    # clipping, dropout, limits, seed), whose `__post_init__` checks every
+    # field.
     Config: type
     # Its `train` module (a `TaskTrainer`).
     train: Any
@@ -33,7 +36,8 @@ class TaskTrainer(Protocol):
         """Trains on the config's data and writes to `workdir`: `model.keras`,
         the SavedModel `export/` (TensorFlow backend), the figures and
         `metrics.json`, whose dict it returns. `strategy`: a
-        `tf.distribute` strategy, or None for one device."""
+        `tf.distribute` strategy, or None for one device. Written with the
+        shared pipeline: `zoo.training.prepare`, `fit` and `finish`."""
 
     def evaluate(self, model, config, workdir) -> dict:
         """The test-split metrics of a trained `model` (loaded from

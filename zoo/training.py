@@ -1,117 +1,141 @@
-"""What every zoo model's training shares: callbacks, curves, metrics.json."""
+"""The training pipeline every zoo task shares, written once.
+
+A task's `train_and_evaluate(config, workdir)` reads as three calls around
+its own data, model and metrics:
+
+    training.prepare(config, workdir)           # packages, workdir, seed
+    history, seconds = training.fit(model, train, valid, config, workdir)
+    ...                                          # the task's test metrics
+    return training.finish(config, workdir, model, history, seconds, ...)
+
+`fit` runs `model.fit` with the callbacks every run has (TensorBoard logs,
+best and last checkpoints, early stopping, `BackupAndRestore` so a killed
+run resumes); `finish` saves `model.keras` and the files beside it, writes
+the SavedModel (or says why not), draws the training curves and writes
+`metrics.json`. Imports flow one way: the tasks use this module, which
+knows no task.
+"""
 
 import functools
 import importlib.util
 import json
-import math
 import os
 import shutil
 import sys
 import time
 
 import keras
-import numpy as np
 
 from keras_seq.optimizers import with_exact_clipping
 
-from . import COMMAND, check_installed  # noqa: F401  (check_installed: the trainers')
+from . import COMMAND, check_installed
+from .distribute import replicas
 from .resume import BackupAndRestore
 
 
-def scope(strategy):
-    """`strategy.scope()`, or a no-op context for None."""
-    import contextlib
+def prepare(config, workdir, tensorflow_backend=False):
+    """The start of every run: what model `config.name` needs is installed
+    (and Keras runs on TensorFlow where `tensorflow_backend`: a model whose
+    text pipeline and search are one TensorFlow graph), `workdir` exists,
+    and every random generator is seeded with `config.seed`."""
+    check_installed(config.name)
+    if tensorflow_backend:
+        needs_tensorflow_backend(config.name)
+    os.makedirs(workdir, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
 
-    return contextlib.nullcontext() if strategy is None else strategy.scope()
 
+def fit(
+    model,
+    train,
+    valid,
+    config,
+    workdir,
+    monitor="val_loss",
+    mode="min",
+    patience=None,
+    first=(),
+    then=(),
+    **fit_kwargs,
+):
+    """`model.fit` for `config.epochs` with every run's `callbacks`.
 
-STRATEGIES = ("default", "mirrored", "multiworker")
+    Args:
+        model: A compiled Keras model.
+        train, valid: `tf.data` datasets of batches, or `(inputs, targets)`
+            arrays (then `batch_size` goes in `fit_kwargs`). Never shuffled
+            here: a dataset shuffles itself, arrays are taken in order.
+        config: The run's config (`epochs`, `patience`).
+        workdir: Where the logs, checkpoints and backup go.
+        monitor, mode: What early stopping and the best checkpoint watch.
+        patience: Epochs without improvement before stopping. Defaults to
+            `config.patience`.
+        first, then: The task's own callbacks, before and after the shared
+            ones (those after see a resumed run as Keras shows it).
 
-
-def strategy_named(name):
-    """A `tf.distribute` strategy by name.
-
-    `default`: None (one device). `mirrored`: `MirroredStrategy` over every
-    local device (the GPUs, or logical CPU devices if configured).
-    `multiworker`: `MultiWorkerMirroredStrategy`, one process per machine,
-    the cluster and this process's place in it read from the `TF_CONFIG`
-    environment variable (without it: a cluster of this process alone). It
-    must be created before TensorFlow runs anything else in the process.
+    Returns:
+        `(history, seconds)`: the `History` and the wall time of `fit`.
     """
-    if name not in STRATEGIES:
-        raise ValueError(
-            f"Received an invalid value for argument `strategy`, expected one of "
-            f"{list(STRATEGIES)}, got {name!r}."
-        )
-    if name == "default":
-        return None
-    import tensorflow as tf
-
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    if name == "multiworker":
-        _check_tf_config(os.environ.get("TF_CONFIG"))
-        return _reduce_as_keras_calls_it(tf.distribute.MultiWorkerMirroredStrategy())
-    return None
-
-
-def _check_tf_config(text):
-    """ValueError naming `TF_CONFIG` unless it is unset or JSON of a cluster
-    with workers and this process's task among them (TensorFlow's own errors
-    name neither the variable nor what it should hold)."""
-    if not text:
-        return
-    expected = (
-        'expected JSON such as {"cluster": {"worker": ["host1:port", '
-        '"host2:port"]}, "task": {"type": "worker", "index": 0}}'
+    train = train if isinstance(train, tuple) else (train,)
+    start = time.perf_counter()
+    history = model.fit(
+        *train,
+        # A tf.data pipeline shuffles itself: Keras's `shuffle` does not
+        # apply to it and only warns.
+        shuffle=False,
+        validation_data=valid,
+        epochs=config.epochs,
+        callbacks=[
+            *first,
+            *callbacks(
+                workdir,
+                monitor,
+                mode,
+                config.patience if patience is None else patience,
+            ),
+            *then,
+        ],
+        verbose=verbosity(),
+        **fit_kwargs,
     )
-    try:
-        config = json.loads(text)
-    except ValueError as error:
-        raise ValueError(f"TF_CONFIG is not JSON ({error}): {expected}.") from None
-    cluster = config.get("cluster") if isinstance(config, dict) else None
-    task = config.get("task") if isinstance(config, dict) else None
-    valid = (
-        isinstance(cluster, dict)
-        and any(isinstance(cluster.get(kind), list) for kind in ("chief", "worker"))
-        and isinstance(task, dict)
-        and isinstance(task.get("type"), str)
-        and isinstance(cluster.get(task["type"]), list)
-        and isinstance(task.get("index"), int)
-        and 0 <= task["index"] < len(cluster[task["type"]])
-    )
-    if not valid:
-        raise ValueError(
-            f"TF_CONFIG {text}: {expected}, with this task's index in its list."
-        )
+    return history, time.perf_counter() - start
 
 
-def _reduce_as_keras_calls_it(strategy):
-    """`strategy` whose `reduce` accepts the two calls Keras 3.15's `fit` makes.
+def finish(
+    config,
+    workdir,
+    model,
+    history,
+    seconds,
+    splits=None,
+    export=None,
+    files=None,
+    metrics=None,
+):
+    """The end of every run; returns what it wrote to `metrics.json`.
 
-    With two or more workers, `MultiWorkerMirroredStrategy.reduce` fails on
-    both: the first `(inputs, targets)` batch reduced in one call to learn the
-    shapes ("Attempt to convert a value (PerReplica...)": it takes single
-    values only), and each step's scalar metrics reduced with `axis=0`
-    ("Invalid reduction dimension 0 for input with 0 dimensions"). Here
-    structures are reduced leaf by leaf, and scalars across replicas.
+    Saves `model` as `workdir/model.keras` and `files` (`{file name:
+    lines}`: vocabularies, class names) beside it, writes the SavedModel
+    with `export(path)` where this process can (`export_or_skip`; else
+    `metrics.json` says why and how), draws `training_curves.png`, and
+    writes `metrics.json`: `run_metrics` (config, data, history, time), then
+    the task's `metrics`.
     """
-    import tensorflow as tf
-
-    reduce = strategy.reduce
-
-    def reduce_each(reduce_op, value, axis=None):
-        if isinstance(value, (tuple, list, dict)):
-            return tf.nest.map_structure(
-                lambda v: reduce_each(reduce_op, v, axis), value
-            )
-        local = strategy.experimental_local_results(value)[0]
-        if axis is not None and tf.TensorShape(getattr(local, "shape", None)).rank == 0:
-            axis = None
-        return reduce(reduce_op, value, axis)
-
-    strategy.reduce = reduce_each
-    return strategy
+    model.save(os.path.join(workdir, "model.keras"))
+    for name, lines in (files or {}).items():
+        write_lines(os.path.join(workdir, name), lines)
+    skipped = export_or_skip(config.name, workdir, export) if export else None
+    plot_history(
+        history.history, os.path.join(workdir, "training_curves.png"), config.name
+    )
+    return write_metrics(
+        workdir,
+        {
+            **run_metrics(config, history, seconds, splits),
+            **(metrics or {}),
+            **({"export": skipped} if skipped else {}),
+        },
+    )
 
 
 def adam(learning_rate, clipnorm):
@@ -125,24 +149,6 @@ def adam(learning_rate, clipnorm):
     )
 
 
-def worker_workdir(workdir, strategy):
-    """Where this process writes: `workdir`, or `workdir/workers/N` for the
-    non-chief workers of a multi-worker cluster.
-
-    Every worker runs the same training program (evaluation and saving
-    included), so each needs a directory; the chief's (worker 0) is the one
-    users read.
-    """
-    resolver = getattr(strategy, "cluster_resolver", None)
-    cluster = resolver.cluster_spec().as_dict() if resolver is not None else {}
-    if not cluster:
-        return workdir
-    chief = ("chief", 0) if "chief" in cluster else ("worker", 0)
-    if (resolver.task_type, resolver.task_id) == chief:
-        return workdir
-    return os.path.join(workdir, "workers", f"{resolver.task_type}{resolver.task_id}")
-
-
 def verbosity():
     """`fit`'s `verbose`: Keras's progress bar in a terminal (1), one line per
     epoch where the output goes to a file or a pipe, as in a log (2)."""
@@ -154,84 +160,6 @@ def has_tensorflow():
     import importlib.util
 
     return importlib.util.find_spec("tensorflow") is not None
-
-
-def string_layers(model):
-    """The layers of a `.keras` text model that read its strings, in the
-    order of the network's inputs: `tokens` (a TextVectorization), then
-    `characters` where the network reads characters too (the tagger's)."""
-    names = {layer.name for layer in model.layers}
-    return [model.get_layer(n) for n in ("tokens", "characters") if n in names]
-
-
-def call_text_model(model, texts, bucket=False):
-    """A `.keras` text model (strings -> the network's output) on `texts`, NumPy out.
-
-    Its string layers (`string_layers`) run eagerly on TensorFlow and the
-    network (the last layer) on the Keras backend, so the same call works on
-    JAX, where a compiled graph cannot take strings; the network runs
-    compiled there. `bucket`: pad the time axis (1) of the network's inputs
-    with zeros to the next power of two, for a network that masks id 0 and
-    whose inputs are padded per batch (the tagger's): a few shapes to compile
-    instead of one per batch; the output is cut back to the batch's length.
-    """
-    import tensorflow as tf
-
-    strings = tf.constant(texts)
-    inputs = [
-        keras.ops.convert_to_numpy(layer(strings)) for layer in string_layers(model)
-    ]
-    length = inputs[0].shape[1]
-    if bucket:
-        padded = 2 ** max(4, math.ceil(math.log2(max(length, 1))))
-        inputs = [
-            np.pad(x, [(0, 0), (0, padded - length)] + [(0, 0)] * (x.ndim - 2))
-            for x in inputs
-        ]
-    network = model.layers[-1]
-    inputs = inputs if len(inputs) > 1 else inputs[0]
-    if keras.backend.backend() == "tensorflow":
-        # Eager calls run keras_seq's recurrences as TensorFlow graphs already:
-        # as fast as a traced predict function, without its tracing.
-        outputs = network(inputs, training=False)
-    else:
-        # Elsewhere an eager call steps through each time step op by op (JAX:
-        # 4x slower than one compiled call on the tagger's test paragraphs).
-        outputs = network.predict_on_batch(inputs)
-    outputs = keras.ops.convert_to_numpy(outputs)
-    return outputs[:, :length] if bucket else outputs
-
-
-# Training batches padded per batch are padded further to a multiple of this.
-TIME_BUCKET = 16
-
-
-def pad_time(tensors, multiple=TIME_BUCKET):
-    """Zero-pads axis 1 of `tensors` (one shared length) to a multiple of `multiple`.
-
-    For training batches padded to their own longest text, inside a tf.data
-    `map`: keras_seq's recurrent layers compile their loops once per input
-    shape (XLA on TensorFlow, the whole step on JAX), so a new length would
-    mean a new compilation for most batches, and under `tf.distribute`,
-    which pads each replica's share by itself, in every epoch. With the
-    lengths rounded up, a few shapes are compiled; that costs at most
-    `multiple - 1` masked steps a batch. Only for models that mask id 0
-    and whose losses and metrics skip label 0 at masked steps (the
-    tagger's, `translate_rnn`'s): there the padding changes no figure.
-
-    Args:
-        tensors: Tensors `(batch, time, ...)` of the same `time`.
-        multiple: The lengths kept. Defaults to `TIME_BUCKET` (16).
-
-    Returns:
-        A list of the tensors, `(batch, ceil(time / multiple) * multiple, ...)`.
-    """
-    import tensorflow as tf
-
-    pad = -tf.shape(tensors[0])[1] % multiple
-    return [
-        tf.pad(t, [[0, 0], [0, pad]] + [[0, 0]] * (len(t.shape) - 2)) for t in tensors
-    ]
 
 
 def why_no_export(name, workdir):
@@ -470,16 +398,6 @@ def run_metrics(config, history, seconds, splits=None):
             len(splits.train) * len(history.epoch) / seconds, 1
         )
     return metrics
-
-
-def replicas(model):
-    """Replicas that `model` trains on: its `tf.distribute` strategy's (1 on JAX).
-
-    Read off the model, not the strategy handed to the trainer: a model built
-    outside `strategy.scope()` trains on one device whatever was asked.
-    """
-    strategy = getattr(model, "distribute_strategy", None)
-    return 1 if strategy is None else int(strategy.num_replicas_in_sync)
 
 
 def write_metrics(workdir, metrics):

@@ -22,14 +22,14 @@ import keras
 import numpy as np
 
 import zoo
-from zoo.language_model.model import build_language_model
-from zoo.language_model.train import (
-    compile_model,
+from zoo.language_model.input_pipeline import (
     load_data,
     stream,
     vocabulary_of,
     windows,
 )
+from zoo.language_model.model import build_language_model
+from zoo.language_model.train import compile_model
 
 
 def main():

@@ -19,7 +19,7 @@ import time
 
 import zoo
 from keras_seq.datasets.packages import package_file
-from zoo.tagger import train
+from zoo.tagger import input_pipeline, serve, train
 
 
 def words_of(characters, tags):
@@ -88,14 +88,14 @@ def main():
     overrides = zoo.parse_overrides("pos_zh", args.preset, args.set)
     config = zoo.config("pos_zh", args.preset, **{**overrides, "dataset": path})
     metrics = train.train_and_evaluate(config, args.workdir)
-    splits = train.load_data(config)
+    splits = input_pipeline.load_data(config)
     model = zoo.load(os.path.join(args.workdir, "model.keras"))
     with open(os.path.join(args.workdir, "tags.txt"), encoding="utf-8") as f:
         tag_names = f.read().split()
     characters = [text.split() for text in splits.test.inputs]
     gold = [words_of(c, t) for c, t in zip(characters, splits.test.targets)]
     start = time.perf_counter()
-    tags = train.tag(model, splits.test.inputs, tag_names)
+    tags = serve.tag(model, splits.test.inputs, tag_names)
     tagger_seconds = time.perf_counter() - start
     predicted = [words_of(c, t) for c, t in zip(characters, tags)]
 

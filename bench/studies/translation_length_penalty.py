@@ -15,12 +15,12 @@ import json
 import keras
 
 import zoo
-from zoo.translation import train
+from zoo.translation import decode, input_pipeline
 
 
 def sweep(translator, split, beam_width, alphas):
     """`{alpha: sacreBLEU}` of beam search on `split`."""
-    results = train.evaluate_bleu(
+    results = decode.evaluate_bleu(
         translator, split, settings=[(beam_width, alpha) for alpha in alphas]
     )
     return {
@@ -45,8 +45,8 @@ def main(argv=None):
         args.model, args.preset
     )
     model = keras.saving.load_model(f"{args.workdir}/model.keras")
-    translator = train.translator_of(model, args.workdir, config)
-    splits = train.load_data(config)
+    translator = decode.translator_of(model, args.workdir, config)
+    splits = input_pipeline.load_data(config)
     validation = sweep(translator, splits.valid, config.beam_width, args.alphas)
     best = choose(validation)
     test = sweep(

@@ -6,6 +6,7 @@ from keras_seq.datasets.ding_de_en import load_ding_de_en, parse_ding_line
 from keras_seq.datasets.movie_snippets import load_movie_snippets
 from keras_seq.datasets.penn_treebank import load_penn_treebank
 from keras_seq.datasets.peoples_daily import load_peoples_daily_pos, parse_tagged_line
+from keras_seq.datasets.sentiment_lexicon import load_sentiment_lexicon
 from keras_seq.datasets.split import Split, Splits, split_examples
 from keras_seq.datasets.text_files import (
     load_tagged_text,
@@ -23,6 +24,7 @@ __all__ = [
     "load_movie_snippets",
     "load_penn_treebank",
     "load_peoples_daily_pos",
+    "load_sentiment_lexicon",
     "load_tagged_text",
     "load_text",
     "load_translation_tsv",

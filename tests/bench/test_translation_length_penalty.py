@@ -23,7 +23,7 @@ def test_choose_takes_the_best_and_the_smaller_on_a_tie():
 )
 def test_sweep_on_a_tiny_model(tmp_path):
     import zoo
-    from zoo.translation import train
+    from zoo.translation import decode, input_pipeline, train
 
     workdir = str(tmp_path / "tiny")
     config = zoo.config("translate_rnn", "tiny")
@@ -33,11 +33,11 @@ def test_sweep_on_a_tiny_model(tmp_path):
     assert result["chosen_alpha"] == study.choose(result["validation_bleu"])
     assert set(result["test_bleu"]) == {result["chosen_alpha"], config.length_penalty}
     # The recorded figure of the config's alpha is the training run's own.
-    recorded = train.evaluate_bleu(
-        train.translator_of(
+    recorded = decode.evaluate_bleu(
+        decode.translator_of(
             zoo.load(os.path.join(workdir, "model.keras")), workdir, config
         ),
-        train.load_data(config).test,
+        input_pipeline.load_data(config).test,
         settings=[(config.beam_width, config.length_penalty)],
     )
     key = f"beam{config.beam_width}_alpha{config.length_penalty}"

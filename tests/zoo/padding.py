@@ -1,4 +1,4 @@
-"""Checks shared by the zoo tests of `zoo.training.pad_time`."""
+"""Checks shared by the zoo tests of `zoo.text_inputs.pad_time`."""
 
 import numpy as np
 

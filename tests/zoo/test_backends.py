@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(
 tf = pytest.importorskip("tensorflow")
 
 import zoo
-from zoo.sentiment import train
+from zoo.sentiment import serve, train
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TEXTS = [train.NOTES_REVIEW, "质量太差，不推荐", "", "☃ unknown ☃"]
@@ -72,8 +72,8 @@ def test_sentiment_trained_on_jax_exports_through_the_cli(tmp_path):
     # Here (TensorFlow backend): the JAX run's prediction of the example, the
     # text model's and the SavedModel's agree.
     model = zoo.load(os.path.join(workdir, "model.keras"))
-    expected = train.predict(model, TEXTS)
-    example = train.predict(model, [metrics["example"]["text"]])[0]
+    expected = serve.predict(model, TEXTS)
+    example = serve.predict(model, [metrics["example"]["text"]])[0]
     assert metrics["example"]["probability"] == pytest.approx(example.max(), abs=1e-5)
     served = zoo.load(os.path.join(workdir, "export"))
     np.testing.assert_allclose(

@@ -39,7 +39,7 @@ def test_mirrored_matches_single_device(name, clipnorm, rtol, tmp_path):
 
 
 def test_unknown_strategy():
-    from zoo.training import strategy_named
+    from zoo.distribute import strategy_named
 
     with pytest.raises(ValueError, match="`strategy`.*multiworker"):
         strategy_named("several")

@@ -15,7 +15,7 @@ pytest.importorskip("tensorflow")
 # The strategy is created first: before TensorFlow runs anything else.
 SCRIPT = """
 import dataclasses, json, sys
-from zoo.training import strategy_named, worker_workdir
+from zoo.distribute import strategy_named, worker_workdir
 name, workdir, strategy_name = sys.argv[1:4]
 strategy = strategy_named(strategy_name)
 import tensorflow as tf
@@ -91,6 +91,6 @@ def test_two_workers_match_single_device(name, package, tmp_path):
 
 
 def test_worker_workdir_without_a_cluster():
-    from zoo.training import worker_workdir
+    from zoo.distribute import worker_workdir
 
     assert worker_workdir("runs/x", None) == "runs/x"

@@ -1,13 +1,15 @@
-"""Shared training pieces of the zoo: `TimeLimit`, `BackupAndRestore`."""
+"""The zoo's shared training pipeline: `prepare`, `fit`, `finish`, `TimeLimit`,
+`BackupAndRestore`, `export_or_skip`."""
 
+import json
 import os
-import re
 import types
 
 import keras
 import numpy as np
 import pytest
 
+import zoo
 from zoo import training
 
 
@@ -195,62 +197,53 @@ def test_export_or_skip_writes_or_removes_an_earlier_export(tmp_path, monkeypatc
     assert training.export_or_skip("m", str(tmp_path), written.append) == "skipped: x"
 
 
-@pytest.mark.parametrize(
-    "tf_config",
-    [
-        '{"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 1}}',
-        '{"cluster": {"chief": ["a:1"]}, "task": {"type": "chief", "index": 0}}',
-        None,
-        "",
-    ],
-)
-def test_tf_config_of_a_cluster_is_taken(tf_config):
-    training._check_tf_config(tf_config)
-
-
-@pytest.mark.parametrize(
-    "tf_config, message",
-    [
-        ("{cut short", "TF_CONFIG is not JSON"),
-        ("[]", "TF_CONFIG []: expected JSON such as"),
-        (
-            '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}',
-            "this task's index",
-        ),
-        (
-            '{"cluster": {"worker": ["a:1"]}, "task": {"type": "ps", "index": 0}}',
-            "expected JSON",
-        ),
-        (
-            '{"cluster": {"worker": ["a:1"]}, "task": {"type": ["w"], "index": 0}}',
-            "expected JSON",
-        ),
-        ('{"cluster": {}, "task": {"type": "worker", "index": 0}}', "expected JSON"),
-    ],
-)
-def test_tf_config_that_names_no_place_in_a_cluster_is_refused(tf_config, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
-        training._check_tf_config(tf_config)
-
-
-@pytest.mark.parametrize("length, padded", [(1, 16), (16, 16), (17, 32), (40, 48)])
-def test_pad_time_rounds_the_time_axis_up_with_zeros(length, padded):
-    tf = pytest.importorskip("tensorflow")
-    random = np.random.default_rng(length)
-    ids = random.integers(1, 9, (3, length))
-    characters = random.integers(1, 9, (3, length, 5))
-    padded_ids, padded_characters = training.pad_time(
-        [tf.constant(ids), tf.constant(characters)]
+def test_fit_and_finish_write_what_every_run_writes(tmp_path):
+    workdir = str(tmp_path / "run")
+    config = zoo.config("sentiment_zh", "tiny", epochs=3, patience=5)
+    training.prepare(config, workdir)
+    assert os.path.isdir(workdir)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x = np.random.default_rng(0).normal(size=(16, 2)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    seen = []
+    history, seconds = training.fit(
+        model,
+        (x, y),
+        (x, y),
+        config,
+        workdir,
+        then=[
+            keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: seen.append(e))
+        ],
+        batch_size=4,
     )
-    expected = np.zeros((3, padded), ids.dtype)
-    expected[:, :length] = ids
-    np.testing.assert_array_equal(padded_ids, expected)
-    expected = np.zeros((3, padded, 5), ids.dtype)
-    expected[:, :length] = characters
-    np.testing.assert_array_equal(padded_characters, expected)
-    # In a tf.data map, padding ragged rows, the length is known per batch only.
-    data = tf.data.Dataset.from_tensors(tf.ragged.constant(ids.tolist())).map(
-        lambda rows: training.pad_time([rows.to_tensor()])[0]
+    assert seen == [0, 1, 2] and seconds > 0
+    written = []
+    metrics = training.finish(
+        config,
+        workdir,
+        model,
+        history,
+        seconds,
+        export=written.append,
+        files={"labels.txt": ["a b", "c"]},
+        metrics={"test_thing": 0.5},
     )
-    assert data.element_spec.shape.as_list() == [3, None]
-    np.testing.assert_array_equal(next(iter(data)), padded_ids)
+    expected = {"best.keras", "last.keras", "model.keras", "metrics.json", "labels.txt"}
+    assert expected <= set(os.listdir(workdir))
+    assert not os.path.exists(os.path.join(workdir, "backup"))  # training ended
+    assert training.read_lines(os.path.join(workdir, "labels.txt")) == ["a b", "c"]
+    with open(os.path.join(workdir, "metrics.json"), encoding="utf-8") as f:
+        assert json.load(f) == metrics
+    assert metrics["model"] == "sentiment_zh" and metrics["test_thing"] == 0.5
+    assert metrics["epochs_run"] == 3 and metrics["config"]["epochs"] == 3
+    if keras.backend.backend() == "tensorflow":
+        assert written == [os.path.join(workdir, "export")]
+        assert "export" not in metrics
+    else:
+        assert not written and metrics["export"].startswith("skipped")
+    restored = keras.saving.load_model(os.path.join(workdir, "model.keras"))
+    np.testing.assert_allclose(
+        restored.predict(x, verbose=0), model.predict(x, verbose=0)
+    )

@@ -3,10 +3,11 @@
 import dataclasses
 
 from ..config_checks import check_fields
+from ..task_config import TaskConfig
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(TaskConfig):
     """Word-level stacked LSTM, truncated backpropagation through time."""
 
     name: str = "lm_ptb"
@@ -19,7 +20,8 @@ class Config:
     max_tokens: int = 10000
     units: int = 200  # also the embedding size
     num_layers: int = 2
-    dropout: float = 0.0  # on the embeddings, between layers and before the output
+    # On the embeddings, between layers and before the output.
+    dropout: float = 0.0
     batch_size: int = 20  # parallel streams of the corpus, state carried along
     bptt: int = 20  # steps per training window
     epochs: int = 13
@@ -39,35 +41,25 @@ class Config:
     # The output layer's weight is the embedding table (Press & Wolf 2017):
     # 2M fewer weights for `small`; the output bias stays.
     tie_weights: bool = False
-    train_limit: int = 0  # words of the training stream (0: all)
-    eval_limit: int = 0  # words of the validation and test streams (0: all)
     # Seconds `fit` may take (0: no limit): training stops after the last
     # epoch that ends inside it (`zoo.training.TimeLimit`), then evaluates.
     time_limit: float = 0.0
-    seed: int = 0
 
     def __post_init__(self):
+        super().__post_init__()
         check_fields(
             self,
             positive=(
                 "max_tokens",
                 "units",
                 "num_layers",
-                "batch_size",
                 "bptt",
-                "epochs",
-                "learning_rate",
-                "clipnorm",
                 "init_scale",
             ),
             non_negative=(
                 "decay_after",
-                "train_limit",
-                "eval_limit",
                 "time_limit",
-                "seed",
             ),
-            fractions=("dropout",),
             unit_interval=("decay",),
         )
 

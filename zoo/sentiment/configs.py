@@ -3,10 +3,11 @@
 import dataclasses
 
 from ..config_checks import check_fields
+from ..task_config import TaskConfig
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(TaskConfig):
     """Text -> tokens and n-grams -> Embedding -> BiGRU/LSTM -> attention -> classes."""
 
     name: str = "sentiment_zh"
@@ -27,16 +28,21 @@ class Config:
     units: int = 64
     cell: str = "GRU"  # or "LSTM"
     attention_units: int = 64
+    # Labelled words added to the training split, each weighing
+    # `lexicon_weight` in the loss (a review weighs 1): "hownet" (HowNet's
+    # Chinese positive and negative words, `keras_seq.datasets.
+    # load_sentiment_lexicon`) or None. Data with the labels "negative" and
+    # "positive" only (others may be there too).
+    lexicon: str = None
+    lexicon_weight: float = 0.3
     dropout: float = 0.3
     batch_size: int = 64
     epochs: int = 6
     learning_rate: float = 3e-3
-    clipnorm: float = 1.0
     patience: int = 2
-    train_limit: int = 0  # 0: the whole training split
-    seed: int = 0
 
     def __post_init__(self):
+        super().__post_init__()
         check_fields(
             self,
             positive=(
@@ -46,13 +52,8 @@ class Config:
                 "embedding_dim",
                 "units",
                 "attention_units",
-                "batch_size",
-                "epochs",
-                "learning_rate",
-                "clipnorm",
             ),
-            non_negative=("patience", "train_limit", "seed"),
-            fractions=("dropout",),
+            non_negative=("patience", "lexicon_weight"),
             choices={
                 "split": ("character", "whitespace"),
                 "standardize": (
@@ -62,11 +63,12 @@ class Config:
                     "lower_and_strip_punctuation",
                 ),
                 "cell": ("GRU", "LSTM"),
+                "lexicon": (None, "hownet"),
             },
         )
 
 
-ZH = Config()
+ZH = Config(lexicon="hownet")
 EN = Config(
     name="sentiment_en",
     dataset="movie_snippets",

@@ -3,10 +3,11 @@
 import dataclasses
 
 from ..config_checks import check_fields
+from ..task_config import TaskConfig
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(TaskConfig):
     """Words -> Embedding -> Stacked bidirectional LSTM -> a tag per word."""
 
     name: str = "pos_zh"
@@ -22,22 +23,18 @@ class Config:
     units: int = 96
     num_layers: int = 2
     dropout: float = 0.3
-    batch_size: int = 32
     epochs: int = 4
     learning_rate: float = 3e-3
-    clipnorm: float = 1.0
     patience: int = 1
-    train_limit: int = 0  # paragraphs of the training split (0: all)
-    eval_limit: int = 0  # paragraphs of the validation and test splits (0: all)
     # Character features (0: none): a BiLSTM of this many units per direction
     # over each word's characters, joined to the word's embedding.
     char_units: int = 0
     char_embedding_dim: int = 32
     max_char_tokens: int = 6000  # characters kept (train split), ids 0, 1 included
     max_word_chars: int = 6  # characters read per word (longer: first and last 3)
-    seed: int = 0
 
     def __post_init__(self):
+        super().__post_init__()
         check_fields(
             self,
             positive=(
@@ -46,21 +43,13 @@ class Config:
                 "embedding_dim",
                 "units",
                 "num_layers",
-                "batch_size",
-                "epochs",
-                "learning_rate",
-                "clipnorm",
                 "char_embedding_dim",
                 "max_char_tokens",
             ),
             non_negative=(
                 "patience",
-                "train_limit",
-                "eval_limit",
                 "char_units",
-                "seed",
             ),
-            fractions=("dropout",),
         )
         if self.max_word_chars < 2:
             raise ValueError(

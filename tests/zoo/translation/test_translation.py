@@ -28,7 +28,7 @@ from keras_seq.export import (
 )
 from tests.zoo.padding import assert_padding_changes_nothing
 from tests.zoo.serving import check_serving_contract, fresh_process_answer
-from zoo.translation import train, transformer
+from zoo.translation import decode, input_pipeline, train, transformer
 from zoo.translation.model import build_translator
 
 TEXTS = [
@@ -63,7 +63,7 @@ def test_tiny_trains_and_reports_bleu(trained):
     assert set(metrics["test_bleu"]) == {"greedy", "beam4_alpha0.0", "beam4_alpha0.7"}
     for result in metrics["test_bleu"].values():
         assert result["sacrebleu"] == pytest.approx(result["corpus_bleu"], abs=0.01)
-        assert len(result["examples"]) == train.REPORTED
+        assert len(result["examples"]) == decode.REPORTED
 
 
 @needs_ding
@@ -71,7 +71,7 @@ def test_saved_model_in_a_fresh_process_equals_python(trained):
     workdir, metrics = trained
     config = zoo.config(metrics["model"], "tiny")
     model = zoo.load(os.path.join(workdir, "model.keras"))
-    translator = train.translator_of(model, workdir, config)
+    translator = decode.translator_of(model, workdir, config)
     expected = {
         "serving_default": translator.translate(TEXTS),
         "translate_greedy": translator.translate(TEXTS, beam_width=1),
@@ -134,7 +134,7 @@ def test_cli_exports_a_trained_workdir(trained, tmp_path):
 def test_bleu_agrees_with_sacrebleu():
     hypotheses = ["The cat sat on the mat.", "He’s not much of a talker!"]
     references = ["The cat sat on a mat.", "He is not much of a talker."]
-    scores = train.bleu(hypotheses, references)
+    scores = decode.bleu(hypotheses, references)
     assert scores["sacrebleu"] == pytest.approx(
         sacrebleu.corpus_bleu(hypotheses, [references]).score, abs=0.01
     )
@@ -164,8 +164,8 @@ def test_memorises_20_pairs_and_beam_search_recovers_them(scheduled_sampling):
         scheduled_sampling=scheduled_sampling,
     )
     keras.utils.set_random_seed(0)
-    source_vocabulary = train.learn_vocabulary(sources, 200)
-    target_vocabulary = train.learn_vocabulary(targets, 200)
+    source_vocabulary = input_pipeline.learn_vocabulary(sources, 200)
+    target_vocabulary = input_pipeline.learn_vocabulary(targets, 200)
     model = build_translator(config, len(source_vocabulary), len(target_vocabulary))
     model.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate),
@@ -173,8 +173,8 @@ def test_memorises_20_pairs_and_beam_search_recovers_them(scheduled_sampling):
             from_logits=True, ignore_class=0
         ),
     )
-    translator = train.Translator(model, source_vocabulary, target_vocabulary, config)
-    data = train.dataset(Split(sources, targets), translator, config).cache()
+    translator = decode.Translator(model, source_vocabulary, target_vocabulary, config)
+    data = input_pipeline.dataset(Split(sources, targets), translator, config).cache()
     callbacks = train.scheduled_sampling_callbacks(config)
     model.fit(data, epochs=150, verbose=0, callbacks=callbacks)
     if scheduled_sampling:
@@ -256,8 +256,8 @@ def test_output_bias_starts_at_the_target_unigram_distribution(name):
 
 def test_time_padding_changes_no_loss_or_gradient():
     # translate_rnn's batches are padded to a multiple of 16 on both sides
-    # (`training.pad_time`): steps the masks and `ignore_class` must skip.
-    from zoo.training import pad_time
+    # (`text_inputs.pad_time`): steps the masks and `ignore_class` must skip.
+    from zoo.text_inputs import pad_time
 
     config = zoo.config("translate_rnn", "tiny")
     keras.utils.set_random_seed(0)
