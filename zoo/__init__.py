@@ -1,10 +1,12 @@
 """The keras_seq model zoo: `names()`, `build(name, preset)`, `load(path)`.
 
 Each task lives in a package `zoo/<task>/` with `configs.py` (`PRESETS[name]`,
-`default` and `tiny` among them), `model.py` and `train.py`
-(`train_and_evaluate`, `evaluate`, `export`, `predict_rows`): the contract
-is written in `zoo/task.py` and checked for every task by a test;
-`python -m zoo train|evaluate|export|predict NAME` drives them.
+`default` and `tiny` among them), `input_pipeline.py`, `model.py`, `train.py`
+(`train_and_evaluate`, `evaluate`, `export`, `predict_rows`) and `serve.py`:
+the contract is written in `zoo/task.py` and checked for every task by a
+test; `python -m zoo train|evaluate|export|predict NAME` drives them. The
+tasks share `zoo.training` (the pipeline), `zoo.distribute`,
+`zoo.text_inputs` and `zoo.served`, which know no task.
 
 In a checkout the package is `zoo`; the wheel installs it as `keras_seq_zoo`
 (`pip install 'keras_seq[zoo]'`), with the command `keras-seq-zoo`.
