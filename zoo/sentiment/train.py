@@ -33,7 +33,6 @@ __all__ = ["evaluate", "export", "predict_rows", "train_and_evaluate"]
 # The course notes' example review (positive: "so much fun I cannot stop").
 NOTES_REVIEW = "不要把手放在switch上，因为一放上去就根本停不下来，太好玩了！"
 
-
 EXAMPLES = {
     "sentiment_zh": NOTES_REVIEW,
     "sentiment_en": "A gorgeous, witty, seductive movie.",
@@ -41,7 +40,8 @@ EXAMPLES = {
 
 
 def train_and_evaluate(config, workdir, strategy=None):
-    """Trains on the train split, keeps the best epoch on valid, reports test.
+    """Trains on the train split (and `config.lexicon`'s words), keeps the
+    best epoch on valid, reports test.
 
     Writes to `workdir`: `model.keras` (strings in, probabilities out),
     `best.keras` / `last.keras` checkpoints of the classifier, TensorBoard
