@@ -192,14 +192,11 @@ def train_and_evaluate(config, workdir, strategy=None):
         then=limit,
         batch_size=config.batch_size,
     )
-    metrics = {}
-    if limit:
-        metrics["stopped_by_time_limit"] = limit[0].stopped_epoch > 0
     if replicas > 1:  # saved and evaluated as one model of all the streams
         model = single_device_copy(model, config)
         compile_model(model, config)
     metrics = {
-        **metrics,
+        **({"stopped_by_time_limit": limit[0].stopped_epoch > 0} if limit else {}),
         "vocabulary": len(words),
         "train_words": len(train_ids),
         "train_words_per_second": round(
