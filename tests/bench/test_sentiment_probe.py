@@ -57,3 +57,22 @@ def test_script_scores_a_tiny_model(tmp_path, capsys):
     assert set(results) == {workdir, "snownlp"}
     out = capsys.readouterr().out
     assert f"{workdir}: " in out and "course example" in out
+
+
+@pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
+def test_mix_script_scores_a_tiny_model_alone_and_mixed(tmp_path, capsys):
+    import zoo
+    from zoo.sentiment import train
+
+    mix = load_script("sentiment_mix")
+    workdir = str(tmp_path / "tiny")
+    train.train_and_evaluate(zoo.config("sentiment_zh", "tiny"), workdir)
+    table = mix.main([workdir, "--weights", "0", "1"])
+    alone, linear = table[0.0][0], table[1.0][0]
+    texts, labels = probe.read_probe()
+    positive = probe.model_positive(workdir, texts)
+    assert alone[3] == pytest.approx(np.mean((positive > 0.5) == labels))
+    assert all(0.0 <= value <= 1.0 for value in alone + linear)
+    assert "mean of 1, regression x 1:" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        mix.main([str(tmp_path)])

@@ -1,0 +1,88 @@
+"""Does mixing a trained `sentiment_zh` with a logistic regression help?
+
+For each work directory (a trained `sentiment_zh`, e.g. the seeds of
+`bench/sentiment.py`), prints the accuracy on the validation and test
+splits, on the dev set and on the probe of `sentiment_probe.py`, and
+P(positive) of the course example, for the network alone and for its
+probabilities mixed with those of the multi-hot logistic regression of
+`zoo.sentiment.baselines` (the tokens and split of the first work
+directory's recorded config) at each `--weights` weight of the regression. Then the means over
+the work directories.
+
+    python bench/studies/sentiment_mix.py runs/bench_sentiment/sentiment_zh/seed{0,1,2,3,4}
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from sentiment_probe import DEV, PROBE, model_positive, read_probe
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workdirs", nargs="+", help="trained sentiment_zh workdirs")
+    parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.3, 0.5])
+    args = parser.parse_args(argv)
+    import zoo
+    from zoo.sentiment.baselines import bag_of_words_classifier
+    from zoo.sentiment.input_pipeline import load_data
+    from zoo.sentiment.train import NOTES_REVIEW
+
+    config = zoo.recorded_config("sentiment_zh", args.workdirs[0])
+    if config is None:
+        parser.error(
+            f"{args.workdirs[0]} holds no finished sentiment_zh run: expected its "
+            "metrics.json"
+        )
+    splits = load_data(config)
+    sets = {
+        "valid": (list(splits.valid.inputs), np.asarray(splits.valid.targets)),
+        "test": (list(splits.test.inputs), np.asarray(splits.test.targets)),
+        "dev": read_probe(DEV),
+        "probe": read_probe(PROBE),
+    }
+    classify = bag_of_words_classifier(splits, config)
+    linear = {
+        name: classify([*texts, NOTES_REVIEW])[:, 1]
+        for name, (texts, _) in sets.items()
+    }
+    table = {weight: [] for weight in args.weights}
+    for workdir in args.workdirs:
+        network = {
+            name: model_positive(workdir, [*texts, NOTES_REVIEW])
+            for name, (texts, _) in sets.items()
+        }
+        for weight in args.weights:
+            row = []
+            for name, (texts, labels) in sets.items():
+                mixed = (1 - weight) * network[name] + weight * linear[name]
+                row.append(np.mean((mixed[:-1] > 0.5) == labels))
+            row.append(mixed[-1])
+            table[weight].append(row)
+            print(
+                f"{workdir}, regression x {weight:g}: "
+                + " ".join(
+                    f"{name} {value:.4f}"
+                    for name, value in zip([*sets, "course P(positive)"], row)
+                ),
+                flush=True,
+            )
+    for weight, rows in table.items():
+        means = np.mean(rows, axis=0)
+        print(
+            f"mean of {len(rows)}, regression x {weight:g}: "
+            + " ".join(
+                f"{name} {value:.4f}"
+                for name, value in zip([*sets, "course P(positive)"], means)
+            )
+        )
+    return table
+
+
+if __name__ == "__main__":
+    main()
