@@ -77,18 +77,18 @@ class PositionEmbedding(keras.layers.Layer):
             table = ops.take(embeddings, ops.cast(positions, "int32"), axis=0)
         else:
             length = inputs.shape[-2]
-            static = isinstance(start_index, int) and length is not None
+            # An int: a known length (not None, nor an export's symbolic one).
+            static = isinstance(start_index, int) and isinstance(length, int)
             if static and not 0 <= start_index <= self.sequence_length - length:
                 raise ValueError(
                     f"PositionEmbedding holds {self.sequence_length} positions "
                     f"(`sequence_length`); got inputs of length {length} "
                     f"starting at `start_index={start_index}`."
                 )
-            table = ops.slice(
-                embeddings,
-                (start_index, 0),
-                (ops.shape(inputs)[-2], self.embeddings.shape[-1]),
-            )
+            # A gather of the rows rather than a slice of an open length:
+            # it exports to ONNX from JAX.
+            steps = position_utils.positions_for(inputs, start_index)
+            table = ops.take(embeddings, ops.cast(steps, "int32"), axis=0)
         table = position_utils.broadcast_table(ops.cast(table, inputs.dtype), inputs)
         if self.add_to_inputs:
             return inputs + table

@@ -3,6 +3,7 @@
 from keras import ops
 
 from keras_seq.utils import checks
+from keras_seq.utils.steps import step_indices
 
 LAYOUT = "(batch, ..., time, dim)"
 
@@ -21,9 +22,8 @@ def positions_for(inputs, start_index=0, positions=None):
         positions: Optional `(time,)` or `(batch, time)` positions; when
             given, `start_index` is ignored (as keras-hub).
     """
-    length = ops.shape(inputs)[-2]
     if positions is None:
-        return ops.arange(length) + start_index
+        return step_indices(inputs, -2) + start_index
     rank = len(positions.shape)
     if rank not in (1, 2) or (
         positions.shape[-1] is not None

@@ -1,4 +1,5 @@
 import keras
+import numpy as np
 from keras import ops
 
 from keras_seq.layers import positions as position_utils
@@ -17,12 +18,13 @@ def sinusoidal_table(positions, dim, max_wavelength=10000.0, dtype="float32"):
         `(length, dim)` table.
     """
     positions = ops.cast(positions, "float32")
-    pair = ops.cast(ops.arange(dim) // 2 * 2, "float32")  # 2j for columns 2j, 2j+1
+    # Columns as NumPy constants (`dim` is static): 2j for columns 2j, 2j+1.
+    pair = ops.convert_to_tensor(np.arange(dim) // 2 * 2, "float32")
     inverse_wavelength = ops.power(
         ops.cast(max_wavelength, "float32"), -pair / float(dim)
     )
     angles = ops.expand_dims(positions, -1) * inverse_wavelength
-    even = ops.arange(dim) % 2 == 0
+    even = ops.convert_to_tensor(np.arange(dim) % 2 == 0)
     return ops.cast(ops.where(even, ops.sin(angles), ops.cos(angles)), dtype)
 
 

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_seq.utils import checks
+from keras_seq.utils.steps import step_indices
 
 
 def _large_negative(dtype):
@@ -93,16 +94,22 @@ def _check_broadcast_mask(name, mask, expected, heads=None):
 
 def causal_mask(query_length, key_length, offset=0):
     """`(query_length, key_length)` boolean mask: query `i` sees keys `<= i + offset`."""
-    rows = ops.expand_dims(ops.arange(query_length) + offset, -1)
-    cols = ops.expand_dims(ops.arange(key_length), 0)
-    return rows >= cols
+    return _causal(ops.arange(query_length), ops.arange(key_length), offset)
 
 
 def sliding_window_mask(query_length, key_length, window, offset=0):
     """`(query_length, key_length)` boolean mask: `|i + offset - j| < window`."""
-    rows = ops.expand_dims(ops.arange(query_length) + offset, -1)
-    cols = ops.expand_dims(ops.arange(key_length), 0)
-    return ops.abs(rows - cols) < window
+    return _window(ops.arange(query_length), ops.arange(key_length), window, offset)
+
+
+def _causal(query_steps, key_steps, offset=0):
+    rows = ops.expand_dims(query_steps + offset, -1)
+    return rows >= ops.expand_dims(key_steps, 0)
+
+
+def _window(query_steps, key_steps, window, offset=0):
+    rows = ops.expand_dims(query_steps + offset, -1)
+    return ops.abs(rows - ops.expand_dims(key_steps, 0)) < window
 
 
 def attention_mask(
@@ -143,11 +150,9 @@ def attention_mask(
         if mask is not None:
             _check_mask_shape(name, mask, (batch, t_k))
             merged = merge(ops.expand_dims(ops.cast(mask, "bool"), -2))
-    length_q, length_k = ops.shape(query)[1], ops.shape(value)[1]
+    steps_q, steps_k = step_indices(query, 1), step_indices(value, 1)
     if sliding_window is not None:
-        window = sliding_window_mask(
-            length_q, length_k, sliding_window, offset=position_offset
-        )
+        window = _window(steps_q, steps_k, sliding_window, offset=position_offset)
         merged = merge(ops.expand_dims(window, 0))
     if attention_mask is not None:
         _check_broadcast_mask(
@@ -162,7 +167,7 @@ def attention_mask(
     # Only a causal mask leaves every query at least key 0.
     may_have_empty_rows = merged is not None
     if use_causal_mask:
-        causal = causal_mask(length_q, length_k)
+        causal = _causal(steps_q, steps_k)
         for _ in range(len(merged.shape) - 2 if merged is not None else 1):
             causal = ops.expand_dims(causal, 0)
         merged = merge(causal)

@@ -4,6 +4,7 @@ import keras
 from keras import ops, tree
 
 from keras_seq.utils import checks
+from keras_seq.utils.exporting import is_exporting
 
 _CELL_BASE_KEYS = ("name", "trainable", "dtype")
 
@@ -37,8 +38,46 @@ def time_loop(step, carry, inputs, return_sequences, unroll=False):
             ys.append(y)
         return carry, (ops.stack(ys) if return_sequences else None)
 
+    if is_exporting() and keras.backend.backend() == "tensorflow":
+        return _export_time_loop(step, carry, inputs, return_sequences)
     carry, ys = ops.scan(step, carry, inputs)
     return carry, (ys if return_sequences else None)
+
+
+def _export_time_loop(step, carry, inputs, return_sequences):
+    """`time_loop` as ONNX and LiteRT convert it (TensorFlow, under
+    `keras_seq.export.exportable()`): a while loop that slices its inputs and
+    concatenates its outputs, no TensorArray (`ops.scan` has them)."""
+    import tensorflow as tf
+
+    # The first step outside the loop gives the outputs' shapes.
+    carry, y = step(carry, tuple(x[0] for x in inputs))
+    carry = tuple(carry)
+    flat = [tf.expand_dims(y_t, 0) for y_t in tree.flatten(y)]
+    if not return_sequences:
+        flat = []
+
+    def body(t, carry, flat):
+        new_carry, y = step(carry, tuple(x[t] for x in inputs))
+        if return_sequences:
+            ys = tree.flatten(y)
+            flat = [tf.concat([a, b[None]], 0) for a, b in zip(flat, ys)]
+        return t + 1, tuple(new_carry), flat
+
+    steps = tf.shape(inputs[0])[0]
+    _, carry, flat = tf.while_loop(
+        lambda t, *_: t < steps,
+        body,
+        (tf.constant(1), carry, flat),
+        shape_invariants=(
+            tf.TensorShape([]),
+            tuple(tf.TensorShape([None, *c.shape[1:]]) for c in carry),
+            [tf.TensorShape([None, None, *a.shape[2:]]) for a in flat],
+        ),
+    )
+    if not return_sequences:
+        return carry, None
+    return carry, tree.pack_sequence_as(y, flat)
 
 
 class BaseRecurrent(keras.layers.Layer):
@@ -268,17 +307,20 @@ class BaseRecurrent(keras.layers.Layer):
     def _tf_recurrence(self):
         from keras_seq.layers.rnn.tf_recurrence import TFRecurrence
 
+        exporting = is_exporting()
         jit_compile = self.jit_compile
         if jit_compile == "auto":
             jit_compile = self.cell.compile_loop_by_default
+        jit_compile = jit_compile and not exporting
         # Traced functions read these attributes: one recurrence per setting.
-        key = (self.return_sequences, self.zero_output_for_mask, jit_compile)
+        key = (self.return_sequences, self.zero_output_for_mask, jit_compile, exporting)
         if key not in self._tf_recurrences:
             self._tf_recurrences[key] = TFRecurrence(
                 self._gate_step,
                 return_sequences=self.return_sequences,
                 additive_gates=self.cell.additive_gates,
                 jit_compile=jit_compile,
+                tensor_arrays=not exporting,
             )
         return self._tf_recurrences[key]
 

@@ -132,7 +132,10 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
 
     def input_projection(self, inputs):
         """`inputs @ kernel + input_bias`: `(..., input_dim)` -> `(..., gates * units)`."""
-        if len(inputs.shape) == 2:
+        if len(inputs.shape) == 2 or keras.backend.backend() != "tensorflow":
+            # JAX and PyTorch contract the last axis of a rank-3 matmul as
+            # one; reshaping through `ops.shape` would not export to ONNX
+            # from JAX with open dimensions.
             projected = ops.matmul(inputs, self.kernel)
         else:
             # One 2-D matmul over all leading positions: on TensorFlow a rank-3

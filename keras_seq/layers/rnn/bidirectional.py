@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_seq.utils import checks
+from keras_seq.utils.steps import step_indices
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -23,16 +24,20 @@ def reverse_valid(sequences, mask=None):
     """
     if mask is None:
         return ops.flip(sequences, axis=1)
-    steps = ops.shape(sequences)[1]
-    positions = ops.expand_dims(ops.arange(steps, dtype="int32"), 0)
+    mask = ops.cast(mask, "bool")
+    positions = ops.expand_dims(step_indices(mask, 1), 0)
     valid = ops.cast(mask, "int32")
-    # Real positions first, in time order, then the padding: (batch, time).
-    order = ops.argsort(ops.where(mask, positions, positions + steps), axis=1)
+    # The k-th real step of a row reads the real step of rank L-1-k: a
+    # (batch, time, time) comparison of ranks, not a sort (ONNX from JAX
+    # and PyTorch has no sort over an open length).
     rank = ops.cumsum(valid, axis=1) - 1
     length = ops.sum(valid, axis=1, keepdims=True)
-    source_rank = ops.clip(length - 1 - rank, 0, steps - 1)
-    source = ops.take_along_axis(order, source_rank, axis=1)
-    index = ops.where(mask, source, positions)
+    wanted = ops.expand_dims(length - 1 - rank, -1)
+    match = ops.logical_and(
+        ops.expand_dims(rank, 1) == wanted, ops.expand_dims(mask, 1)
+    )
+    source = ops.argmax(ops.cast(match, "int8"), axis=-1)
+    index = ops.where(mask, ops.cast(source, "int32"), positions)
     # (batch, time) -> (batch, time, 1, ...) to gather every feature of a step.
     for _ in range(len(sequences.shape) - 2):
         index = ops.expand_dims(index, -1)

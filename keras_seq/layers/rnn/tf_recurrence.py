@@ -72,6 +72,28 @@ def _flat(x):
     return tf.reshape(x, (-1, x.shape[-1]))
 
 
+class _Rows:
+    """`x[t]` as `read(t)`: a TensorArray's reads, without one."""
+
+    def __init__(self, x):
+        self.x = x
+
+    def read(self, t):
+        return self.x[t]
+
+
+def _invariants(carry, saved, pre_gates):
+    """The loop's shape invariants when the outputs grow by concatenation."""
+    y = carry[-1]
+    return (
+        tf.TensorShape([]),
+        tuple(c.shape for c in carry),
+        tuple(tf.TensorShape(None) for _ in saved),
+        tuple(tf.TensorShape(None) for _ in pre_gates),
+        tf.TensorShape([None, *y.shape]),
+    )
+
+
 class TFRecurrence:
     """The compiled forward and backward loops of one recurrent layer.
 
@@ -84,13 +106,25 @@ class TFRecurrence:
         additive_gates: Whether `gate_step` sees `p_t` and `a_t` only through
             `p_t + a_t`.
         jit_compile: Whether to compile the loops with XLA.
+        tensor_arrays: Whether the forward loop reads `x_t` from and writes
+            `y_t` to TensorArrays. False (for export to LiteRT, which lowers
+            TensorArrays only at a fixed batch size): it slices the inputs
+            and concatenates the outputs (O(time^2) copies).
 
     The instance keeps its `tf.function`s, so a layer traces (and XLA
     compiles) each loop once per input signature, not once per call.
     """
 
-    def __init__(self, gate_step, return_sequences, additive_gates, jit_compile):
+    def __init__(
+        self,
+        gate_step,
+        return_sequences,
+        additive_gates,
+        jit_compile,
+        tensor_arrays=True,
+    ):
         self.gate_step = gate_step
+        self.tensor_arrays = tensor_arrays
         self.return_sequences = return_sequences
         self.additive_gates = additive_gates
         self.num_pre_gates = 1 if additive_gates else 2
@@ -235,12 +269,16 @@ class TFRecurrence:
         save,
     ):
         steps = tf.shape(inputs)[0]
-        inputs_t = _array(inputs, keep=False)
-        mask_t = None if mask is None else _array(mask, keep=False)
+        if self.tensor_arrays:
+            inputs_t = _array(inputs, keep=False)
+            mask_t = None if mask is None else _array(mask, keep=False)
+        else:
+            inputs_t = _Rows(inputs)
+            mask_t = None if mask is None else _Rows(mask)
         widths = [(inputs.shape[1], input_kernel.shape[-1])]
         widths.append((inputs.shape[1], kernel.shape[-1]))
 
-        def body(t, carry, saved, pre_gates, outputs):
+        def body(t, carry, saved, pre_gates, *outputs):
             h_in = carry[0] if recurrent_mask is None else carry[0] * recurrent_mask
             p = tf.matmul(inputs_t.read(t), input_kernel) + input_bias
             a = tf.matmul(h_in, kernel)
@@ -257,9 +295,11 @@ class TFRecurrence:
                     pre_gates = (pre_gates[0].write(t, p),)
                 else:
                     pre_gates = (pre_gates[0].write(t, p), pre_gates[1].write(t, a))
-            if self.return_sequences:
-                outputs = outputs.write(t, y)
-            return t + 1, tuple(new_carry), saved, pre_gates, outputs
+            if self.return_sequences and self.tensor_arrays:
+                outputs = (outputs[0].write(t, y),)
+            elif self.return_sequences:
+                outputs = (tf.concat([outputs[0], y[None]], 0),)
+            return t + 1, tuple(new_carry), saved, pre_gates, *outputs
 
         saved = pre_gates = ()
         if save:
@@ -268,14 +308,26 @@ class TFRecurrence:
                 _empty(inputs.dtype, widths[i], steps)
                 for i in range(self.num_pre_gates)
             )
-        outputs = _empty(carry[-1].dtype, carry[-1].shape, steps)
-        _, final, saved, pre_gates, outputs = tf.while_loop(
+        # Only a loop that returns the sequence carries an output array: an
+        # array nothing writes breaks ONNX's loop conversion (tf2onnx).
+        outputs = invariants = ()
+        if self.return_sequences and self.tensor_arrays:
+            outputs = (_empty(carry[-1].dtype, carry[-1].shape, steps),)
+        elif self.return_sequences:
+            y = carry[-1]
+            outputs = (tf.zeros(tf.concat([[0], tf.shape(y)], 0), y.dtype),)
+            invariants = {"shape_invariants": _invariants(carry, saved, pre_gates)}
+        _, final, saved, pre_gates, *outputs = tf.while_loop(
             lambda t, *_: t < steps,
             body,
-            (tf.constant(0), tuple(carry), saved, pre_gates, outputs),
+            (tf.constant(0), tuple(carry), saved, pre_gates, *outputs),
             maximum_iterations=steps,
+            **dict(invariants),
         )
-        outputs = outputs.stack() if self.return_sequences else None
+        if self.return_sequences:
+            outputs = outputs[0].stack() if self.tensor_arrays else outputs[0]
+        else:
+            outputs = None
         saved = tuple(array.stack() for array in saved + pre_gates) if save else None
         return final, outputs, saved
 
