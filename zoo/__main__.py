@@ -58,6 +58,14 @@ def main(argv=None):
         "WORKDIR/metrics.json, with --set and --epochs applied to it)",
     )
     parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument(
+        "--format",
+        choices=["saved_model", "onnx", "litert"],
+        default="saved_model",
+        help="export: the SavedModel (text in, WORKDIR/export), or the network "
+        "after tokenisation as WORKDIR/core.onnx or core.tflite, checked in "
+        "its runtime, beside its vocabulary files (zoo/portable.py)",
+    )
     parser.add_argument("--workdir", default=None, help="default runs/NAME")
     parser.add_argument(
         "--set",
@@ -174,6 +182,18 @@ def run(parser, args, config, argv):
         parser.error(
             f"no trained model at {model_path}: run `{zoo.COMMAND} train` first"
         )
+    if args.command == "export" and args.format != "saved_model":
+        from .portable import export_core
+
+        exported = export_core(
+            args.name, zoo.load(model_path), workdir, format=args.format
+        )
+        print(
+            f"{exported.path}: runs in its runtime, largest difference from "
+            f"Keras {exported.max_difference:.2g} at input shapes "
+            f"{list(exported.shapes)}"
+        )
+        return 0
     if args.command == "export" and keras_backend() != "tensorflow":
         return export_on_tensorflow(argv)
     model = zoo.load(model_path)

@@ -80,9 +80,10 @@ def export_model(
             package `ai-edge-litert`) or `"tf_saved_model"` (TensorFlow).
         examples: Inputs to check with, as the model takes them (an array, or
             a list of arrays for several inputs), or a list of such inputs.
-            By default random inputs with batch 2 and every other open
-            dimension 5, then batch 3 and 9 (one example at 5 on PyTorch,
-            whose exports have fixed shapes).
+            By default random inputs (integers 1 and 2 where the model
+            takes integers) with batch 2 and every other open dimension 6,
+            then batch 3 and 10 (one example on PyTorch, whose exports have
+            fixed shapes).
         atol: The largest absolute difference from Keras's outputs allowed.
         input_signature: Passed on to `model.export`. By default the model's
             inputs with their open dimensions, except on PyTorch, where the
@@ -220,7 +221,7 @@ def _inputs_of(model):
 def _examples(model, examples, backend):
     """A list of examples, each a list of NumPy arrays (one per input)."""
     if examples is None:
-        sizes = [(2, 5)] if backend == "torch" else [(2, 5), (3, 9)]
+        sizes = [(2, 6)] if backend == "torch" else [(2, 6), (3, 10)]
         rng = np.random.default_rng(0)
         return [
             [_random(x.shape, x.dtype, batch, other, rng) for x in _inputs_of(model)]

@@ -47,6 +47,12 @@ def _attention_rnn():
     return keras.Model([inputs, memory], layers.AttentionRNN(wrapper)(inputs, memory))
 
 
+def _known_length():
+    """A loop of a known number of steps (a constant trip count)."""
+    inputs = keras.Input((T, D))
+    return keras.Model(inputs, layers.Bidirectional(layers.LSTM(6))(inputs))
+
+
 def _cell_step(make, num_states):
     """One step of a cell: `(x_t, *states) -> (output, *new_states)`."""
     cell = make()
@@ -60,6 +66,7 @@ MODELS = {
     **{name: (lambda name=name: _layer_model(name)) for name in LAYER_CASES},
     "Bidirectional-masked": _masked_bidirectional,
     "AttentionRNN": _attention_rnn,
+    "Bidirectional-known-length": _known_length,
     "SimpleRNNCell-step": lambda: _cell_step(lambda: layers.SimpleRNNCell(6), 1),
     "PeepholeLSTMCell-step": lambda: _cell_step(
         lambda: layers.PeepholeLSTMCell(6, use_peepholes=True), 2
@@ -123,7 +130,7 @@ def test_layer_exports_runs_and_matches(name, format, tmp_path):
         assert exported.shapes[0] != exported.shapes[1]
     # Run again here, at a shape of its own, straight in the runtime.
     batch, length = (B, T) if BACKEND == "torch" else (4, 7)
-    if name == "LSTM-unrolled":
+    if name in ("LSTM-unrolled", "Bidirectional-known-length"):
         length = T
     inputs = [_example(x, batch, length) for x in model.inputs]
     expected = keras.tree.flatten(model(inputs[0] if len(inputs) == 1 else inputs))

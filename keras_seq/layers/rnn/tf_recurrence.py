@@ -321,7 +321,9 @@ class TFRecurrence:
             lambda t, *_: t < steps,
             body,
             (tf.constant(0), tuple(carry), saved, pre_gates, *outputs),
-            maximum_iterations=steps,
+            # Without a bound when exporting: tf2onnx types a constant one
+            # (a known number of steps) int64 against the int32 counter.
+            maximum_iterations=steps if self.tensor_arrays else None,
             **dict(invariants),
         )
         if self.return_sequences:

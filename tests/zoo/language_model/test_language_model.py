@@ -18,6 +18,7 @@ from keras_seq.export import (
     xla_functions,
 )
 from tests.utils.test_initializers import assert_start_apart
+from tests.zoo.core_export import check_language_model_core
 from tests.zoo.serving import check_serving_contract, fresh_process_answer
 from zoo.language_model import decode, input_pipeline, serve, train
 from zoo.language_model.model import build_language_model
@@ -400,6 +401,7 @@ def test_tiny_preset(tmp_path, capsys):
     assert len(answers) == 2
     assert all(set(answer.split()) <= words for answer in answers)
     assert main(["export", "lm_ptb", "--preset", "tiny", "--workdir", workdir]) == 0
+    check_language_model_core(workdir)
 
 
 def test_streams_must_split_evenly_among_replicas(tmp_path):

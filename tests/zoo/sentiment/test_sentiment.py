@@ -16,6 +16,7 @@ tf = pytest.importorskip("tensorflow")
 
 import zoo
 from keras_seq.export import graph_ops, non_core_ops, xla_functions
+from tests.zoo.core_export import check_text_model_core
 from tests.zoo.serving import check_serving_contract, fresh_process_answer
 from zoo.sentiment import baselines, input_pipeline, serve, train
 
@@ -296,3 +297,9 @@ def test_evaluate_compares_labels_by_name(trained):
             f.write(f"{' '.join(random.choice(WORDS['happy'], size=4))} {i}\t{label}\n")
     with pytest.raises(ValueError, match=r"has labels \['sad'\] that the model was"):
         train.evaluate(model, own_config(three), workdir)
+
+
+def test_numeric_core_exports_to_onnx_and_litert(trained):
+    workdir, _ = trained
+    name = zoo.recorded_model(workdir)
+    check_text_model_core(name, workdir, TEXTS[:2] + ["很好 good"])

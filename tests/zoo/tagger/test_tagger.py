@@ -15,6 +15,7 @@ tf = pytest.importorskip("tensorflow")
 import zoo
 from keras_seq.datasets import Split, Splits
 from keras_seq.export import graph_ops, non_core_ops, xla_functions
+from tests.zoo.core_export import check_text_model_core
 from tests.zoo.padding import assert_padding_changes_nothing
 from tests.zoo.serving import check_serving_contract, fresh_process_answer
 from zoo.tagger import input_pipeline, serve, train
@@ -249,3 +250,8 @@ def test_long_paragraphs_are_cut_into_pieces_not_truncated():
     # Every word once, in order, each with its own tag.
     assert " ".join(pieces.inputs).split() == " ".join(texts).split()
     assert [t for ts in pieces.targets for t in ts] == [t for ts in tags for t in ts]
+
+
+def test_numeric_core_exports_to_onnx_and_litert(trained):
+    workdir, _ = trained
+    check_text_model_core("pos_zh", workdir, [train.EXAMPLE, "从来 没 见过 的 词语"])
