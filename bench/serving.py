@@ -7,6 +7,14 @@ texts (milliseconds per request). Training throughput comes from the run's
 `metrics.json` (examples or words per second of `fit`).
 
     python bench/serving.py runs/sentiment_zh runs/pos_zh runs/lm_ptb
+
+`--runtimes` instead times the numeric core of one text model (token ids
+in, `python -m zoo export NAME --format onnx|litert`) in ONNX Runtime and
+the LiteRT interpreter against Keras `predict` and a direct call of the
+same network on the same ids, all in this process, and writes the figures
+to `--json`:
+
+    python bench/serving.py --runtimes runs/sentiment_zh --json runs/serving_runtimes.json
 """
 
 import argparse
@@ -37,12 +45,131 @@ def timed(served, texts, repeats):
     return statistics.median(runs)
 
 
+def runtimes(workdir, batch, repeats):
+    """`{runtime: (ms for a batch, ms for one text)}` of the numeric core of
+    the text model in `workdir`, on the ids of its first test texts."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from zoo import portable, text_inputs
+
+    with open(os.path.join(workdir, "metrics.json"), encoding="utf-8") as f:
+        metrics = json.load(f)
+    name = metrics["model"]
+    config = zoo.recorded_config(name, workdir)
+    model = zoo.load(os.path.join(workdir, "model.keras"))
+    texts = test_texts(name, config)[:batch]
+    network, _ = portable.numeric_core(name, model, workdir)
+    layers = text_inputs.string_layers(model)
+    if not layers:
+        raise SystemExit(
+            f"--runtimes times text models (sentiment, pos_zh), not {name}"
+        )
+    ids = [keras.ops.convert_to_numpy(layer(tf.constant(texts))) for layer in layers]
+    one = [x[:1] for x in ids]
+    names = [x.name for x in network.inputs]
+    calls = {
+        "Keras predict": lambda x: network.predict(x, verbose=0),
+        "Keras call": lambda x: network(x, training=False),
+    }
+    for format in ("onnx", "litert"):
+        path = os.path.join(workdir, "core" + portable.EXTENSIONS[format])
+        portable.export_core(name, model, workdir, format=format, path=path)
+        calls[format_name(format)] = runtime_call(format, path, names)
+    results = {}
+    for label, call in calls.items():
+        results[label] = (
+            timed(call, ids, repeats) * 1e3,
+            timed(call, one, repeats) * 1e3,
+        )
+    shapes = [list(x.shape) for x in ids]
+    return name, results, shapes, np.mean([len(t) for t in texts])
+
+
+def format_name(format):
+    return {"onnx": "ONNX Runtime", "litert": "LiteRT interpreter"}[format]
+
+
+def runtime_call(format, path, names):
+    """`ids -> outputs` of the exported file in its runtime."""
+    if format == "onnx":
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(path)
+        listed = [x.name for x in session.get_inputs()]
+        order = names if sorted(listed) == sorted(names) else listed
+        return lambda x: session.run(None, dict(zip(order, x)))
+    from ai_edge_litert.interpreter import Interpreter
+
+    runner = Interpreter(model_path=path).get_signature_runner()
+    details = runner.get_input_details()
+    if sorted(details) != sorted(names):
+        names = sorted(details, key=lambda name: details[name]["index"])
+    return lambda x: runner(**dict(zip(names, x)))
+
+
+def main_runtimes(args):
+    import datetime
+    import platform
+
+    import keras
+
+    name, results, shapes, length = runtimes(args.runtimes, args.batch, args.repeats)
+    baseline = results["Keras predict"]
+    print(
+        f"{name}, token ids of shape {shapes[0]} (batch of the first {args.batch} "
+        f"test texts, {length:.0f} characters on average) and one text"
+    )
+    print(
+        f"| runtime | batch of {args.batch}: ms | x Keras predict | one text: ms "
+        "| x Keras predict |"
+    )
+    print("|---|---|---|---|---|")
+    for label, (batch_ms, one_ms) in results.items():
+        print(
+            f"| {label} | {batch_ms:.2f} | {batch_ms / baseline[0]:.2f} "
+            f"| {one_ms:.2f} | {one_ms / baseline[1]:.2f} |"
+        )
+    if args.json:
+        record = {
+            "command": "python bench/serving.py --runtimes "
+            f"{args.runtimes} --batch {args.batch} --repeats {args.repeats}",
+            "model": name,
+            "date": datetime.date.today().isoformat(),
+            "machine": f"{platform.processor() or platform.machine()}, "
+            f"{os.cpu_count()} cores",
+            "versions": {"keras": keras.__version__, **versions()},
+            "median_ms": {k: {"batch": b, "one": o} for k, (b, o) in results.items()},
+        }
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(record, f, indent=2)
+
+
+def versions():
+    import importlib.metadata
+
+    found = {}
+    for package in ("tensorflow", "onnxruntime", "ai-edge-litert", "tf2onnx"):
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return found
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("workdirs", nargs="+")
+    parser.add_argument("workdirs", nargs="*")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--runtimes", metavar="WORKDIR", help="see above")
+    parser.add_argument("--json", help="--runtimes: where to write the figures")
     args = parser.parse_args()
+    if args.runtimes:
+        return main_runtimes(args)
+    if not args.workdirs:
+        parser.error("expected work directories, or --runtimes WORKDIR")
     for workdir in args.workdirs:
         for needed in ("metrics.json", "export"):
             if not os.path.exists(os.path.join(workdir, needed)):
