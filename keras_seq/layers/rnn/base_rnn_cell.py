@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_seq.utils import checks
 from keras_seq.utils.compat import DropoutRNNCell
+from keras_seq.utils.exporting import is_exporting
 from keras_seq.utils.initializers import fresh
 
 
@@ -132,15 +133,15 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
 
     def input_projection(self, inputs):
         """`inputs @ kernel + input_bias`: `(..., input_dim)` -> `(..., gates * units)`."""
-        if len(inputs.shape) == 2 or keras.backend.backend() != "tensorflow":
-            # JAX and PyTorch contract the last axis of a rank-3 matmul as
-            # one; reshaping through `ops.shape` would not export to ONNX
-            # from JAX with open dimensions.
+        if len(inputs.shape) == 2 or is_exporting():
+            # Exporting (no gradient): a reshape through `ops.shape` does not
+            # export to ONNX from JAX with open dimensions.
             projected = ops.matmul(inputs, self.kernel)
         else:
             # One 2-D matmul over all leading positions: on TensorFlow a rank-3
             # matmul is a broadcast batch matmul whose kernel gradient
-            # materialises one (input_dim, gates * units) block per time step.
+            # materialises one (input_dim, gates * units) block per time step;
+            # on JAX (XLA, CPU) its gradient takes twice as long.
             leading = ops.shape(inputs)[:-1]
             flat = ops.reshape(inputs, (-1, inputs.shape[-1]))
             projected = ops.reshape(
