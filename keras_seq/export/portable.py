@@ -41,6 +41,8 @@ EXPORTERS = {
     ("tf_saved_model", "jax"): ("tensorflow", "tensorflow"),
     ("tf_saved_model", "torch"): ("tensorflow", "tensorflow"),
 }
+# What `pip install 'keras_seq[export]'` brings.
+IN_EXTRA = ("onnxruntime", "tf2onnx", "ai-edge-litert")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,9 +122,10 @@ def export_model(
         EXPORTERS.get((format, backend), RUNTIMES[format]),
     ):
         if importlib.util.find_spec(module) is None:
+            install = "'keras_seq[export]'" if package in IN_EXTRA else package
             raise ModuleNotFoundError(
                 f"Exporting to {format!r} from {backend} needs {package}, which "
-                f"is not installed: pip install {package}",
+                f"is not installed: pip install {install}",
                 name=module,
             )
     if not model.built:

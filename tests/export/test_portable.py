@@ -226,7 +226,10 @@ def test_missing_runtime_names_the_package(tmp_path, monkeypatch):
         "find_spec",
         lambda name, *args: None if name == "onnxruntime" else real(name, *args),
     )
-    with pytest.raises(ModuleNotFoundError, match="pip install onnxruntime"):
+    with pytest.raises(
+        ModuleNotFoundError,
+        match=r"needs onnxruntime, .* pip install 'keras_seq\[export\]'",
+    ):
         export_model(_layer_model("GRU"), str(tmp_path / "m.onnx"), format="onnx")
 
 
