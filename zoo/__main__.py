@@ -185,14 +185,14 @@ def run(parser, args, config, argv):
     if args.command == "export" and args.format != "saved_model":
         from .portable import export_core
 
-        exported = export_core(
+        for exported in export_core(
             args.name, zoo.load(model_path), workdir, format=args.format
-        )
-        print(
-            f"{exported.path}: runs in its runtime, largest difference from "
-            f"Keras {exported.max_difference:.2g} at input shapes "
-            f"{list(exported.shapes)}"
-        )
+        ):
+            print(
+                f"{exported.path}: runs in its runtime, largest difference from "
+                f"Keras {exported.max_difference:.2g} at input shapes "
+                f"{list(exported.shapes)}"
+            )
         return 0
     if args.command == "export" and keras_backend() != "tensorflow":
         return export_on_tensorflow(argv)

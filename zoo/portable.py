@@ -14,9 +14,14 @@ Id `i` of an input is line `i` of its `*_vocabulary.txt` (for the text
 models line 0 is the padding, "", and line 1 the out-of-vocabulary token,
 as Keras's `TextVectorization` and `StringLookup` number them; the tokens
 are those each model's README describes); `outputs.txt` names the output
-classes, one per line, in the order of the last axis. The
-translation models generate with a search around their decoder and have no
-single numeric core: they export as SavedModels only.
+classes, one per line, in the order of the last axis.
+
+`translate_rnn` (a `keras_seq.models.Seq2Seq`) exports its encoder and one
+decoder step instead, `encoder.onnx` and `decoder_step.onnx`
+(`keras_seq.export.export_seq2seq_steps`); the search around them is the
+caller's, ids from the run's `source_vocabulary.txt` and
+`target_vocabulary.txt`. `translate_transformer`'s cached decoding step
+does not export: it is served as a SavedModel only.
 """
 
 import os
@@ -45,7 +50,8 @@ def numeric_core(name, model, workdir):
         raise ValueError(
             f"{name} has no numeric core to export to ONNX or LiteRT (it "
             "generates with a search around its network); expected one of "
-            f"{sorted(OUTPUT_NAMES)}. Its SavedModel: python -m zoo export {name}."
+            f"{sorted([*OUTPUT_NAMES, 'translate_rnn'])}. Its SavedModel: "
+            f"python -m zoo export {name}."
         )
     outputs = training.read_lines(os.path.join(workdir, OUTPUT_NAMES[name]))
     layers = text_inputs.string_layers(model)
@@ -77,15 +83,20 @@ def _vocabulary(layer):
 
 def export_core(name, model, workdir, format="onnx", path=None):
     """Writes the numeric core of `model` (`numeric_core`) and its
-    vocabulary files to `workdir`; returns the `ExportedModel`."""
+    vocabulary files to `workdir`; returns the `ExportedModel`s (the
+    encoder and the decoder step for `translate_rnn`, else one)."""
     if format not in EXTENSIONS:
         raise ValueError(
             f"Expected --format in {sorted(EXTENSIONS)} for the numeric core, got "
             f"{format!r} (the SavedModel: python -m zoo export {name} without it)."
         )
+    if name == "translate_rnn":
+        from keras_seq.export import export_seq2seq_steps
+
+        return list(export_seq2seq_steps(model, workdir, format=format))
     network, files = numeric_core(name, model, workdir)
     path = path or os.path.join(workdir, "core" + EXTENSIONS[format])
     exported = export_model(network, path, format=format)
     for file_name, lines in files.items():
         training.write_lines(os.path.join(os.path.dirname(path), file_name), lines)
-    return exported
+    return [exported]

@@ -19,7 +19,7 @@ from keras_seq.export.saved_model import (
     write_text_signatures,
     xla_functions,
 )
-from keras_seq.export.seq2seq import export_seq2seq
+from keras_seq.export.seq2seq import export_seq2seq, export_seq2seq_steps
 
 __all__ = [
     "TENSORFLOW_TEXT_2_12_OPS",
@@ -28,6 +28,7 @@ __all__ = [
     "disable_xla",
     "export_model",
     "export_seq2seq",
+    "export_seq2seq_steps",
     "export_sequence_tagger",
     "export_text_classifier",
     "export_text_generator",

@@ -18,6 +18,7 @@ import numpy as np
 from keras_seq.utils.exporting import exporting
 
 FORMATS = ("onnx", "litert", "tf_saved_model")
+EXTENSIONS = {"onnx": ".onnx", "litert": ".tflite"}
 
 # Backends from which Keras exports each format.
 BACKENDS = {
@@ -52,8 +53,10 @@ class ExportedModel:
     Attributes:
         path: The file (ONNX, LiteRT) or directory (SavedModel).
         format: `"onnx"`, `"litert"` or `"tf_saved_model"`.
-        max_difference: The largest absolute difference between the runtime's
-            and Keras's outputs over the examples.
+        max_difference: The largest difference between the runtime's and
+            Keras's outputs over the examples, `max |runtime - keras|` over
+            each output divided by `max(1, max |keras|)` (absolute for
+            outputs within [-1, 1], relative for larger ones such as logits).
         shapes: The input shapes the runtime was run at.
     """
 
@@ -86,7 +89,9 @@ def export_model(
             takes integers) with batch 2 and every other open dimension 6,
             then batch 3 and 10 (one example on PyTorch, whose exports have
             fixed shapes).
-        atol: The largest absolute difference from Keras's outputs allowed.
+        atol: The largest difference from Keras's outputs allowed, measured
+            as `ExportedModel.max_difference` (relative to the output's
+            largest magnitude where that is above 1).
         input_signature: Passed on to `model.export`. By default the model's
             inputs with their open dimensions, except on PyTorch, where the
             first example's shapes are taken (Keras exports PyTorch models
@@ -111,7 +116,7 @@ def export_model(
             f"Keras exports {format!r} from the {' and '.join(BACKENDS[format])} "
             f"backends, not from KERAS_BACKEND={backend!r}."
         )
-    extension = {"onnx": ".onnx", "litert": ".tflite"}.get(format)
+    extension = EXTENSIONS.get(format)
     if extension and not str(path).endswith(extension):
         raise ValueError(
             f"Expected a path ending in {extension!r} for format={format!r}, "
@@ -128,10 +133,10 @@ def export_model(
                 f"is not installed: pip install {install}",
                 name=module,
             )
-    if not model.built:
+    if not model.built and examples is None:
         raise ValueError(
-            "Expected a built model: a functional model, or one called once on "
-            "inputs of the shapes it serves."
+            "Expected a built model (a functional model, or one called once on "
+            "inputs of the shapes it serves), or `examples` to build it with."
         )
     examples = _examples(model, examples, backend)
     if input_signature is None and backend == "torch":
@@ -154,7 +159,7 @@ def export_model(
                 f"Exporting to {format!r} failed: {type(error).__name__}: {error}"
             ) from error
         try:
-            run = _runtime(format, path, _input_names(model))
+            run = _runtime(format, path, _input_names(model, input_signature))
         except Exception as error:
             _remove(path)
             raise ExportError(
@@ -268,6 +273,7 @@ def _difference(expected, got):
     return max(
         (
             float(np.max(np.abs(np.asarray(g, np.float64) - e), initial=0.0))
+            / max(1.0, float(np.max(np.abs(e), initial=0.0)))
             for e, g in zip(expected, got)
         ),
         default=0.0,
@@ -283,8 +289,13 @@ def _remove(path):
         os.remove(path)
 
 
-def _input_names(model):
-    return [x.name for x in getattr(model, "inputs", None) or []]
+def _input_names(model, input_signature):
+    """The inputs' names in order: the model's, else those of the specs."""
+    inputs = getattr(model, "inputs", None)
+    if inputs:
+        return [x.name for x in inputs]
+    names = [getattr(s, "name", None) for s in keras.tree.flatten(input_signature)]
+    return names if names and all(names) else []
 
 
 def _ordered(names, model_names):

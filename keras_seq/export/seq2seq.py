@@ -1,5 +1,7 @@
 """A `keras_seq.models.Seq2Seq` as a SavedModel from text to text."""
 
+import keras
+
 from keras_seq.export.saved_model import (
     at_least_one_step,
     require_tensorflow_backend,
@@ -158,3 +160,110 @@ def _joined_words(model, vocabulary):
         return tf.strings.reduce_join(kept, axis=-1, separator=" ")
 
     return joined
+
+
+class _Encoder(keras.Model):
+    """`source (batch, S) -> [*decoder states, memory, memory mask (float)]`."""
+
+    def __init__(self, seq2seq, **kwargs):
+        super().__init__(**kwargs)
+        self.seq2seq = seq2seq
+
+    def call(self, source):
+        state = self.seq2seq.encode(source)
+        mask = keras.ops.cast(state["memory_mask"], "float32")
+        return [*state["decoder"], state["memory"], mask]
+
+
+class _DecoderStep(keras.Model):
+    """`[tokens (n,), *states, memory, memory mask] -> [logits, *states,
+    attention weights]`: `Seq2Seq.step`."""
+
+    def __init__(self, seq2seq, num_states, **kwargs):
+        super().__init__(**kwargs)
+        self.seq2seq = seq2seq
+        self.num_states = num_states
+
+    def call(self, inputs):
+        tokens, *rest = inputs
+        states, memory, mask = rest[: self.num_states], rest[-2], rest[-1]
+        state = {
+            "decoder": list(states),
+            "memory": memory,
+            "memory_mask": keras.ops.cast(mask, "bool"),
+        }
+        logits, state, weights = self.seq2seq.step(tokens, state)
+        return [logits, *state["decoder"], weights]
+
+
+def export_seq2seq_steps(model, directory, format="onnx"):
+    """Writes a `Seq2Seq`'s encoder and one decoder step as ONNX or LiteRT
+    files, each checked in its runtime (`export_model`); the search around
+    them (greedy or beam) is the caller's.
+
+    Files, in `directory`:
+
+    - `encoder.onnx` (`.tflite`): `source` int32 `(batch, S)` ids padded with
+      `model.pad_id` -> `decoder_state_0 ... decoder_state_{k-1}` (the
+      decoder's states), `memory` `(batch, S, memory_dim)`, `memory_mask`
+      `(batch, S)` (1.0 at real source tokens, 0.0 at padding);
+    - `decoder_step.onnx` (`.tflite`): `tokens` int32 `(n,)` (the previous
+      token, `model.start_id` first), the k states, `memory`,
+      `memory_mask` -> the next token's logits `(n, vocabulary)`, the new
+      states and the attention weights `(n, S)`.
+
+    Outputs come in that order (LiteRT names them `output_0`, `output_1`,
+    ...). Returns the two `ExportedModel`s.
+    """
+    import os
+
+    import numpy as np
+
+    from keras_seq.export.portable import EXTENSIONS, export_model
+
+    if format not in EXTENSIONS:
+        raise ValueError(f"Expected `format` in {sorted(EXTENSIONS)}, got {format!r}.")
+    os.makedirs(directory, exist_ok=True)
+    # Checked at two shapes: batch 2, 7 source tokens; batch 3, 11 (padded).
+    sources = []
+    for batch, length in ((2, 7), (3, 11)):
+        ids = np.random.default_rng(length).integers(3, 20, size=(batch, length))
+        ids[-1, length // 2 :] = model.pad_id
+        sources.append(ids.astype("int32"))
+    encoder = _Encoder(model, name="encoder")
+    encoded = [
+        [keras.ops.convert_to_numpy(x) for x in encoder(source)] for source in sources
+    ]
+    num_states = len(encoded[0]) - 2
+    spec = keras.InputSpec
+    encoder_file = export_model(
+        encoder,
+        os.path.join(directory, "encoder" + EXTENSIONS[format]),
+        format=format,
+        examples=sources,
+        input_signature=[spec(shape=(None, None), dtype="int32", name="source")],
+    )
+    step = _DecoderStep(model, num_states, name="decoder_step")
+    steps = [
+        [np.full((len(source),), model.start_id, "int32"), *state]
+        for source, state in zip(sources, encoded)
+    ]
+    signature = [
+        spec(shape=(None,), dtype="int32", name="tokens"),
+        *[
+            spec(shape=(None, s.shape[-1]), dtype="float32", name=f"decoder_state_{i}")
+            for i, s in enumerate(encoded[0][:num_states])
+        ],
+        spec(
+            shape=(None, None, encoded[0][-2].shape[-1]), dtype="float32", name="memory"
+        ),
+        spec(shape=(None, None), dtype="float32", name="memory_mask"),
+    ]
+    step_file = export_model(
+        step,
+        os.path.join(directory, "decoder_step" + EXTENSIONS[format]),
+        format=format,
+        examples=steps,
+        input_signature=[signature],
+    )
+    return encoder_file, step_file

@@ -28,6 +28,7 @@ from keras_seq.export import (
 )
 from tests.zoo.padding import assert_padding_changes_nothing
 from tests.zoo.serving import check_serving_contract, fresh_process_answer
+from zoo import portable
 from zoo.translation import decode, input_pipeline, train, transformer
 from zoo.translation.model import build_translator
 
@@ -283,3 +284,45 @@ def test_time_padding_changes_no_loss_or_gradient():
         loss_and_gradients(padded_source, padded_in, padded_out),
         loss_and_gradients(source, target_in, target_out),
     )
+
+
+@needs_ding
+def test_rnn_encoder_and_step_decode_greedily_as_keras_in_onnx_runtime(trained):
+    pytest.importorskip("onnxruntime")
+    workdir, metrics = trained
+    model = zoo.load(os.path.join(workdir, "model.keras"))
+    if metrics["model"] == "translate_transformer":
+        with pytest.raises(ValueError, match="translate_transformer has no numeric"):
+            portable.export_core("translate_transformer", model, workdir)
+        return
+    from zoo.__main__ import main
+
+    assert (
+        main(["export", "translate_rnn", "--workdir", workdir, "--format", "onnx"]) == 0
+    )
+    import onnxruntime
+
+    encoder = onnxruntime.InferenceSession(os.path.join(workdir, "encoder.onnx"))
+    step = onnxruntime.InferenceSession(os.path.join(workdir, "decoder_step.onnx"))
+    source = np.array([[5, 9, 12, 7, 0, 0], [8, 4, 6, 11, 13, 10]], "int32")
+    # The caller's greedy search over the two files.
+    *states, memory, memory_mask = encoder.run(None, {"source": source})
+    tokens = np.full((2,), model.start_id, "int32")
+    done = np.zeros(2, bool)
+    generated = []
+    for _ in range(12):
+        feeds = {"tokens": tokens, "memory": memory, "memory_mask": memory_mask}
+        feeds.update({f"decoder_state_{i}": s for i, s in enumerate(states)})
+        logits, *states, _ = step.run(None, feeds)
+        tokens = np.where(done, model.pad_id, logits.argmax(-1)).astype("int32")
+        generated.append(tokens)
+        done |= tokens == model.end_id
+        if done.all():
+            break
+    ours = np.stack(generated, 1)
+    keras_ids = keras.ops.convert_to_numpy(
+        model.generate_ids(source, method="greedy", max_length=12)[0]
+    )
+    for row, expected in zip(ours, keras_ids):
+        end = list(row).index(model.end_id) + 1 if model.end_id in row else len(row)
+        assert list(row[:end]) == list(expected[:end])
