@@ -129,7 +129,10 @@ def test_layer_exports_runs_and_matches(name, format, tmp_path):
         assert len(exported.shapes) == 2
         assert exported.shapes[0] != exported.shapes[1]
     # Run again here, at a shape of its own, straight in the runtime.
-    batch, length = (B, T) if BACKEND == "torch" else (4, 7)
+    # PyTorch: the one shape it was exported at (the first input's).
+    batch, length = (4, 7)
+    if BACKEND == "torch":
+        batch, length = exported.shapes[0][0][:2]
     if name in ("LSTM-unrolled", "Bidirectional-known-length"):
         length = T
     inputs = [_example(x, batch, length) for x in model.inputs]
