@@ -16,12 +16,13 @@ as Keras's `TextVectorization` and `StringLookup` number them; the tokens
 are those each model's README describes); `outputs.txt` names the output
 classes, one per line, in the order of the last axis.
 
-`translate_rnn` (a `keras_seq.models.Seq2Seq`) exports its encoder and one
-decoder step instead, `encoder.onnx` and `decoder_step.onnx`
-(`keras_seq.export.export_seq2seq_steps`); the search around them is the
-caller's, ids from the run's `source_vocabulary.txt` and
-`target_vocabulary.txt`. `translate_transformer`'s cached decoding step
-does not export: it is served as a SavedModel only.
+The translation models export their encoder and one decoder step instead,
+`encoder.onnx` and `decoder_step.onnx`: `translate_rnn` (a
+`keras_seq.models.Seq2Seq`) through `keras_seq.export.export_seq2seq_steps`,
+`translate_transformer` (its steps read and extend self-attention caches)
+through `zoo.translation.transformer.export_transformer_steps`. The search
+around them is the caller's, ids from the run's `source_vocabulary.txt`
+and `target_vocabulary.txt`.
 """
 
 import os
@@ -50,7 +51,8 @@ def numeric_core(name, model, workdir):
         raise ValueError(
             f"{name} has no numeric core to export to ONNX or LiteRT (it "
             "generates with a search around its network); expected one of "
-            f"{sorted([*OUTPUT_NAMES, 'translate_rnn'])}. Its SavedModel: "
+            f"{sorted(OUTPUT_NAMES)} (or translate_rnn, translate_transformer: their "
+            "encoder and decoder step, through export_core). Its SavedModel: "
             f"python -m zoo export {name}."
         )
     outputs = training.read_lines(os.path.join(workdir, OUTPUT_NAMES[name]))
@@ -94,6 +96,20 @@ def export_core(name, model, workdir, format="onnx", path=None):
         from keras_seq.export import export_seq2seq_steps
 
         return list(export_seq2seq_steps(model, workdir, format=format))
+    if name == "translate_transformer":
+        import zoo
+        from zoo.translation.transformer import export_transformer_steps
+
+        config = zoo.recorded_config(name, workdir)
+        if config is None:
+            raise ValueError(
+                f"{workdir} holds no finished {name} run: expected its metrics.json."
+            )
+        return list(
+            export_transformer_steps(
+                model, workdir, config.max_target_tokens, format=format
+            )
+        )
     network, files = numeric_core(name, model, workdir)
     path = path or os.path.join(workdir, "core" + EXTENSIONS[format])
     exported = export_model(network, path, format=format)

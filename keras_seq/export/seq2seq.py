@@ -196,6 +196,38 @@ class _DecoderStep(keras.Model):
         return [logits, *state["decoder"], weights]
 
 
+def export_encoder(encoder, directory, format, pad_id):
+    """Exports `encoder` (source ids `(batch, S)` -> a list of arrays) as
+    `directory/encoder.onnx` (`.tflite`), checked at two shapes: batch 2
+    with 7 source ids, batch 3 with 11, the last row padded with `pad_id`
+    from the middle on. Returns the `ExportedModel`, the two sources and
+    the encoder's outputs on each (NumPy), e.g. to check a decoder step."""
+    import os
+
+    import numpy as np
+
+    from keras_seq.export.portable import EXTENSIONS, export_model
+
+    sources = []
+    for batch, length in ((2, 7), (3, 11)):
+        ids = np.random.default_rng(length).integers(3, 20, size=(batch, length))
+        ids[-1, length // 2 :] = pad_id
+        sources.append(ids.astype("int32"))
+    encoded = [
+        [keras.ops.convert_to_numpy(x) for x in encoder(source)] for source in sources
+    ]
+    exported = export_model(
+        encoder,
+        os.path.join(directory, "encoder" + EXTENSIONS[format]),
+        format=format,
+        examples=sources,
+        input_signature=[
+            keras.InputSpec(shape=(None, None), dtype="int32", name="source")
+        ],
+    )
+    return exported, sources, encoded
+
+
 def export_seq2seq_steps(model, directory, format="onnx"):
     """Writes a `Seq2Seq`'s encoder and one decoder step as ONNX or LiteRT
     files, each checked in its runtime (`export_model`); the search around
@@ -224,25 +256,11 @@ def export_seq2seq_steps(model, directory, format="onnx"):
     if format not in EXTENSIONS:
         raise ValueError(f"Expected `format` in {sorted(EXTENSIONS)}, got {format!r}.")
     os.makedirs(directory, exist_ok=True)
-    # Checked at two shapes: batch 2, 7 source tokens; batch 3, 11 (padded).
-    sources = []
-    for batch, length in ((2, 7), (3, 11)):
-        ids = np.random.default_rng(length).integers(3, 20, size=(batch, length))
-        ids[-1, length // 2 :] = model.pad_id
-        sources.append(ids.astype("int32"))
-    encoder = _Encoder(model, name="encoder")
-    encoded = [
-        [keras.ops.convert_to_numpy(x) for x in encoder(source)] for source in sources
-    ]
+    encoder_file, sources, encoded = export_encoder(
+        _Encoder(model, name="encoder"), directory, format, model.pad_id
+    )
     num_states = len(encoded[0]) - 2
     spec = keras.InputSpec
-    encoder_file = export_model(
-        encoder,
-        os.path.join(directory, "encoder" + EXTENSIONS[format]),
-        format=format,
-        examples=sources,
-        input_signature=[spec(shape=(None, None), dtype="int32", name="source")],
-    )
     step = _DecoderStep(model, num_states, name="decoder_step")
     steps = [
         [np.full((len(source),), model.start_id, "int32"), *state]

@@ -1,13 +1,14 @@
 """`translate_transformer`: an encoder-decoder of keras_seq Transformer blocks."""
 
 import math
+import os
 
 import keras
 from keras import ops
 
 from keras_seq import layers
 
-from .model import PAD
+from .model import PAD, START
 
 
 def _embed(embedding, position, ids, start_index=0):
@@ -171,3 +172,99 @@ def attention_weights_transformer(model, source, target_in):
             return_attention_scores=True,
         )
     return ops.mean(weights, axis=1)
+
+
+class _Encoder(keras.Model):
+    """`source -> [*self-attention caches, *cross-attention caches, mask]`."""
+
+    def __init__(self, model, max_length, **kwargs):
+        super().__init__(**kwargs)
+        self.translator = model
+        self.max_length = max_length
+
+    def call(self, source):
+        _, self_caches, cross_caches, mask = encode_transformer(
+            self.translator, source, self.max_length
+        )
+        return [*self_caches, *cross_caches, ops.cast(mask, "float32")]
+
+
+class _DecoderStep(keras.Model):
+    """`[tokens, positions, *self caches, *cross caches, mask] -> [logits,
+    positions + 1, *self caches]` (`step_function_transformer`)."""
+
+    def __init__(self, model, num_blocks, **kwargs):
+        super().__init__(**kwargs)
+        self.step = step_function_transformer(model)
+        self.translator = model
+        self.num_blocks = num_blocks
+
+    def call(self, inputs):
+        tokens, positions, *rest = inputs
+        k = self.num_blocks
+        self_caches, cross_caches, mask = rest[:k], rest[k : 2 * k], rest[-1]
+        logits, (positions, self_caches, _, _) = self.step(
+            tokens,
+            (positions, list(self_caches), list(cross_caches), ops.cast(mask, "bool")),
+        )
+        return [logits, positions, *self_caches]
+
+
+def export_transformer_steps(model, directory, max_length, format="onnx"):
+    """Writes `translate_transformer`'s encoder and one cached decoder step
+    as ONNX or LiteRT files, each checked in its runtime.
+
+    - `encoder`: `source` int32 `(batch, S)` -> the blocks' self-attention
+      caches `(batch, 2, max_length, heads, head_dim)` (zeros), their
+      cross-attention caches `(batch, 2, S, heads, head_dim)`, then the
+      source mask `(batch, S)` (1.0 at real tokens);
+    - `decoder_step`: `tokens` int32 `(n,)` (`[START]` first), `positions`
+      int32 `(n,)` (0 first; every row at the same position), the
+      self-attention caches `self_cache_i`, the cross-attention caches
+      `cross_cache_i` and `source_mask` -> the next logits, `positions + 1`
+      and the updated self-attention caches.
+
+    Returns the two `ExportedModel`s.
+    """
+    import numpy as np
+
+    from keras_seq.export import export_model
+    from keras_seq.export.portable import EXTENSIONS
+    from keras_seq.export.seq2seq import export_encoder
+
+    os.makedirs(directory, exist_ok=True)
+    encoder_file, sources, encoded = export_encoder(
+        _Encoder(model, max_length, name="encoder"), directory, format, PAD
+    )
+    k = (len(encoded[0]) - 1) // 2
+    spec = keras.InputSpec
+    self_shape, cross_shape = encoded[0][0].shape, encoded[0][k].shape
+    signature = [
+        spec(shape=(None,), dtype="int32", name="tokens"),
+        spec(shape=(None,), dtype="int32", name="positions"),
+        *[
+            spec(shape=(None, *self_shape[1:]), dtype="float32", name=f"self_cache_{i}")
+            for i in range(k)
+        ],
+        *[
+            spec(
+                shape=(None, cross_shape[1], None, *cross_shape[3:]),
+                dtype="float32",
+                name=f"cross_cache_{i}",
+            )
+            for i in range(k)
+        ],
+        spec(shape=(None, None), dtype="float32", name="source_mask"),
+    ]
+    steps = [
+        [np.full((len(s),), START, "int32"), np.zeros((len(s),), "int32"), *state]
+        for s, state in zip(sources, encoded)
+    ]
+    step_file = export_model(
+        _DecoderStep(model, k, name="decoder_step"),
+        os.path.join(directory, "decoder_step" + EXTENSIONS[format]),
+        format=format,
+        examples=steps,
+        input_signature=[signature],
+    )
+    return encoder_file, step_file

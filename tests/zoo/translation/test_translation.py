@@ -1,6 +1,7 @@
 """`translate_rnn`: tiny preset end to end, SavedModel contract, memorising 20 pairs."""
 
 import dataclasses
+import importlib.util
 import json
 import os
 import shutil
@@ -28,9 +29,8 @@ from keras_seq.export import (
 )
 from tests.zoo.padding import assert_padding_changes_nothing
 from tests.zoo.serving import check_serving_contract, fresh_process_answer
-from zoo import portable
 from zoo.translation import decode, input_pipeline, train, transformer
-from zoo.translation.model import build_translator
+from zoo.translation.model import END, PAD, START, build_translator
 
 TEXTS = [
     "Das Haus ist sehr alt.",
@@ -287,42 +287,58 @@ def test_time_padding_changes_no_loss_or_gradient():
 
 
 @needs_ding
-def test_rnn_encoder_and_step_decode_greedily_as_keras_in_onnx_runtime(trained):
+def test_encoder_and_step_decode_greedily_as_keras_in_onnx_runtime(trained):
     pytest.importorskip("onnxruntime")
     workdir, metrics = trained
+    name = metrics["model"]
     model = zoo.load(os.path.join(workdir, "model.keras"))
-    if metrics["model"] == "translate_transformer":
-        with pytest.raises(ValueError, match="translate_transformer has no numeric"):
-            portable.export_core("translate_transformer", model, workdir)
-        return
     from zoo.__main__ import main
 
-    assert (
-        main(["export", "translate_rnn", "--workdir", workdir, "--format", "onnx"]) == 0
-    )
+    # LiteRT: exported and checked against Keras at two shapes by export_model.
+    if importlib.util.find_spec("ai_edge_litert") is not None:
+        assert main(["export", name, "--workdir", workdir, "--format", "litert"]) == 0
+        assert os.path.exists(os.path.join(workdir, "decoder_step.tflite"))
+    assert main(["export", name, "--workdir", workdir, "--format", "onnx"]) == 0
     import onnxruntime
 
     encoder = onnxruntime.InferenceSession(os.path.join(workdir, "encoder.onnx"))
     step = onnxruntime.InferenceSession(os.path.join(workdir, "decoder_step.onnx"))
     source = np.array([[5, 9, 12, 7, 0, 0], [8, 4, 6, 11, 13, 10]], "int32")
     # The caller's greedy search over the two files.
-    *states, memory, memory_mask = encoder.run(None, {"source": source})
-    tokens = np.full((2,), model.start_id, "int32")
+    encoded = encoder.run(None, {"source": source})
+    tokens = np.full((2,), START, "int32")
+    positions = np.zeros((2,), "int32")
     done = np.zeros(2, bool)
     generated = []
     for _ in range(12):
-        feeds = {"tokens": tokens, "memory": memory, "memory_mask": memory_mask}
-        feeds.update({f"decoder_state_{i}": s for i, s in enumerate(states)})
-        logits, *states, _ = step.run(None, feeds)
-        tokens = np.where(done, model.pad_id, logits.argmax(-1)).astype("int32")
+        if name == "translate_rnn":
+            *states, memory, memory_mask = encoded
+            feeds = {"tokens": tokens, "memory": memory, "memory_mask": memory_mask}
+            feeds.update({f"decoder_state_{i}": s for i, s in enumerate(states)})
+            logits, *states, _ = step.run(None, feeds)
+            encoded = [*states, memory, memory_mask]
+        else:
+            k = (len(encoded) - 1) // 2
+            feeds = {
+                "tokens": tokens,
+                "positions": positions,
+                "source_mask": encoded[-1],
+            }
+            feeds.update({f"self_cache_{i}": c for i, c in enumerate(encoded[:k])})
+            feeds.update({f"cross_cache_{i}": c for i, c in enumerate(encoded[k:-1])})
+            logits, positions, *self_caches = step.run(None, feeds)
+            encoded = [*self_caches, *encoded[k:]]
+        tokens = np.where(done, PAD, logits.argmax(-1)).astype("int32")
         generated.append(tokens)
-        done |= tokens == model.end_id
+        done |= tokens == END
         if done.all():
             break
     ours = np.stack(generated, 1)
-    keras_ids = keras.ops.convert_to_numpy(
-        model.generate_ids(source, method="greedy", max_length=12)[0]
+    config = zoo.recorded_config(name, workdir)
+    keras_ids, _, _ = decode.translate_ids(
+        model, source, 12, 1, 0.0, 1, config.architecture
     )
+    keras_ids = keras.ops.convert_to_numpy(keras_ids).reshape(len(source), -1)
     for row, expected in zip(ours, keras_ids):
-        end = list(row).index(model.end_id) + 1 if model.end_id in row else len(row)
+        end = list(row).index(END) + 1 if END in row else len(row)
         assert list(row[:end]) == list(expected[:end])
