@@ -52,6 +52,7 @@ def runtimes(workdir, batch, repeats):
     import numpy as np
     import tensorflow as tf
 
+    from keras_seq.export.portable import runtime_runner
     from zoo import portable, text_inputs
 
     with open(os.path.join(workdir, "metrics.json"), encoding="utf-8") as f:
@@ -76,7 +77,7 @@ def runtimes(workdir, batch, repeats):
     for format in ("onnx", "litert"):
         path = os.path.join(workdir, "core" + portable.EXTENSIONS[format])
         portable.export_core(name, model, workdir, format=format, path=path)
-        calls[format_name(format)] = runtime_call(format, path, names)
+        calls[format_name(format)] = runtime_runner(format, path, names)
     results = {}
     for label, call in calls.items():
         results[label] = (
@@ -89,24 +90,6 @@ def runtimes(workdir, batch, repeats):
 
 def format_name(format):
     return {"onnx": "ONNX Runtime", "litert": "LiteRT interpreter"}[format]
-
-
-def runtime_call(format, path, names):
-    """`ids -> outputs` of the exported file in its runtime."""
-    if format == "onnx":
-        import onnxruntime
-
-        session = onnxruntime.InferenceSession(path)
-        listed = [x.name for x in session.get_inputs()]
-        order = names if sorted(listed) == sorted(names) else listed
-        return lambda x: session.run(None, dict(zip(order, x)))
-    from ai_edge_litert.interpreter import Interpreter
-
-    runner = Interpreter(model_path=path).get_signature_runner()
-    details = runner.get_input_details()
-    if sorted(details) != sorted(names):
-        names = sorted(details, key=lambda name: details[name]["index"])
-    return lambda x: runner(**dict(zip(names, x)))
 
 
 def main_runtimes(args):

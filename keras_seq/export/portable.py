@@ -159,7 +159,7 @@ def export_model(
                 f"Exporting to {format!r} failed: {type(error).__name__}: {error}"
             ) from error
         try:
-            run = _runtime(format, path, _input_names(model, input_signature))
+            run = runtime_runner(format, path, _input_names(model, input_signature))
         except Exception as error:
             _remove(path)
             raise ExportError(
@@ -306,8 +306,10 @@ def _ordered(names, model_names):
     return list(names)
 
 
-def _runtime(format, path, model_names):
-    """`inputs -> list of output arrays` running the exported file."""
+def runtime_runner(format, path, model_names=()):
+    """`inputs -> list of output arrays`: the exported file in its runtime
+    (ONNX Runtime, the LiteRT interpreter, TensorFlow), inputs given in the
+    order of `model_names` where the file kept those names."""
     if format == "onnx":
         import onnxruntime
 
