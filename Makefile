@@ -12,7 +12,7 @@ PYTEST_WORKERS ?= 2
 BACKEND_TESTS := tests/layers tests/models tests/decoding tests/metrics tests/optimizers tests/embeddings tests/compat tests/export/test_portable.py
 OLDEST_TESTS := tests/layers tests/decoding tests/metrics tests/optimizers tests/embeddings
 
-.PHONY: venv demo demo-adding check test test-wheel test-oldest test-keras-nightly lint format bench clean
+.PHONY: venv demo demo-adding check docs test test-wheel test-oldest test-keras-nightly lint format bench clean
 
 venv: $(STAMP)
 
@@ -68,7 +68,13 @@ check: lint
 	$(BIN)/python -m keras_seq.embeddings.kernels
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --durations=10 -m "not slow" --doctest-modules keras_seq tests
 
-test: lint
+# The documentation site in build/site/ (mkdocs.yml): the guides, the zoo's
+# READMEs and the API reference from the docstrings, in strict mode (a broken
+# link or anchor, or a docstring that does not parse, fails the build).
+docs: $(STAMP)
+	$(BIN)/python docs/build.py
+
+test: lint docs
 	@# The word2vec CPU kernel (C++), built once into ~/.cache/keras_seq; built
 	@# here so that the test workers do not each build it.
 	$(BIN)/python -m keras_seq.embeddings.kernels

@@ -90,7 +90,8 @@ def load_bible_en_es(
     Args:
         direction: `"en-es"` (English sources, Spanish targets) or `"es-en"`.
         path: The SWORD folder holding `mods.d/` and `modules/`.
-        fractions, seed: As `split_examples`.
+        fractions: As `split_examples`.
+        seed: As `split_examples`.
 
     Returns:
         `Splits` with `inputs` in the source language and `targets` in the

@@ -187,7 +187,8 @@ def load_tsv(
         path: The TSV file.
         fractions: `(train, valid, test)` fractions summing to 1.
         seed: Seed of the shuffle before the split.
-        text_column, label_column: Two different column numbers, from 0.
+        text_column: The texts' column, counted from 0.
+        label_column: The labels' column, counted from 0 (not `text_column`).
         header: None (default): the first row is taken for a header, skipped
             with a warning, when its label is on no other row and its cells
             are header words ("label", "text", "sentiment", ...) or the

@@ -131,8 +131,11 @@ def sample(
     so the loop itself is stateless and compiles anywhere.
 
     Args:
-        step_fn, initial_state, start_ids, end_id, max_length: As
-            `greedy_search`.
+        step_fn: As `greedy_search`.
+        initial_state: As `greedy_search`.
+        start_ids: As `greedy_search`.
+        end_id: As `greedy_search`.
+        max_length: As `greedy_search`.
         temperature: Positive float. Default 1.
         top_k: Optional positive integer (above the vocabulary size: all
             tokens).

@@ -303,7 +303,8 @@ class ScheduledSampling(keras.callbacks.Callback):
     Args:
         kind: `"linear"`, `"exponential"` or `"inverse_sigmoid"`.
         k: The schedule's parameter (see `sampling_probability`).
-        minimum, maximum: Clip of the probability. Default 0 and 1.
+        minimum: The lowest probability returned. Default 0.
+        maximum: The highest probability returned. Default 1.
         every: `"epoch"` (default) or `"batch"`.
     """
 

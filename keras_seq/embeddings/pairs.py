@@ -181,7 +181,8 @@ def epoch_examples_jax(token_ids, sentence_ids, keep, architecture, window, key)
     moved to the front in random order.
 
     Args:
-        token_ids, sentence_ids: `(n,)` int arrays.
+        token_ids: `(n,)` int array.
+        sentence_ids: `(n,)` int array, the sentence of each token.
         keep: `(vocabulary,)` keep probabilities (`keep_probabilities`).
         architecture: `"skipgram"` or `"cbow"`.
         window: Largest window (dynamic windows are drawn per token).

@@ -398,9 +398,10 @@ class CBOW(Word2VecBase):
     with the centre word as the target.
 
     Args:
-        vocabulary_size, dim, negative, shared_negatives, unigram_log_probs,
-        loss, seed: As `SkipGram`.
+        vocabulary_size: As `SkipGram`.
         cbow_mean: Mean (True) or sum (False) of the context vectors.
+        **kwargs: `dim`, `negative`, `shared_negatives`, `unigram_log_probs`,
+            `loss` and `seed`, as `SkipGram`.
 
     Call: `model((contexts, centres))`: `(batch, 2 * window)` context ids
     padded with -1, `(batch,)` centre ids; returns the per-example loss.

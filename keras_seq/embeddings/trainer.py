@@ -286,7 +286,12 @@ def train(
         corpus: Token lists, strings, or a text file (one sentence a line).
         architecture: `"skipgram"` or `"cbow"`.
         vocabulary: A `Vocabulary`, or None to build one with `min_count`.
-        dim, window, negative, sample, min_count, epochs: As word2vec.
+        dim: As word2vec.
+        window: As word2vec.
+        negative: As word2vec.
+        sample: As word2vec.
+        min_count: As word2vec.
+        epochs: As word2vec.
         batch_size: Examples per step. With the CPU kernel
             (`keras_seq.embeddings.kernels`, TensorFlow on a CPU) 32768: its
             updates are per example, the batch only sets how often the rate

@@ -42,8 +42,10 @@ def export_seq2seq(
             (n,)) -> (n,)` strings (e.g. a subword detokenizer); `ids` are
             padded with `model.end_id` after `lengths` (end id included).
         max_length: Most generated tokens, the end included.
-        beam_width, length_penalty, length_penalty_type, coverage_penalty:
-            Of the beam search (`keras_seq.decoding.beam_search`).
+        beam_width: Of the beam search (`keras_seq.decoding.beam_search`).
+        length_penalty: Of the beam search (`keras_seq.decoding.beam_search`).
+        length_penalty_type: Of the beam search (`keras_seq.decoding.beam_search`).
+        coverage_penalty: Of the beam search (`keras_seq.decoding.beam_search`).
         resources: Further Keras layers and TensorFlow resources that
             `source_ids` or `target_text` read.
 

@@ -29,9 +29,17 @@ class TransformerDecoderBlock(BaseTransformerBlock):
     outputs equal those of one causal pass over the whole sequence.
 
     Args:
-        intermediate_dim, num_heads, dropout, activation, layer_norm_epsilon,
-        norm_first, normalize_first, score, kernel_initializer,
-        bias_initializer, seed: As `keras_seq.layers.TransformerEncoderBlock`.
+        intermediate_dim: As `keras_seq.layers.TransformerEncoderBlock`.
+        num_heads: As `keras_seq.layers.TransformerEncoderBlock`.
+        dropout: As `keras_seq.layers.TransformerEncoderBlock`.
+        activation: As `keras_seq.layers.TransformerEncoderBlock`.
+        layer_norm_epsilon: As `keras_seq.layers.TransformerEncoderBlock`.
+        norm_first: As `keras_seq.layers.TransformerEncoderBlock`.
+        normalize_first: As `keras_seq.layers.TransformerEncoderBlock`.
+        score: As `keras_seq.layers.TransformerEncoderBlock`.
+        kernel_initializer: As `keras_seq.layers.TransformerEncoderBlock`.
+        bias_initializer: As `keras_seq.layers.TransformerEncoderBlock`.
+        seed: As `keras_seq.layers.TransformerEncoderBlock`.
 
     Call arguments:
         decoder_sequence: `(batch, T, model_dim)`.
@@ -47,9 +55,10 @@ class TransformerDecoderBlock(BaseTransformerBlock):
         return_attention_scores: Also return the cross-attention weights
             `(batch, heads, T, S)` (for heatmaps).
         training: Whether dropout is active.
-        decoder_padding_mask, encoder_padding_mask: keras-hub's names for
-            `decoder_sequence_mask` and `encoder_sequence_mask` (used instead
-            of a Keras mask when given, as in keras-hub).
+        decoder_padding_mask: keras-hub's name for `decoder_sequence_mask`
+            (used instead of a Keras mask when given, as in keras-hub).
+        encoder_padding_mask: keras-hub's name for `encoder_sequence_mask`
+            (used instead of a Keras mask when given, as in keras-hub).
         decoder_attention_mask: Optional `(batch, T, T)` boolean mask of the
             self-attention (combined with the causal mask), as keras-hub.
         encoder_attention_mask: Optional `(batch, T, S)` boolean mask of the

@@ -28,7 +28,8 @@ class TransformerEncoderBlock(BaseTransformerBlock):
         normalize_first: keras-hub's name for `norm_first` (either may be
             given).
         score: Attention score, `"dot"` or `"additive"`.
-        kernel_initializer, bias_initializer: For every projection.
+        kernel_initializer: For every projection.
+        bias_initializer: For every projection.
         seed: Seed of the dropouts.
 
     Call arguments:

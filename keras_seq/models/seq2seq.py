@@ -85,8 +85,9 @@ class Seq2Seq(keras.Model):
             decoder runs again on its inputs mixed with its first pass's
             predictions (`keras_seq.decoding.ScheduledInputs`, raised by the
             `ScheduledSampling` callback). Default False.
-        pad_id, start_id, end_id: The padding, start and end ids (both
-            vocabularies). Default 0, 1, 2.
+        pad_id: The padding id (both vocabularies). Default 0.
+        start_id: The start id (both vocabularies). Default 1.
+        end_id: The end id (both vocabularies). Default 2.
         seed: Seed of dropout, scheduled sampling and `generate`'s samples.
 
     Example:
@@ -409,10 +410,15 @@ class Seq2Seq(keras.Model):
             method: `"beam"` (`beam_search`; default), `"greedy"`
                 (`greedy_search`) or `"sample"` (`sample`).
             max_length: Most generated tokens, the end id included.
-            beam_width, num_return, length_penalty, length_penalty_type,
-                coverage_penalty: Of `beam_search`.
-            temperature, top_k, top_p: Of `sample` (new draws at every call,
-                from the model's seed generator).
+            beam_width: Of `beam_search`.
+            num_return: Of `beam_search`.
+            length_penalty: Of `beam_search`.
+            length_penalty_type: Of `beam_search`.
+            coverage_penalty: Of `beam_search`.
+            temperature: Of `sample` (new draws at every call, from the
+                model's seed generator).
+            top_k: Of `sample`.
+            top_p: Of `sample`.
 
         Returns:
             `(sequences, scores, lengths)`: for `"beam"` `(batch,

@@ -44,9 +44,13 @@ class LuongAttention(BaseAttention):
             decoder state).
         value: `(batch, T_k, d_v)`, e.g. the encoder outputs.
         key: Optional `(batch, T_k, d_k)`; `value` is used when None.
-        query_mask, value_mask, key_mask, attention_mask, use_causal_mask,
-        return_attention_scores, training: As
-            `keras_seq.layers.DotProductAttention`.
+        query_mask: As `keras_seq.layers.DotProductAttention`.
+        value_mask: As `keras_seq.layers.DotProductAttention`.
+        key_mask: As `keras_seq.layers.DotProductAttention`.
+        attention_mask: As `keras_seq.layers.DotProductAttention`.
+        use_causal_mask: As `keras_seq.layers.DotProductAttention`.
+        return_attention_scores: As `keras_seq.layers.DotProductAttention`.
+        training: As `keras_seq.layers.DotProductAttention`.
 
     Returns:
         `(batch, T_q, d_v)` (or `(batch, d_v)`), and the weights

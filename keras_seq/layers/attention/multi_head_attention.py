@@ -67,10 +67,13 @@ class MultiHeadAttention(keras.layers.Layer):
             before the output projection ("Gated Attention for Large
             Language Models", 2025, as Keras).
             Default False.
-        kernel_initializer, bias_initializer: For all projections (and the
+        kernel_initializer: For all projections (and the
             additive `score_kernel` `(num_heads, key_dim)`).
-        kernel_regularizer, bias_regularizer, kernel_constraint,
-            bias_constraint: For all projections, as Keras.
+        bias_initializer: For all projections.
+        kernel_regularizer: For all projections, as Keras.
+        bias_regularizer: For all projections, as Keras.
+        kernel_constraint: For all projections, as Keras.
+        bias_constraint: For all projections, as Keras.
         seed: Seed of the dropout.
 
     Weights (Keras's layout and order): `query_kernel` `(d_q, heads,
@@ -84,9 +87,13 @@ class MultiHeadAttention(keras.layers.Layer):
         query: `(batch, T_q, d_q)`.
         value: `(batch, T_k, d_v)`.
         key: Optional `(batch, T_k, d_k)`; `value` is used when None.
-        query_mask, value_mask, key_mask, use_causal_mask: As
-            `keras_seq.layers.DotProductAttention` (Keras masks on the inputs
-            fill in the first three).
+        query_mask: As `keras_seq.layers.DotProductAttention` (a Keras mask
+            on `query` fills it in).
+        value_mask: As `keras_seq.layers.DotProductAttention` (a Keras mask
+            on `value` fills it in).
+        key_mask: As `keras_seq.layers.DotProductAttention` (a Keras mask
+            on `key` fills it in).
+        use_causal_mask: As `keras_seq.layers.DotProductAttention`.
         attention_mask: Optional boolean mask, False where a query must not
             see a key: `(batch, T_q, T_k)`, or any shape that broadcasts to
             `(batch, heads, T_q, T_k)` as in Keras (`(T_q, T_k)`,

@@ -20,9 +20,21 @@ class GRU(BaseRecurrent):
         reset_after: `True` (default, cuDNN / PyTorch / Keras):
             `tanh(x W_h + r * (h U_h + b_rh))`; `False` (Cho et al. 2014):
             `tanh(x W_h + (r * h) U_h + b_h)`.
-        activation, recurrent_activation, use_bias, kernel_initializer,
-        recurrent_initializer, bias_initializer, *_regularizer, *_constraint,
-        dropout, recurrent_dropout, seed: As `keras_seq.layers.GRUCell`.
+        activation: As `keras_seq.layers.GRUCell`.
+        recurrent_activation: As `keras_seq.layers.GRUCell`.
+        use_bias: As `keras_seq.layers.GRUCell`.
+        kernel_initializer: As `keras_seq.layers.GRUCell`.
+        recurrent_initializer: As `keras_seq.layers.GRUCell`.
+        bias_initializer: As `keras_seq.layers.GRUCell`.
+        kernel_regularizer: As `keras_seq.layers.GRUCell`.
+        recurrent_regularizer: As `keras_seq.layers.GRUCell`.
+        bias_regularizer: As `keras_seq.layers.GRUCell`.
+        kernel_constraint: As `keras_seq.layers.GRUCell`.
+        recurrent_constraint: As `keras_seq.layers.GRUCell`.
+        bias_constraint: As `keras_seq.layers.GRUCell`.
+        dropout: As `keras_seq.layers.GRUCell`.
+        recurrent_dropout: As `keras_seq.layers.GRUCell`.
+        seed: As `keras_seq.layers.GRUCell`.
         return_sequences: Return the whole output sequence
             `(batch, time, units)` instead of the last output. Default False.
         return_state: Also return the final states. Default False.
@@ -94,6 +106,7 @@ class GRU(BaseRecurrent):
         unroll=False,
         zero_output_for_mask=False,
         use_cudnn="auto",
+        jit_compile="auto",
         **kwargs,
     ):
         cell = GRUCell(
@@ -127,6 +140,7 @@ class GRU(BaseRecurrent):
             unroll=unroll,
             zero_output_for_mask=zero_output_for_mask,
             use_cudnn=use_cudnn,
+            jit_compile=jit_compile,
             **kwargs,
         )
 

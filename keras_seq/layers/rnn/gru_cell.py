@@ -32,10 +32,16 @@ class GRUCell(BaseRNNCell):
         kernel_initializer: Default `"glorot_uniform"`.
         recurrent_initializer: Default `"orthogonal"`.
         bias_initializer: Default `"zeros"`.
-        kernel_regularizer, recurrent_regularizer, bias_regularizer: Optional.
-        kernel_constraint, recurrent_constraint, bias_constraint: Optional.
-        dropout, recurrent_dropout: Floats in [0, 1); one mask per sequence on
-            the inputs and on `h_{t-1}` (before the recurrent matmuls). Default 0.
+        kernel_regularizer: Optional.
+        recurrent_regularizer: Optional.
+        bias_regularizer: Optional.
+        kernel_constraint: Optional.
+        recurrent_constraint: Optional.
+        bias_constraint: Optional.
+        dropout: Float in [0, 1), fraction of input units dropped; one mask
+            per sequence. Default 0.
+        recurrent_dropout: Float in [0, 1), fraction of `h_{t-1}` dropped
+            (before the recurrent matmuls; one mask per sequence). Default 0.
         seed: Seed for the dropout masks.
 
     Call arguments:

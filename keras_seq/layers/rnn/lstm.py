@@ -19,10 +19,26 @@ class LSTM(BaseRecurrent):
     Args:
         units: Positive integer, size of `h` and `c`.
         use_peepholes: Add the diagonal peephole terms. Default False.
-        activation, recurrent_activation, use_bias, kernel_initializer,
-        recurrent_initializer, bias_initializer, peephole_initializer,
-        unit_forget_bias, use_recurrent_bias, *_regularizer, *_constraint, dropout,
-        recurrent_dropout, seed: As `keras_seq.layers.PeepholeLSTMCell`.
+        activation: As `keras_seq.layers.PeepholeLSTMCell`.
+        recurrent_activation: As `keras_seq.layers.PeepholeLSTMCell`.
+        use_bias: As `keras_seq.layers.PeepholeLSTMCell`.
+        kernel_initializer: As `keras_seq.layers.PeepholeLSTMCell`.
+        recurrent_initializer: As `keras_seq.layers.PeepholeLSTMCell`.
+        bias_initializer: As `keras_seq.layers.PeepholeLSTMCell`.
+        peephole_initializer: As `keras_seq.layers.PeepholeLSTMCell`.
+        unit_forget_bias: As `keras_seq.layers.PeepholeLSTMCell`.
+        use_recurrent_bias: As `keras_seq.layers.PeepholeLSTMCell`.
+        kernel_regularizer: As `keras_seq.layers.PeepholeLSTMCell`.
+        recurrent_regularizer: As `keras_seq.layers.PeepholeLSTMCell`.
+        bias_regularizer: As `keras_seq.layers.PeepholeLSTMCell`.
+        peephole_regularizer: As `keras_seq.layers.PeepholeLSTMCell`.
+        kernel_constraint: As `keras_seq.layers.PeepholeLSTMCell`.
+        recurrent_constraint: As `keras_seq.layers.PeepholeLSTMCell`.
+        bias_constraint: As `keras_seq.layers.PeepholeLSTMCell`.
+        peephole_constraint: As `keras_seq.layers.PeepholeLSTMCell`.
+        dropout: As `keras_seq.layers.PeepholeLSTMCell`.
+        recurrent_dropout: As `keras_seq.layers.PeepholeLSTMCell`.
+        seed: As `keras_seq.layers.PeepholeLSTMCell`.
         return_sequences: Return the whole output sequence
             `(batch, time, units)` instead of the last output. Default False.
         return_state: Also return the final states. Default False.
@@ -100,6 +116,7 @@ class LSTM(BaseRecurrent):
         unroll=False,
         zero_output_for_mask=False,
         use_cudnn="auto",
+        jit_compile="auto",
         **kwargs,
     ):
         cell = PeepholeLSTMCell(
@@ -138,6 +155,7 @@ class LSTM(BaseRecurrent):
             unroll=unroll,
             zero_output_for_mask=zero_output_for_mask,
             use_cudnn=use_cudnn,
+            jit_compile=jit_compile,
             **kwargs,
         )
 

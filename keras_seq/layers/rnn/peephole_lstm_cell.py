@@ -49,12 +49,18 @@ class PeepholeLSTMCell(BaseRNNCell):
             gradient norm counts it twice. Each row is drawn by
             `bias_initializer`; `unit_forget_bias` adds 1 to row 0. Default
             False (one `(4 * units,)` bias, as Keras).
-        kernel_regularizer, recurrent_regularizer, bias_regularizer,
+        kernel_regularizer: Optional.
+        recurrent_regularizer: Optional.
+        bias_regularizer: Optional.
         peephole_regularizer: Optional.
-        kernel_constraint, recurrent_constraint, bias_constraint,
+        kernel_constraint: Optional.
+        recurrent_constraint: Optional.
+        bias_constraint: Optional.
         peephole_constraint: Optional.
-        dropout, recurrent_dropout: Floats in [0, 1); one mask per sequence on
-            the inputs and on `h_{t-1}`. Default 0.
+        dropout: Float in [0, 1), fraction of input units dropped; one mask
+            per sequence. Default 0.
+        recurrent_dropout: Float in [0, 1), fraction of `h_{t-1}` dropped
+            (one mask per sequence). Default 0.
         seed: Seed for the dropout masks.
 
     Call arguments:

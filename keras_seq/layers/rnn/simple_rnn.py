@@ -15,10 +15,19 @@ class SimpleRNN(BaseRecurrent):
     Args:
         units: Positive integer, size of the state.
         activation: `"tanh"` (default) or `"relu"`.
-        use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
-        kernel_regularizer, recurrent_regularizer, bias_regularizer,
-        kernel_constraint, recurrent_constraint, bias_constraint, dropout,
-        recurrent_dropout, seed: As `keras_seq.layers.SimpleRNNCell`.
+        use_bias: As `keras_seq.layers.SimpleRNNCell`.
+        kernel_initializer: As `keras_seq.layers.SimpleRNNCell`.
+        recurrent_initializer: As `keras_seq.layers.SimpleRNNCell`.
+        bias_initializer: As `keras_seq.layers.SimpleRNNCell`.
+        kernel_regularizer: As `keras_seq.layers.SimpleRNNCell`.
+        recurrent_regularizer: As `keras_seq.layers.SimpleRNNCell`.
+        bias_regularizer: As `keras_seq.layers.SimpleRNNCell`.
+        kernel_constraint: As `keras_seq.layers.SimpleRNNCell`.
+        recurrent_constraint: As `keras_seq.layers.SimpleRNNCell`.
+        bias_constraint: As `keras_seq.layers.SimpleRNNCell`.
+        dropout: As `keras_seq.layers.SimpleRNNCell`.
+        recurrent_dropout: As `keras_seq.layers.SimpleRNNCell`.
+        seed: As `keras_seq.layers.SimpleRNNCell`.
         return_sequences: Return the whole output sequence
             `(batch, time, units)` instead of the last output. Default False.
         return_state: Also return the final states. Default False.
@@ -80,6 +89,7 @@ class SimpleRNN(BaseRecurrent):
         stateful=False,
         unroll=False,
         zero_output_for_mask=False,
+        jit_compile="auto",
         **kwargs,
     ):
         cell = SimpleRNNCell(
@@ -110,5 +120,6 @@ class SimpleRNN(BaseRecurrent):
             stateful=stateful,
             unroll=unroll,
             zero_output_for_mask=zero_output_for_mask,
+            jit_compile=jit_compile,
             **kwargs,
         )

@@ -1,0 +1,154 @@
+"""Builds the documentation site: `python docs/build.py` (`make docs`).
+
+The site's pages are the guides in `docs/`, the zoo's READMEs (`zoo/README.md`
+and `zoo/<task>/README.md`, which stay next to their code) and an API
+reference generated here from the docstrings of every public symbol. They are
+staged in `build/site-src/` with their links rewritten to the staged paths,
+then MkDocs (`mkdocs.yml`) builds `build/site/` in strict mode: a warning
+(a link to a page or anchor that does not exist, a docstring that does not
+parse) fails the build.
+
+A link to a repository file that is not a page (a script, a test) becomes
+its path in code font: the site has no copy of it.
+"""
+
+import argparse
+import importlib
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = ROOT / "build" / "site-src"
+
+# The public modules of the API reference, in the order of the site's menu,
+# with a line saying what each holds.
+REFERENCE = {
+    "layers": "Recurrent cells and layers, wrappers, attention, positions, Transformer blocks.",
+    "models": "`Seq2Seq` and `TextModel`.",
+    "decoding": "Greedy and beam search, sampling, scheduled sampling.",
+    "embeddings": "word2vec: skip-gram, CBOW, vocabulary, trained vectors.",
+    "metrics": "BLEU and perplexity.",
+    "optimizers": "Gradient clipping by the exact global norm.",
+    "datasets": "Loaders of the installable corpora and your own files.",
+    "export": "SavedModel, ONNX and LiteRT export.",
+    "plotting": "Attention heatmaps.",
+}
+
+LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^)\s]+)\)")
+
+
+def pages():
+    """`{repository path: staged path}` of every page of the site."""
+    mapping = {}
+    for path in sorted((ROOT / "docs").glob("*.md")):
+        mapping[f"docs/{path.name}"] = path.name
+    mapping["zoo/README.md"] = "models/index.md"
+    for readme in sorted((ROOT / "zoo").glob("*/README.md")):
+        mapping[f"zoo/{readme.parent.name}/README.md"] = (
+            f"models/{readme.parent.name}.md"
+        )
+    return mapping
+
+
+def rewrite_links(text, source, staged, mapping):
+    """`text` of repository file `source` with its relative links pointing at
+    the staged pages (`staged` is where `source` lands in the site)."""
+
+    def replace(match):
+        image, label, target = match.groups()
+        if re.match(r"[a-z]+:|#|/", target):
+            return match.group(0)
+        path, _, anchor = target.partition("#")
+        resolved = posixpath.normpath(posixpath.join(posixpath.dirname(source), path))
+        if resolved in mapping:
+            new = posixpath.relpath(mapping[resolved], posixpath.dirname(staged))
+        elif resolved.startswith("docs/images/"):
+            new = posixpath.relpath(resolved[len("docs/") :], posixpath.dirname(staged))
+        elif (ROOT / resolved).exists():
+            # A script or a test: its path, in code font unless it is already.
+            return label if label.startswith("`") else f"{label} (`{resolved}`)"
+        else:
+            raise SystemExit(f"{source}: link to {target!r}, which does not exist")
+        return f"{image}[{label}]({new}{'#' + anchor if anchor else ''})"
+
+    return LINK.sub(replace, text)
+
+
+def public_names(module_name):
+    module = importlib.import_module(f"keras_seq.{module_name}")
+    names = getattr(module, "__all__", None)
+    if names is None:
+        raise SystemExit(f"keras_seq.{module_name} has no __all__")
+    return list(names)
+
+
+def reference_pages():
+    """`{staged path: text}` of the API reference."""
+    out = {}
+    index = [
+        "# API reference",
+        "",
+        "Generated from the docstrings of every public symbol (each module's `__all__`).",
+        "",
+        "| module | what it holds |",
+        "|---|---|",
+    ]
+    for name, summary in REFERENCE.items():
+        index.append(f"| [`keras_seq.{name}`]({name}.md) | {summary} |")
+        lines = [f"# `keras_seq.{name}`", "", summary, ""]
+        module = importlib.import_module(f"keras_seq.{name}")
+        for symbol in public_names(name):
+            if not callable(getattr(module, symbol)):
+                continue  # constants (sets of op names), described where used
+            lines += [f"::: keras_seq.{name}.{symbol}", ""]
+        out[f"reference/{name}.md"] = "\n".join(lines)
+    out["reference/index.md"] = "\n".join(index) + "\n"
+    return out
+
+
+def stage():
+    """Writes the site's sources to `build/site-src/`."""
+    if STAGE.exists():
+        shutil.rmtree(STAGE)
+    STAGE.mkdir(parents=True)
+    mapping = pages()
+    for source, staged in mapping.items():
+        text = (ROOT / source).read_text(encoding="utf-8")
+        target = STAGE / staged
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(
+            rewrite_links(text, source, staged, mapping), encoding="utf-8"
+        )
+    shutil.copytree(ROOT / "docs" / "images", STAGE / "images")
+    for staged, text in reference_pages().items():
+        target = STAGE / staged
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--stage-only", action="store_true", help="write build/site-src/ and stop"
+    )
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    stage()
+    if args.stage_only:
+        return
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
