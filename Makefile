@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # fixtures (the zoo's trained tiny models) are built once, not once per worker.
 PYTEST_WORKERS ?= 2
 # The tests that run on every Keras backend (TensorFlow runs all of tests/).
-BACKEND_TESTS := tests/layers tests/models tests/decoding tests/metrics tests/optimizers tests/embeddings tests/compat tests/export/test_portable.py
+BACKEND_TESTS := tests/layers tests/models tests/decoding tests/metrics tests/optimizers tests/embeddings tests/compat tests/export/test_portable.py tests/docs/test_guides.py
 OLDEST_TESTS := tests/layers tests/decoding tests/metrics tests/optimizers tests/embeddings
 
 .PHONY: venv demo demo-adding check docs test test-wheel test-oldest test-keras-nightly lint format bench clean

@@ -40,6 +40,7 @@ REFERENCE = {
 }
 
 LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^)\s]+)\)")
+FENCE = re.compile(r"^( *)```.*?^\1```", re.DOTALL | re.MULTILINE)
 
 
 def pages():
@@ -76,7 +77,12 @@ def rewrite_links(text, source, staged, mapping):
             raise SystemExit(f"{source}: link to {target!r}, which does not exist")
         return f"{image}[{label}]({new}{'#' + anchor if anchor else ''})"
 
-    return LINK.sub(replace, text)
+    # Links outside the code blocks (code such as `f["a"](x)` is no link).
+    pieces, last = [], 0
+    for fence in FENCE.finditer(text):
+        pieces += [LINK.sub(replace, text[last : fence.start()]), fence.group(0)]
+        last = fence.end()
+    return "".join(pieces) + LINK.sub(replace, text[last:])
 
 
 def public_names(module_name):
