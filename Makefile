@@ -12,7 +12,7 @@ PYTEST_WORKERS ?= 2
 BACKEND_TESTS := tests/layers tests/models tests/decoding tests/metrics tests/optimizers tests/embeddings tests/compat tests/export/test_portable.py tests/docs/test_guides.py
 OLDEST_TESTS := tests/layers tests/decoding tests/metrics tests/optimizers tests/embeddings
 
-.PHONY: venv demo demo-adding check docs test test-wheel test-oldest test-keras-nightly lint format bench clean
+.PHONY: venv demo demo-adding check docs docs-screenshots test test-wheel test-oldest test-keras-nightly lint format bench clean
 
 venv: $(STAMP)
 
@@ -73,6 +73,14 @@ check: lint
 # link or anchor, or a docstring that does not parse, fails the build).
 docs: $(STAMP)
 	$(BIN)/python docs/build.py
+
+# PNGs of the built site's pages in runs/screenshots/, rendered by the
+# distribution's headless Chromium (installed here when apt can).
+docs-screenshots: docs
+	-@command -v chromium-headless-shell >/dev/null || command -v chromium >/dev/null \
+		|| apt-get install -y -q chromium-headless-shell >/dev/null \
+		|| echo "note: apt-get install chromium-headless-shell failed"
+	$(BIN)/python docs/screenshots.py
 
 test: lint docs
 	@# The word2vec CPU kernel (C++), built once into ~/.cache/keras_seq; built

@@ -9,7 +9,8 @@ then MkDocs (`mkdocs.yml`) builds `build/site/` in strict mode: a warning
 parse) fails the build.
 
 A link to a repository file that is not a page (a script, a test) becomes
-its path in code font: the site has no copy of it.
+its path in code font: the site has no copy of it. The README's Chinese
+version is a page of its own; links to the README go to the landing page.
 """
 
 import argparse
@@ -40,6 +41,8 @@ REFERENCE = {
 }
 
 LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^)\s]+)\)")
+# Repository files whose place the site gives to one of its pages.
+ALIASES = {"README.md": "index.md"}
 FENCE = re.compile(r"^( *)```.*?^\1```", re.DOTALL | re.MULTILINE)
 
 
@@ -48,6 +51,7 @@ def pages():
     mapping = {}
     for path in sorted((ROOT / "docs").glob("*.md")):
         mapping[f"docs/{path.name}"] = path.name
+    mapping["README.zh-CN.md"] = "zh.md"
     mapping["zoo/README.md"] = "models/index.md"
     for readme in sorted((ROOT / "zoo").glob("*/README.md")):
         mapping[f"zoo/{readme.parent.name}/README.md"] = (
@@ -66,8 +70,9 @@ def rewrite_links(text, source, staged, mapping):
             return match.group(0)
         path, _, anchor = target.partition("#")
         resolved = posixpath.normpath(posixpath.join(posixpath.dirname(source), path))
-        if resolved in mapping:
-            new = posixpath.relpath(mapping[resolved], posixpath.dirname(staged))
+        if resolved in mapping or resolved in ALIASES:
+            page = mapping.get(resolved) or ALIASES[resolved]
+            new = posixpath.relpath(page, posixpath.dirname(staged))
         elif resolved.startswith("docs/images/"):
             new = posixpath.relpath(resolved[len("docs/") :], posixpath.dirname(staged))
         elif (ROOT / resolved).exists():

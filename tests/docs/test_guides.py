@@ -31,7 +31,8 @@ NEEDS = {
 
 
 def pages():
-    paths = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+    paths = sorted((ROOT / "docs").glob("*.md"))
+    paths += [ROOT / "README.md", ROOT / "README.zh-CN.md"]
     return [
         p.relative_to(ROOT).as_posix()
         for p in paths
