@@ -16,6 +16,7 @@ import platform
 
 import keras
 import numpy as np
+from results import add_argument, measure, write
 from timing import median_times
 
 from keras_seq import layers
@@ -35,6 +36,7 @@ def main():
     parser.add_argument("--heads", type=int, default=8)
     parser.add_argument("--key-dim", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=15)
+    add_argument(parser, "attention")
     args = parser.parse_args()
 
     dim = args.heads * args.key_dim
@@ -52,6 +54,7 @@ def main():
         "| ours predict ms | keras predict ms | predict ratio |"
     )
     print("|---|---|---|---|---|---|---|")
+    rows = []
     for causal in (False, True):
         ours = layers.MultiHeadAttention(args.heads, args.key_dim)
         peer = keras.layers.MultiHeadAttention(args.heads, args.key_dim)
@@ -68,6 +71,29 @@ def main():
             f"| {op * 1e3:.1f} | {pp * 1e3:.1f} | {op / pp:.2f} |",
             flush=True,
         )
+        peer_name = "keras.layers.MultiHeadAttention"
+        at_most_1 = {"on": "ratio", "at_most": 1.0}
+        for kind, ours_s, peer_s in (("train step", ot, pt), ("forward", op, pp)):
+            rows.append(
+                measure(
+                    f"self-attention ({name}), {kind}",
+                    round(ours_s * 1e3, 2),
+                    "ms",
+                    peer_name,
+                    round(peer_s * 1e3, 2),
+                    at_most_1,
+                )
+            )
+    write(
+        args.results,
+        "Multi-head attention (`bench/attention.py`)",
+        rows,
+        notes=(
+            f"A model of one self-attention layer, batch {args.batch}, length "
+            f"{args.length}, {args.heads} heads of {args.key_dim}; medians of "
+            f"{args.repeats}, the two layers alternated, same weights."
+        ),
+    )
 
 
 if __name__ == "__main__":

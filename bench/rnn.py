@@ -18,6 +18,7 @@ import time
 
 import keras
 import numpy as np
+from results import add_argument, measure, write
 from timing import median_times
 
 from keras_seq import layers
@@ -86,6 +87,12 @@ def torch_lstm_times(args, x, y):
     return device, times
 
 
+def torch_threads():
+    import torch
+
+    return torch.get_num_threads()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=64)
@@ -96,6 +103,7 @@ def main():
     parser.add_argument(
         "--only", default=None, help="run the pairs whose name contains this"
     )
+    add_argument(parser, "rnn")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
@@ -113,6 +121,8 @@ def main():
         "| ours predict ms | peer predict ms | predict ratio |"
     )
     print("|---|---|---|---|---|---|---|")
+    rows, ours_lstm = [], None
+    at_most_1 = {"on": "ratio", "at_most": 1.0}
     for name, ours, peer in pairs(args.units):
         if args.only and args.only not in name:
             continue
@@ -128,6 +138,22 @@ def main():
             f"| {op * 1e3:.1f} | {pp * 1e3:.1f} | {op / pp:.2f} |",
             flush=True,
         )
+        peer_name = (
+            type(peer).__module__.split(".")[0] + ".layers." + type(peer).__name__
+        )
+        if name == "LSTM":
+            ours_lstm = (ot, op)
+        for kind, ours_s, peer_s in (("train step", ot, pt), ("forward", op, pp)):
+            rows.append(
+                measure(
+                    f"{name}, {kind}",
+                    round(ours_s * 1e3, 2),
+                    "ms",
+                    peer_name + (" (reset_after=False)" if "False" in name else ""),
+                    round(peer_s * 1e3, 2),
+                    at_most_1,
+                )
+            )
     try:
         device, (train, predict) = torch_lstm_times(args, x, y)
     except ImportError:
@@ -137,6 +163,31 @@ def main():
             f"| torch.nn.LSTM ({device}) | {train * 1e3:.1f} | | | "
             f"{predict * 1e3:.1f} | | |"
         )
+        if ours_lstm is not None:
+            for kind, ours_s, peer_s in zip(
+                ("train step", "forward"), ours_lstm, (train, predict)
+            ):
+                rows.append(
+                    measure(
+                        f"LSTM, {kind}, against PyTorch",
+                        round(ours_s * 1e3, 2),
+                        "ms",
+                        f"torch.nn.LSTM ({device}, {torch_threads()} threads)",
+                        round(peer_s * 1e3, 2),
+                        at_most_1,
+                    )
+                )
+    write(
+        args.results,
+        "Recurrent layers (`bench/rnn.py`)",
+        rows,
+        notes=(
+            f"One training step (`train_on_batch`, SGD) and one forward pass "
+            f"(`predict_on_batch`), batch {args.batch}, length {args.length}, "
+            f"input {args.input}, units {args.units}; medians of {args.repeats}, "
+            "keras_seq and Keras alternated (ABBA), both compiled alike."
+        ),
+    )
 
 
 if __name__ == "__main__":

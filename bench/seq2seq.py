@@ -26,6 +26,7 @@ import time
 import keras
 import numpy as np
 from keras import ops
+from results import add_argument, measure, write
 
 from keras_seq import decoding, layers
 
@@ -116,6 +117,7 @@ def main():
     parser.add_argument("--vocab", type=int, default=8000)
     parser.add_argument("--beam", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=7)
+    add_argument(parser, "seq2seq")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
@@ -152,12 +154,41 @@ def main():
     print(
         f"{'decoder':<24}{'train step':>12}{'ratio':>8}{'beam search':>13}{'ratio':>8}"
     )
+    rows = []
     for kind in kinds:
         t, s = statistics.median(train[kind]), statistics.median(search[kind])
         print(
             f"{kind:<24}{t * 1000:>10.1f}ms{t / base_train:>8.2f}"
             f"{s * 1000:>11.1f}ms{s / base_search:>8.2f}"
         )
+        if kind == "hand-written":
+            continue
+        # Input feeding runs step by step: reported, no target.
+        target = None if "feeding" in kind else {"on": "ratio", "at_most": 1.1}
+        for what, ours_s, base in (
+            ("train step", t, base_train),
+            ("beam search", s, base_search),
+        ):
+            rows.append(
+                measure(
+                    f"`AttentionWrapper` decoder ({kind}), {what}",
+                    round(ours_s * 1e3, 2),
+                    "ms",
+                    "the same decoder written by hand",
+                    round(base * 1e3, 2),
+                    target,
+                )
+            )
+    write(
+        args.results,
+        "Seq2seq decoder (`bench/seq2seq.py`)",
+        rows,
+        notes=(
+            f"Batch {args.batch}, length {args.length}, GRU {args.units}, "
+            f"vocabulary {args.vocab}, beam {args.beam}; medians of "
+            f"{args.repeats}, the decoders alternated."
+        ),
+    )
 
 
 if __name__ == "__main__":

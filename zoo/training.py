@@ -28,7 +28,7 @@ import keras
 
 from keras_seq.optimizers import with_exact_clipping
 
-from . import COMMAND, check_installed
+from . import COMMAND, check_installed, records
 from .distribute import replicas
 from .resume import BackupAndRestore
 
@@ -372,10 +372,14 @@ def limit_splits(splits, train_limit=0, eval_limit=0):
 
 
 def run_metrics(config, history, seconds, splits=None):
-    """What every model's `metrics.json` starts with: config, data, history."""
+    """What every model's `metrics.json` starts with: config, data, history,
+    and the run's provenance (command, date, machine, versions, commit:
+    `zoo.records`), which `python bench/results.py zoo WORKDIR` carries into
+    the project's results files."""
     metrics = {
         "model": config.name,
         "config": {k: getattr(config, k) for k in config.__dataclass_fields__},
+        "provenance": records.provenance(),
     }
     if splits is not None:
         metrics["data"] = splits.description

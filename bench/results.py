@@ -1,0 +1,330 @@
+"""Results files: each figure once, with its peer, target, command, machine and date.
+
+Every benchmark in `bench/` writes what it measured to
+`bench/results/<name>.json` (`--results PATH` writes elsewhere, `--results
+''` nowhere); a zoo run's `metrics.json` becomes one with `python
+bench/results.py zoo WORKDIR`. The files are committed: they are the
+project's figures. `docs/results.md` and the tables between
+`<!-- results NAME -->` and `<!-- end results -->` in the Markdown files are
+generated from them, so a figure cannot disagree with itself:
+
+    python bench/results.py render           # rewrite docs/results.md and the marked tables
+    python bench/results.py render --check   # exit 1 if any of them is stale (make test)
+    python bench/results.py zoo runs/pos_zh  # a run's figures, as zoo_<model>.json
+
+A file holds `title`, `command`, `date`, `machine`, `versions`, `commit`,
+optionally `notes`, and `measures`: each `measure` (what), `value` and
+`unit` (keras_seq's figure), optionally `peer` and `peer_value` (the
+alternative measured in the same run; `ratio` is value / peer value) and
+`target` (`{"on": "value" or "ratio", "at_least" or "at_most": number}`,
+whose status the page computes).
+"""
+
+import argparse
+import json
+import math
+import pathlib
+import re
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DIRECTORY = ROOT / "bench" / "results"
+PAGE = ROOT / "docs" / "results.md"
+MARKED = re.compile(
+    r"(<!-- results (?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- end results -->)",
+    re.DOTALL,
+)
+FIELDS = ("title", "command", "date", "machine", "versions", "commit", "measures")
+
+
+def _provenance(argv=None):
+    sys.path.insert(0, str(ROOT))
+    from zoo import records
+
+    return records.provenance(argv)
+
+
+def measure(name, value, unit="", peer=None, peer_value=None, target=None):
+    """One row of a results file (see the module docstring)."""
+    row = {"measure": name, "value": value, "unit": unit}
+    if peer is not None:
+        row["peer"] = peer
+        row["peer_value"] = peer_value
+    if target is not None:
+        row["target"] = target
+    return row
+
+
+def add_argument(parser, name):
+    """`--results PATH` of a benchmark, by default `bench/results/<name>.json`."""
+    parser.add_argument(
+        "--results",
+        default=str(DIRECTORY / f"{name}.json"),
+        help="results file to write ('' for none); default %(default)s",
+    )
+
+
+def write(path, title, measures, notes=None, argv=None):
+    """Writes a results file for this run; returns its path (None if `path`
+    is empty)."""
+    if not path:
+        return None
+    record = {"title": title, **_provenance(argv), "measures": list(measures)}
+    if notes:
+        record["notes"] = notes
+    check(record, path)
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    print(f"results written to {path}")
+    return path
+
+
+def check(record, where):
+    """Raises `ValueError` naming what a results record lacks."""
+    missing = [f for f in FIELDS if f not in record]
+    if missing:
+        raise ValueError(f"{where}: results record without {missing}")
+    for row in record["measures"]:
+        value = row.get("value")
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"{where}: {row.get('measure')!r} has value {value!r}")
+        target = row.get("target")
+        if target is not None:
+            bounds = {"at_least", "at_most"} & set(target)
+            if target.get("on") not in ("value", "ratio") or len(bounds) != 1:
+                raise ValueError(f"{where}: {row['measure']!r} has target {target!r}")
+            if target["on"] == "ratio" and not row.get("peer_value"):
+                raise ValueError(f"{where}: {row['measure']!r}: ratio target, no peer")
+
+
+def load(name):
+    path = DIRECTORY / f"{name}.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    check(record, path)
+    return record
+
+
+def names():
+    return sorted(p.stem for p in DIRECTORY.glob("*.json"))
+
+
+def _number(value, unit=""):
+    if isinstance(value, float) and not value.is_integer():
+        text = f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    else:
+        text = f"{int(value):,}"
+    return f"{text} {unit}".strip()
+
+
+def _status(row):
+    target = row.get("target")
+    if target is None:
+        return "", ""
+    on = target["on"]
+    figure = row["value"] if on == "value" else row["value"] / row["peer_value"]
+    if "at_least" in target:
+        bound, met = target["at_least"], figure >= target["at_least"]
+        text = f"{on} >= {_number(bound)}"
+    else:
+        bound, met = target["at_most"], figure <= target["at_most"]
+        text = f"{on} <= {_number(bound)}"
+    return text, "met" if met else "**not met**"
+
+
+def table(record):
+    """The Markdown table of a record's measures."""
+    lines = [
+        "| measure | keras_seq | peer, same run | ratio | target | status |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in record["measures"]:
+        unit = row.get("unit", "")
+        peer = ""
+        ratio = ""
+        if row.get("peer") is not None:
+            peer = f"{row['peer']}: {_number(row['peer_value'], unit)}"
+            if row["peer_value"]:
+                ratio = f"{row['value'] / row['peer_value']:.2f}"
+        target, status = _status(row)
+        lines.append(
+            f"| {row['measure']} | {_number(row['value'], unit)} | {peer} "
+            f"| {ratio} | {target} | {status} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def provenance_line(record):
+    versions = ", ".join(f"{k} {v}" for k, v in record["versions"].items())
+    commit = f", at {record['commit']}" if record.get("commit") else ""
+    return (
+        f"`{record['command']}` · {record['machine']} · {record['date']}{commit} "
+        f"· {versions}"
+    )
+
+
+def page():
+    """The text of docs/results.md."""
+    out = [
+        "# Results",
+        "",
+        "Generated by `python bench/results.py render` from the results files",
+        "in `bench/results/`, which the benchmarks and the zoo runs write; do",
+        "not edit by hand. Each table gives keras_seq's figure, the peer",
+        "measured in the same run, their ratio (for times below 1.0 means",
+        "keras_seq is faster), the target and whether it is met. Under each",
+        "title: the command that reproduces it, the machine, the date, the",
+        "commit and the versions.",
+        "",
+    ]
+    for name in names():
+        record = load(name)
+        out += [f"## {record['title']}", "", provenance_line(record), ""]
+        if record.get("notes"):
+            out += [record["notes"], ""]
+        out += [table(record)]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def marked_files():
+    return [
+        p
+        for p in sorted(ROOT.glob("**/*.md"))
+        if not {".venv", "build", "runs", "node_modules"}
+        & set(p.relative_to(ROOT).parts)
+        and not p.relative_to(ROOT).parts[0].startswith(".")
+        and "<!-- results " in p.read_text(encoding="utf-8")
+    ]
+
+
+def render_marked(text):
+    def replace(match):
+        record = load(match.group("name"))
+        body = f"{provenance_line(record)}\n\n{table(record)}"
+        return f"{match.group(1)}{body}{match.group(4)}"
+
+    return MARKED.sub(replace, text)
+
+
+def stale():
+    """`{path: new text}` of each generated file whose text is out of date."""
+    out = {}
+    if not PAGE.exists() or PAGE.read_text(encoding="utf-8") != page():
+        out[PAGE] = page()
+    for path in marked_files():
+        text = path.read_text(encoding="utf-8")
+        new = render_marked(text)
+        if new != text:
+            out[path] = new
+    return out
+
+
+# A zoo run's headline figures: (measure, metrics.json key, unit, peer,
+# peer's key, target). Keys may be dotted paths into nested dicts.
+ZOO = {
+    "sentiment_zh": [
+        (
+            "test accuracy",
+            "test_accuracy",
+            "",
+            None,
+            None,
+            {"on": "value", "at_least": 0.86},
+        ),
+    ],
+    "sentiment_en": [("test accuracy", "test_accuracy", "", None, None, None)],
+    "pos_zh": [
+        (
+            "test token accuracy",
+            "test_token_accuracy",
+            "",
+            "the most frequent tag of each word",
+            "most_frequent_tag_accuracy",
+            {"on": "value", "at_least": 0.95},
+        ),
+        (
+            "test accuracy on words unseen in training",
+            "test_unknown_word_accuracy",
+            "",
+            None,
+            None,
+            None,
+        ),
+    ],
+    "lm_ptb": [("test perplexity", "test_perplexity", "", None, None, None)],
+}
+for _name, _target in (
+    ("translate_rnn", {"on": "value", "at_least": 30.0}),
+    ("translate_transformer", None),
+):
+    ZOO[_name] = [
+        ("test BLEU, greedy", "test_bleu.greedy.sacrebleu", "", None, None, None),
+        (
+            "test BLEU, beam 4",
+            "test_bleu.beam4_alpha0.7.sacrebleu",
+            "",
+            None,
+            None,
+            _target,
+        ),
+    ]
+
+
+def _get(metrics, key):
+    value = metrics
+    for part in re.split(r"\.(?=[a-z_])", key):
+        value = value[part]
+    return value
+
+
+def from_zoo(workdir, path=None):
+    """Writes `bench/results/zoo_<model>.json` from a zoo run's metrics.json."""
+    workdir = pathlib.Path(workdir)
+    metrics = json.loads((workdir / "metrics.json").read_text(encoding="utf-8"))
+    model = metrics["model"]
+    if model not in ZOO:
+        raise SystemExit(f"No headline figures are listed for {model!r} in ZOO.")
+    rows = []
+    for name, key, unit, peer, peer_key, target in ZOO[model]:
+        peer_value = _get(metrics, peer_key) if peer_key else None
+        rows.append(measure(name, _get(metrics, key), unit, peer, peer_value, target))
+    origin = metrics.get("provenance")
+    if origin is None:
+        raise SystemExit(
+            f"{workdir}/metrics.json has no provenance (command, machine, date): "
+            "it comes from a run before the zoo recorded them."
+        )
+    record = {"title": f"Zoo: {model}", **origin, "measures": rows}
+    check(record, workdir / "metrics.json")
+    path = pathlib.Path(path or DIRECTORY / f"zoo_{model}.json")
+    path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    print(f"results written to {path}")
+    return path
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    render = commands.add_parser("render", help="regenerate the generated Markdown")
+    render.add_argument("--check", action="store_true", help="only say what is stale")
+    zoo = commands.add_parser("zoo", help="a zoo run's metrics.json -> results file")
+    zoo.add_argument("workdir")
+    args = parser.parse_args(argv)
+    if args.command == "zoo":
+        from_zoo(args.workdir)
+        return 0
+    changed = stale()
+    if args.check:
+        for path in changed:
+            print(
+                f"stale: {path.relative_to(ROOT)} (run: python bench/results.py render)"
+            )
+        return 1 if changed else 0
+    for path, text in changed.items():
+        path.write_text(text, encoding="utf-8")
+        print(f"rewrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
