@@ -5,7 +5,8 @@ Every benchmark in `bench/` writes what it measured to
 ''` nowhere); a zoo run's `metrics.json` becomes one with `python
 bench/results.py zoo WORKDIR`. The files are committed: they are the
 project's figures. `docs/results.md` and the tables between
-`<!-- results NAME -->` and `<!-- end results -->` in the Markdown files are
+`<!-- results NAME -->` and `<!-- end results -->` in the Markdown files
+(`NAME` a results file, or `summary`: the targets met, file by file) are
 generated from them, so a figure cannot disagree with itself:
 
     python bench/results.py render           # rewrite docs/results.md and the marked tables
@@ -23,6 +24,7 @@ whose status the page computes).
 import argparse
 import json
 import math
+import os
 import pathlib
 import re
 import sys
@@ -197,10 +199,37 @@ def marked_files():
     ]
 
 
-def render_marked(text):
+def summary(link):
+    """One row per results file: its targets met and not met. `link`: the
+    results page, relative to the file the table goes in."""
+    lines = ["| results | targets met | not met |", "|---|---|---|"]
+    for name in names():
+        record = load(name)
+        statuses = [_status(row) for row in record["measures"]]
+        missed = [
+            row["measure"]
+            for row, (_, status) in zip(record["measures"], statuses)
+            if status and status != "met"
+        ]
+        met = sum(status == "met" for _, status in statuses)
+        anchor = re.sub(r"[^\w\- ]", "", record["title"].lower()).replace(" ", "-")
+        lines.append(
+            f"| [{record['title']}]({link}#{anchor}) | {met} of {met + len(missed)} "
+            f"| {'; '.join(missed)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def render_marked(text, path=None):
     def replace(match):
-        record = load(match.group("name"))
-        body = f"{provenance_line(record)}\n\n{table(record)}"
+        if match.group("name") == "summary":
+            link = PAGE.relative_to(ROOT).as_posix()
+            if path is not None:
+                link = os.path.relpath(PAGE, path.parent).replace(os.sep, "/")
+            body = summary(link)
+        else:
+            record = load(match.group("name"))
+            body = f"{provenance_line(record)}\n\n{table(record)}"
         return f"{match.group(1)}{body}{match.group(4)}"
 
     return MARKED.sub(replace, text)
@@ -213,7 +242,7 @@ def stale():
         out[PAGE] = page()
     for path in marked_files():
         text = path.read_text(encoding="utf-8")
-        new = render_marked(text)
+        new = render_marked(text, path)
         if new != text:
             out[path] = new
     return out
