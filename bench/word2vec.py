@@ -18,6 +18,7 @@ import statistics
 import time
 
 import keras
+from results import add_argument, measure, write
 
 from keras_seq.embeddings import WordVectors, train
 from zoo.word2vec import cli
@@ -85,6 +86,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--steps-per-execution", type=int, default=16)
+    add_argument(parser, "word2vec")
     args = parser.parse_args()
     sentences = cli.load_corpus("ptb")
     words = sum(len(s) for s in sentences) * args.epochs
@@ -103,6 +105,7 @@ def main():
         "| analogy accuracy | vs gensim speed |"
     )
     print("|---|---|---|---|---|---|---|")
+    rows_out = []
     for architecture in args.architectures:
         results = {}
         for name, runner in (
@@ -125,6 +128,48 @@ def main():
                 f"| {mean['wps'] / gensim_wps:.2f}x |",
                 flush=True,
             )
+        ours = {k: statistics.mean(v) for k, v in results["keras_seq"].items()}
+        peer = {
+            k: statistics.mean(v) for k, v in results["gensim 4.4 (2 workers)"].items()
+        }
+        gensim = "gensim (2 workers)"
+        rows_out.append(
+            measure(
+                f"{architecture}: words per second",
+                round(ours["wps"]),
+                "",
+                gensim,
+                round(peer["wps"]),
+                {"on": "ratio", "at_least": 1.0},
+            )
+        )
+        for key, what in (
+            ("ws353", "WordSim353 Spearman"),
+            ("simlex", "SimLex-999 Spearman"),
+            ("analogy", "Google analogies accuracy"),
+        ):
+            # Quality target: at most 0.01 under gensim's, in the same run.
+            rows_out.append(
+                measure(
+                    f"{architecture}: {what}",
+                    round(ours[key], 4),
+                    "",
+                    gensim,
+                    round(peer[key], 4),
+                    {"on": "value", "at_least": round(peer[key] - 0.01, 4)},
+                )
+            )
+    write(
+        args.results,
+        "Word2vec (`bench/word2vec.py`)",
+        rows_out,
+        notes=(
+            f"Penn Treebank's training text, dim {args.dim}, window {args.window}, "
+            f"negative {args.negative}, sample {args.sample}, min_count "
+            f"{args.min_count}, {args.epochs} epochs, both trainers in the same "
+            f"run; means over {args.seeds} seed(s)."
+        ),
+    )
 
 
 if __name__ == "__main__":
