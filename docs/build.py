@@ -152,7 +152,9 @@ def main(argv=None):
     stage()
     if args.stage_only:
         return
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    # NO_MKDOCS_2_WARNING: Material's banner about its successor, not a
+    # warning about this site.
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NO_MKDOCS_2_WARNING="1")
     subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean"],
         cwd=ROOT,
