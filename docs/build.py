@@ -4,6 +4,7 @@ The site's pages are the guides in `docs/`, the zoo's READMEs (`zoo/README.md`
 and `zoo/<task>/README.md`, which stay next to their code) and an API
 reference generated here from the docstrings of every public symbol. They are
 staged in `build/site-src/` with their links rewritten to the staged paths,
+the figures of the guides are drawn again by their scripts (`FIGURES`),
 then MkDocs (`mkdocs.yml`) builds `build/site/` in strict mode: a warning
 (a link to a page or anchor that does not exist, a docstring that does not
 parse) fails the build.
@@ -38,6 +39,12 @@ REFERENCE = {
     "datasets": "Loaders of the installable corpora and your own files.",
     "export": "SavedModel, ONNX and LiteRT export.",
     "plotting": "Attention heatmaps.",
+}
+
+# Figures of the guides drawn by running their scripts at each build (the
+# copies in docs/images/ are what GitHub shows): {staged path: command}.
+FIGURES = {
+    "images/attention_heatmap.png": ["docs/examples/attention_heatmap.py", "--output"],
 }
 
 LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^)\s]+)\)")
@@ -142,19 +149,38 @@ def stage():
         target.write_text(text, encoding="utf-8")
 
 
+def draw_figures(env):
+    """Runs each figure's script, writing into the staged site."""
+    for staged, command in FIGURES.items():
+        subprocess.run(
+            [sys.executable, *command, str(STAGE / staged)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--stage-only", action="store_true", help="write build/site-src/ and stop"
     )
+    parser.add_argument(
+        "--no-figures",
+        action="store_true",
+        help="keep the committed figures instead of drawing them again",
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     stage()
-    if args.stage_only:
-        return
     # NO_MKDOCS_2_WARNING: Material's banner about its successor, not a
     # warning about this site.
     env = dict(os.environ, PYTHONPATH=str(ROOT), NO_MKDOCS_2_WARNING="1")
+    if not args.no_figures:
+        draw_figures(env)
+    if args.stage_only:
+        return
     subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean"],
         cwd=ROOT,

@@ -6,7 +6,7 @@ its distance from the end); the decoder asks one learned query per output
 position (`PositionEmbedding`) and reads the encoder with `AdditiveAttention`.
 To reverse, output position `t` must attend to input position `length - 1 - t`:
 the heatmap shows the anti-diagonal the model learned, and zero weight on the
-padding. About a minute on 2 CPU cores.
+padding. `make docs` runs it to draw the figure of the attention guide.
 
     python docs/examples/attention_heatmap.py [--output docs/images/attention_heatmap.png]
 """
