@@ -39,9 +39,17 @@ def test_two_seeds_share_the_split_and_meet_the_baselines(
             "2",
             "--workdir",
             str(workdir),
+            "--results",
+            str(tmp_path / "sentiment.json"),
         ],
     )
     bench.main()
+    recorded = json.loads((tmp_path / "sentiment.json").read_text())
+    (row,) = recorded["measures"]
+    assert row["peer"] in {
+        "snownlp naive Bayes (retrained) (the best baseline)",
+        "bag-of-words logistic regression (the best baseline)",
+    }
     with open(workdir / "results.json", encoding="utf-8") as f:
         results = json.load(f)["sentiment_zh"]
     runs = results["runs"]
@@ -57,6 +65,9 @@ def test_two_seeds_share_the_split_and_meet_the_baselines(
     ]
     assert all(0.0 < accuracy <= 1.0 for accuracy in baselines)
     assert results["lead"] == pytest.approx(mean - max(baselines))
+    assert row["value"] == pytest.approx(mean, abs=1e-4)
+    assert row["peer_value"] == pytest.approx(max(baselines), abs=1e-4)
+    assert "target" not in row  # the target is the default preset's
     out = capsys.readouterr().out
     assert "| sentiment_zh | lead of the mean over the best baseline |" in out
 
