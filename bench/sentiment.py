@@ -78,6 +78,11 @@ def main():
     parser.add_argument("--workdir", default="runs/bench_sentiment")
     add_argument(parser, "sentiment")
     args = parser.parse_args()
+    if args.results.endswith("sentiment.json") and args.models != sorted(BASELINES):
+        # One file per set of models, so that a run of one keeps the other's.
+        args.results = (
+            args.results[: -len(".json")] + "_" + "_".join(args.models) + ".json"
+        )
     if args.seeds < 1:
         parser.error(f"--seeds: expected a positive integer, got {args.seeds}")
     results, recorded = {}, []
