@@ -114,7 +114,7 @@ def main():
         json.dump(results, f, indent=2, ensure_ascii=False)
     write(
         args.results,
-        "Zoo: sentiment (`bench/sentiment.py`)",
+        f"Zoo: {', '.join(args.models)} (`bench/sentiment.py`)",
         recorded,
         notes=(
             "Each model trained with seeds 0 to N-1 on the seed-0 80/10/10 split "

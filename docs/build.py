@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,10 +42,28 @@ REFERENCE = {
     "plotting": "Attention heatmaps.",
 }
 
-# Figures of the guides drawn by running their scripts at each build (the
-# copies in docs/images/ are what GitHub shows): {staged path: command}.
+# Figures of the guides drawn by running their commands at each build (the
+# copies in docs/images/ are what GitHub shows): {staged path: (arguments of
+# `python`, ending with the option that takes a directory, the file the
+# command writes there)}.
 FIGURES = {
-    "images/attention_heatmap.png": ["docs/examples/attention_heatmap.py", "--output"],
+    "images/attention_heatmap.png": (
+        ["docs/examples/attention_heatmap.py", "--output"],
+        "attention_heatmap.png",
+    ),
+    "images/word2vec_pca.png": (
+        [
+            "-m",
+            "zoo.word2vec",
+            "train",
+            "--corpus",
+            "ptb",
+            "--model",
+            "sg",
+            "--workdir",
+        ],
+        "pca.png",
+    ),
 }
 
 LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^)\s]+)\)")
@@ -150,15 +169,19 @@ def stage():
 
 
 def draw_figures(env):
-    """Runs each figure's script, writing into the staged site."""
-    for staged, command in FIGURES.items():
-        subprocess.run(
-            [sys.executable, *command, str(STAGE / staged)],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+    """Runs each figure's command, then puts its file in the staged site."""
+    for staged, (arguments, produced) in FIGURES.items():
+        with tempfile.TemporaryDirectory() as directory:
+            target = Path(directory) / produced
+            output = target if arguments[-1] == "--output" else directory
+            subprocess.run(
+                [sys.executable, *arguments, str(output)],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            shutil.copyfile(target, STAGE / staged)
 
 
 def main(argv=None):
