@@ -213,9 +213,9 @@ def summary(link):
         ]
         met = sum(status == "met" for _, status in statuses)
         anchor = re.sub(r"[^\w\- ]", "", record["title"].lower()).replace(" ", "-")
+        count = f"{met} of {met + len(missed)}" if met + len(missed) else "no target"
         lines.append(
-            f"| [{record['title']}]({link}#{anchor}) | {met} of {met + len(missed)} "
-            f"| {'; '.join(missed)} |"
+            f"| [{record['title']}]({link}#{anchor}) | {count} | {'; '.join(missed)} |"
         )
     return "\n".join(lines) + "\n"
 
