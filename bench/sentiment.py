@@ -78,11 +78,12 @@ def main():
     parser.add_argument("--workdir", default="runs/bench_sentiment")
     add_argument(parser, "sentiment")
     args = parser.parse_args()
-    if args.results.endswith("sentiment.json") and args.models != sorted(BASELINES):
-        # One file per set of models, so that a run of one keeps the other's.
-        args.results = (
-            args.results[: -len(".json")] + "_" + "_".join(args.models) + ".json"
-        )
+    default = parser.get_default("results")
+    if args.results == default and args.models != sorted(BASELINES):
+        # One file per set of models, so that a run of one keeps the other's:
+        # bench/results/sentiment_en.json for `--models sentiment_en`.
+        directory = os.path.dirname(default)
+        args.results = os.path.join(directory, "_".join(args.models) + ".json")
     if args.seeds < 1:
         parser.error(f"--seeds: expected a positive integer, got {args.seeds}")
     results, recorded = {}, []
