@@ -188,14 +188,14 @@ def page():
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def marked_files():
+def markdown_files():
+    """The repository's Markdown files (not the venvs, builds or runs)."""
     return [
         p
         for p in sorted(ROOT.glob("**/*.md"))
         if not {".venv", "build", "runs", "node_modules"}
         & set(p.relative_to(ROOT).parts)
         and not p.relative_to(ROOT).parts[0].startswith(".")
-        and "<!-- results " in p.read_text(encoding="utf-8")
     ]
 
 
@@ -238,10 +238,13 @@ def render_marked(text, path=None):
 def stale():
     """`{path: new text}` of each generated file whose text is out of date."""
     out = {}
-    if not PAGE.exists() or PAGE.read_text(encoding="utf-8") != page():
-        out[PAGE] = page()
-    for path in marked_files():
+    text = page()
+    if not PAGE.exists() or PAGE.read_text(encoding="utf-8") != text:
+        out[PAGE] = text
+    for path in markdown_files():
         text = path.read_text(encoding="utf-8")
+        if "<!-- results " not in text:
+            continue
         new = render_marked(text, path)
         if new != text:
             out[path] = new
