@@ -7,7 +7,12 @@ STAMP := $(VENV)/.installed
 # Two workers match the 2-core CI machine; TF's own thread pools are capped per worker.
 # `--dist loadscope` gives each worker whole modules (classes), so a module's
 # fixtures (the zoo's trained tiny models) are built once, not once per worker.
+# `--no-loadscope-reorder` keeps the order of tests/conftest.py, which hands
+# out the long modules (trainings, exports) first: xdist's own order (most
+# tests first) left them for the end, one worker running them while the
+# other sat idle.
 PYTEST_WORKERS ?= 2
+XDIST := -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder
 # The tests that run on every Keras backend (TensorFlow runs all of tests/).
 BACKEND_TESTS := tests/layers tests/models tests/decoding tests/metrics tests/optimizers tests/embeddings tests/compat tests/export/test_portable.py tests/docs/test_guides.py
 OLDEST_TESTS := tests/layers tests/decoding tests/metrics tests/optimizers tests/embeddings
@@ -66,7 +71,7 @@ format: $(STAMP)
 # and the docstring examples, on TensorFlow. `make test` runs everything.
 check: lint
 	$(BIN)/python -m keras_seq.embeddings.kernels
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --durations=10 -m "not slow" --doctest-modules keras_seq tests
+	$(BIN)/python -m pytest $(XDIST) --durations=10 -m "not slow" --doctest-modules keras_seq tests
 
 # The documentation site in build/site/ (mkdocs.yml): the guides, the zoo's
 # READMEs and the API reference from the docstrings, in strict mode (a broken
@@ -86,11 +91,11 @@ test: lint docs
 	@# The word2vec CPU kernel (C++), built once into ~/.cache/keras_seq; built
 	@# here so that the test workers do not each build it.
 	$(BIN)/python -m keras_seq.embeddings.kernels
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --durations=15 --doctest-modules keras_seq tests
+	$(BIN)/python -m pytest $(XDIST) --durations=15 --doctest-modules keras_seq tests
 	@# The library on the other two Keras backends: layers, decoding, metrics,
 	@# optimizers, embeddings, the peers' own tests and every docstring example.
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --doctest-modules keras_seq $(BACKEND_TESTS) tests/zoo/test_training.py
-	KERAS_BACKEND=torch $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --doctest-modules keras_seq $(BACKEND_TESTS)
+	KERAS_BACKEND=jax $(BIN)/python -m pytest $(XDIST) --doctest-modules keras_seq $(BACKEND_TESTS) tests/zoo/test_training.py
+	KERAS_BACKEND=torch $(BIN)/python -m pytest $(XDIST) --doctest-modules keras_seq $(BACKEND_TESTS)
 	@# The package as a user gets it: sdist and wheel built and twine-checked,
 	@# the wheel installed in fresh venvs (JAX without TensorFlow; the zoo extra).
 	bash tests/install/wheel.sh
@@ -109,8 +114,8 @@ test-oldest:
 	$(OLDEST_VENV)/bin/python -m pip install --quiet -c constraints-oldest.txt -e ".[all]" \
 		"jax[cpu]" gensim pytest pytest-xdist scipy
 	$(OLDEST_VENV)/bin/python -c "import keras, numpy, tensorflow, jax; print('keras', keras.__version__, 'numpy', numpy.__version__, 'tensorflow', tensorflow.__version__, 'jax', jax.__version__)"
-	$(OLDEST_VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope -p no:cacheprovider $(OLDEST_TESTS)
-	KERAS_BACKEND=jax $(OLDEST_VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope -p no:cacheprovider $(OLDEST_TESTS)
+	$(OLDEST_VENV)/bin/python -m pytest $(XDIST) -p no:cacheprovider $(OLDEST_TESTS)
+	KERAS_BACKEND=jax $(OLDEST_VENV)/bin/python -m pytest $(XDIST) -p no:cacheprovider $(OLDEST_TESTS)
 
 # The layer tests, the peers' tests and the docstring examples against the
 # newest keras-nightly (and keras-hub-nightly), in a venv of its own (.venv-nightly): what the next
@@ -126,7 +131,7 @@ test-keras-nightly:
 	$(NIGHTLY_VENV)/bin/python -m pip uninstall --quiet -y keras keras-hub
 	$(NIGHTLY_VENV)/bin/python -m pip install --quiet --no-deps --upgrade --force-reinstall --pre keras-nightly keras-hub-nightly
 	$(NIGHTLY_VENV)/bin/python -c "import keras, keras_hub; print('keras', keras.__version__, 'keras-hub', keras_hub.__version__)"
-	$(NIGHTLY_VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --doctest-modules keras_seq tests/layers tests/compat
+	$(NIGHTLY_VENV)/bin/python -m pytest $(XDIST) --doctest-modules keras_seq tests/layers tests/compat
 
 bench: $(STAMP)
 	$(BIN)/python bench/rnn.py
