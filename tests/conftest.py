@@ -28,19 +28,18 @@ TESTS = pathlib.Path(__file__).parent
 # modules at the end keep both workers busy. The distribution tests train
 # in subprocesses (minutes each), then the slow folders, then the rest.
 LONGEST = (
-    "zoo/test_distribution.py",
-    "zoo/test_distribution_translation.py",
-    "zoo/test_multiworker.py",
+    "tests/zoo/test_distribution.py",
+    "tests/zoo/test_distribution_translation.py",
+    "tests/zoo/test_multiworker.py",
 )
 
 
 def rank(path):
     if not path.is_relative_to(TESTS):
         return 2  # the docstring examples
-    relative = path.relative_to(TESTS)
-    if relative.as_posix() in LONGEST:
+    if path.relative_to(TESTS.parent).as_posix() in LONGEST:
         return 0
-    return 1 if relative.parts[0] in SLOW_FOLDERS + ("docs",) else 2
+    return 1 if path.relative_to(TESTS).parts[0] in SLOW_FOLDERS + ("docs",) else 2
 
 
 def pytest_collection_modifyitems(config, items):
