@@ -51,6 +51,10 @@ FIGURES = {
         ["docs/examples/attention_heatmap.py", "--output"],
         "attention_heatmap.png",
     ),
+    "images/adding_problem.png": (
+        ["-m", "zoo.adding_problem", "--config", "guide", "--workdir"],
+        "learning_curves.png",
+    ),
     "images/word2vec_pca.png": (
         [
             "-m",

@@ -42,6 +42,15 @@ class Config:
 CONFIGS = {
     "default": Config(),
     "short": Config(length=30, epochs=10),
+    # The figure of docs/layers.md, drawn at each `make docs` (35 s).
+    "guide": Config(
+        length=40,
+        train_size=6400,
+        test_size=512,
+        units=32,
+        epochs=8,
+        learning_rate=5e-3,
+    ),
     "tiny": Config(length=8, train_size=128, test_size=64, units=4, epochs=2),
 }
 
