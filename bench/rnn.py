@@ -1,20 +1,24 @@
-"""keras_seq recurrent layers vs the Keras built-ins (and torch.nn.LSTM if installed).
+"""keras_seq recurrent layers vs the Keras built-ins and torch.nn (if installed).
 
 Times one training step (`train_on_batch`, forward + backward + SGD update) and
-one forward pass (`predict_on_batch`) for each pair, alternating the two models
-so that both see the same machine load, and prints the median times and the
-ratio ours / peer (below 1.0 means keras_seq is faster). Both models are
-compiled the same way (Keras's default `jit_compile="auto"`).
+one forward pass (`predict_on_batch`) of each layer, its Keras built-in and
+the torch.nn layer of the same recurrence (SimpleRNN, LSTM, GRU), at two sizes
+(batch 64 x length 100, and batch 1 x length 50: the serving case),
+alternating the models so that all see the same machine load, with PyTorch on
+as many threads as TensorFlow. Prints the median times and the ratios ours /
+peer (below 1.0 means keras_seq is faster) and writes them to the results file
+of the backend (`bench/results/rnn.json` on TensorFlow, `rnn_jax.json`,
+`rnn_torch.json`). The Keras models are compiled the same way (Keras's
+default `jit_compile="auto"`).
 
     python bench/rnn.py                      # TF backend, CPU
+    KERAS_BACKEND=torch python bench/rnn.py  # our layers on PyTorch against torch.nn
     KERAS_BACKEND=jax python bench/rnn.py    # e.g. on a GPU machine
 """
 
 import argparse
 import os
 import platform
-import statistics
-import time
 
 import keras
 import numpy as np
@@ -48,144 +52,191 @@ def compiled(layer, args):
     return model
 
 
-def torch_lstm_times(args, x, y):
-    import torch
+# The torch.nn layer of the same recurrence (GRU: torch resets after the
+# recurrent matmul, as `reset_after=True`). Peepholes and `reset_after=False`
+# have no torch.nn layer.
+TORCH_PEERS = {"SimpleRNN": "RNN", "LSTM": "LSTM", "GRU reset_after=True": "GRU"}
 
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    lstm = torch.nn.LSTM(args.input, args.units, batch_first=True).to(device)
-    optimizer = torch.optim.SGD(lstm.parameters(), lr=0.01)
-    tx = torch.from_numpy(x).to(device)
-    ty = torch.from_numpy(y).to(device)
 
-    def sync():
-        if device == "cuda":
-            torch.cuda.synchronize()
+class TorchModel:
+    """`torch.nn.RNN` / `LSTM` / `GRU` with the Keras models' step: the last
+    output, mean squared error, one SGD update. Holds its inputs as tensors
+    (converted once, not timed); `x`, `y` must be the arrays it was made with."""
 
-    def train():
-        optimizer.zero_grad()
-        _, (h, _) = lstm(tx)
-        loss = torch.nn.functional.mse_loss(h[0], ty)
+    def __init__(self, kind, args, x, y):
+        import torch
+
+        self.torch = torch
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.layer = getattr(torch.nn, kind)(args.input, args.units, batch_first=True)
+        self.layer.to(self.device)
+        self.optimizer = torch.optim.SGD(self.layer.parameters(), lr=0.01)
+        self.arrays = (x, y)
+        self.x = torch.from_numpy(x).to(self.device)
+        self.y = torch.from_numpy(y).to(self.device)
+
+    def _sync(self):
+        if self.device == "cuda":
+            self.torch.cuda.synchronize()
+
+    def train_on_batch(self, x, y):
+        assert (x, y) == self.arrays
+        self.optimizer.zero_grad()
+        outputs = self.layer(self.x)[0]
+        loss = self.torch.nn.functional.mse_loss(outputs[:, -1], self.y)
         loss.backward()
-        optimizer.step()
-        sync()
+        self.optimizer.step()
+        self._sync()
 
-    def predict():
-        with torch.no_grad():
-            lstm(tx)
-        sync()
-
-    times = []
-    for fn in (train, predict):
-        fn()
-        fn()
-        runs = []
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            fn()
-            runs.append(time.perf_counter() - start)
-        times.append(statistics.median(runs))
-    return device, times
+    def predict_on_batch(self, x):
+        assert x is self.arrays[0]
+        with self.torch.no_grad():
+            outputs = self.layer(self.x)[0][:, -1]
+        self._sync()
+        return outputs.cpu().numpy()
 
 
-def torch_threads():
-    import torch
+def torch_available():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
-    return torch.get_num_threads()
+
+def set_threads(threads):
+    """Both frameworks on `threads` CPU threads (TensorFlow: its intra-op
+    pool, before it runs anything; JAX's XLA takes what it finds)."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+    if torch_available():
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def sizes(text):
+    """`64x100,1x50` -> [(64, 100), (1, 50)] (batch x length)."""
+    cases = []
+    for size in text.split(","):
+        numbers = size.split("x")
+        if len(numbers) != 2 or not all(n.isdigit() and int(n) > 0 for n in numbers):
+            raise argparse.ArgumentTypeError(
+                f"expected sizes as BATCHxLENGTH[,BATCHxLENGTH...] of positive "
+                f"integers, got {text!r}"
+            )
+        cases.append((int(numbers[0]), int(numbers[1])))
+    return cases
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--length", type=int, default=100)
+    parser.add_argument(
+        "--sizes",
+        type=sizes,
+        default=sizes("64x100,1x50"),
+        help="batch x length of each case (default 64x100,1x50: training, serving)",
+    )
     parser.add_argument("--input", type=int, default=128)
     parser.add_argument("--units", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument(
         "--only", default=None, help="run the pairs whose name contains this"
     )
-    add_argument(parser, "rnn")
+    backend = keras.backend.backend()
+    add_argument(parser, "rnn" if backend == "tensorflow" else f"rnn_{backend}")
     args = parser.parse_args()
+    set_threads(args.threads)
+    with_torch = torch_available()
+    # PyTorch's own layers are the peer a Keras-on-PyTorch user has (within
+    # 1.2x); on TensorFlow, ours should beat them.
+    against_torch = {"tensorflow": 1.0, "torch": 1.2}.get(backend)
 
+    print(
+        f"backend={backend} keras={keras.__version__} "
+        f"machine={platform.machine()} cpus={os.cpu_count()} threads={args.threads} "
+        f"input={args.input} units={args.units} repeats={args.repeats} (median)"
+    )
+    print(
+        "| layer | batch x length | ours train ms | Keras | PyTorch "
+        "| ours predict ms | Keras | PyTorch |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    rows = []
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(args.batch, args.length, args.input)).astype("float32")
-    y = rng.normal(size=(args.batch, args.units)).astype("float32")
+    for batch, length in args.sizes:
+        args.length = length
+        x = rng.normal(size=(batch, length, args.input)).astype("float32")
+        y = rng.normal(size=(batch, args.units)).astype("float32")
+        case = f"batch {batch}, length {length}"
+        for name, ours, peer in pairs(args.units):
+            if args.only and args.only not in name:
+                continue
+            models = {"ours": compiled(ours, args), "keras": compiled(peer, args)}
+            if with_torch and name in TORCH_PEERS:
+                models["torch"] = TorchModel(TORCH_PEERS[name], args, x, y)
+            times = median_times(models, x, y, args.repeats)
+            (ot, op), (kt, kp) = times["ours"], times["keras"]
+            tt, tp = times.get("torch", (None, None))
 
-    print(
-        f"backend={keras.backend.backend()} keras={keras.__version__} "
-        f"machine={platform.machine()} cpus={os.cpu_count()} "
-        f"batch={args.batch} length={args.length} input={args.input} "
-        f"units={args.units} repeats={args.repeats} (median)"
-    )
-    print(
-        "| layer | ours train ms | peer train ms | train ratio "
-        "| ours predict ms | peer predict ms | predict ratio |"
-    )
-    print("|---|---|---|---|---|---|---|")
-    rows, ours_lstm = [], None
-    at_most_1 = {"on": "ratio", "at_most": 1.0}
-    for name, ours, peer in pairs(args.units):
-        if args.only and args.only not in name:
-            continue
-        times = median_times(
-            {"ours": compiled(ours, args), "peer": compiled(peer, args)},
-            x,
-            y,
-            args.repeats,
-        )
-        (ot, op), (pt, pp) = times["ours"], times["peer"]
-        print(
-            f"| {name} | {ot * 1e3:.1f} | {pt * 1e3:.1f} | {ot / pt:.2f} "
-            f"| {op * 1e3:.1f} | {pp * 1e3:.1f} | {op / pp:.2f} |",
-            flush=True,
-        )
-        peer_name = (
-            type(peer).__module__.split(".")[0] + ".layers." + type(peer).__name__
-        )
-        if name == "LSTM":
-            ours_lstm = (ot, op)
-        for kind, ours_s, peer_s in (("train step", ot, pt), ("forward", op, pp)):
-            rows.append(
-                measure(
-                    f"{name}, {kind}",
-                    round(ours_s * 1e3, 2),
-                    "ms",
-                    peer_name + (" (reset_after=False)" if "False" in name else ""),
-                    round(peer_s * 1e3, 2),
-                    at_most_1,
-                )
+            def cell(ours_s, peer_s):
+                if peer_s is None:
+                    return "-"
+                return f"{peer_s * 1e3:.1f} ({ours_s / peer_s:.2f}x)"
+
+            print(
+                f"| {name} | {batch} x {length} | {ot * 1e3:.1f} | {cell(ot, kt)} "
+                f"| {cell(ot, tt)} | {op * 1e3:.1f} | {cell(op, kp)} | {cell(op, tp)} |",
+                flush=True,
             )
-    try:
-        device, (train, predict) = torch_lstm_times(args, x, y)
-    except ImportError:
-        print("torch not installed: torch.nn.LSTM row skipped")
-    else:
-        print(
-            f"| torch.nn.LSTM ({device}) | {train * 1e3:.1f} | | | "
-            f"{predict * 1e3:.1f} | | |"
-        )
-        if ours_lstm is not None:
-            for kind, ours_s, peer_s in zip(
-                ("train step", "forward"), ours_lstm, (train, predict)
+            keras_name = (
+                type(peer).__module__.split(".")[0] + ".layers." + type(peer).__name__
+            )
+            if "False" in name:
+                keras_name += " (reset_after=False)"
+            for kind, ours_s, keras_s, torch_s in (
+                ("train step", ot, kt, tt),
+                ("forward", op, kp, tp),
             ):
                 rows.append(
                     measure(
-                        f"LSTM, {kind}, against PyTorch",
+                        f"{name}, {kind}, {case}",
                         round(ours_s * 1e3, 2),
                         "ms",
-                        f"torch.nn.LSTM ({device}, {torch_threads()} threads)",
-                        round(peer_s * 1e3, 2),
-                        at_most_1,
+                        keras_name,
+                        round(keras_s * 1e3, 2),
+                        {"on": "ratio", "at_most": 1.0},
                     )
                 )
+                if torch_s is not None:
+                    target = None
+                    if against_torch is not None:
+                        target = {"on": "ratio", "at_most": against_torch}
+                    rows.append(
+                        measure(
+                            f"{name}, {kind}, {case}, against PyTorch",
+                            round(ours_s * 1e3, 2),
+                            "ms",
+                            f"torch.nn.{TORCH_PEERS[name]} "
+                            f"({models['torch'].device}, {args.threads} threads)",
+                            round(torch_s * 1e3, 2),
+                            target,
+                        )
+                    )
     write(
         args.results,
-        "Recurrent layers (`bench/rnn.py`)",
+        f"Recurrent layers on {backend} (`bench/rnn.py`)",
         rows,
         notes=(
-            f"One training step (`train_on_batch`, SGD) and one forward pass "
-            f"(`predict_on_batch`), batch {args.batch}, length {args.length}, "
-            f"input {args.input}, units {args.units}; medians of {args.repeats}, "
-            "keras_seq and Keras alternated (ABBA), both compiled alike."
+            f"One training step (`train_on_batch`, SGD on the mean squared "
+            f"error of the last output) and one forward pass "
+            f"(`predict_on_batch`) at each batch x length, input {args.input}, "
+            f"units {args.units}; medians of {args.repeats}, keras_seq, Keras "
+            f"and PyTorch alternated (ABBA), the Keras models compiled alike, "
+            f"{args.threads} threads."
         ),
     )
 
