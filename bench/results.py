@@ -214,6 +214,8 @@ def summary(link):
         met = sum(status == "met" for _, status in statuses)
         anchor = re.sub(r"[^\w\- ]", "", record["title"].lower()).replace(" ", "-")
         count = f"{met} of {met + len(missed)}" if met + len(missed) else "no target"
+        if len(missed) > 3:  # the page lists them all
+            missed = [*missed[:3], f"{len(missed) - 3} more"]
         lines.append(
             f"| [{record['title']}]({link}#{anchor}) | {count} | {'; '.join(missed)} |"
         )

@@ -17,8 +17,11 @@ PACKAGES = ("keras", "numpy", "tensorflow", "jax", "torch", "keras_hub")
 
 def command(argv=None):
     """The command line that ran, as a user would type it: `python -m zoo
-    train NAME ...` or `python bench/rnn.py ...`."""
+    train NAME ...` or `python bench/rnn.py ...`, after `KERAS_BACKEND=NAME`
+    when the environment chose a backend other than TensorFlow."""
     argv = list(sys.argv if argv is None else argv)
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    prefix = [] if backend == "tensorflow" else [f"KERAS_BACKEND={backend}"]
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
     if spec is not None and spec.name and argv[0].endswith(".py"):
@@ -26,7 +29,7 @@ def command(argv=None):
         head = ["python", "-m", name]
     else:
         head = ["python", _relative(argv[0])]
-    return " ".join(head + argv[1:])
+    return " ".join(prefix + head + argv[1:])
 
 
 def _relative(path):
@@ -89,11 +92,20 @@ def _git(directory, *args):
 
 def commit(directory=None):
     """The checkout's short commit, with `+changes` when files differ from
-    it; None outside a git checkout."""
+    it (the results files the benchmarks write, `bench/results/`, aside);
+    None outside a git checkout."""
     directory = directory or pathlib.Path(__file__).resolve().parent.parent
     try:
         head = _git(directory, "rev-parse", "--short", "HEAD")
-        dirty = _git(directory, "status", "--porcelain", "--untracked-files=no")
+        dirty = _git(
+            directory,
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ".",
+            ":(exclude)bench/results",
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return head + ("+changes" if dirty else "")
