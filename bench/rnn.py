@@ -58,6 +58,9 @@ def compiled(layer, args):
 TORCH_PEERS = {"SimpleRNN": "RNN", "LSTM": "LSTM", "GRU reset_after=True": "GRU"}
 
 
+BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
+
+
 class TorchModel:
     """`torch.nn.RNN` / `LSTM` / `GRU` with the Keras models' step: the last
     output, mean squared error, one SGD update. Holds its inputs as tensors
@@ -228,7 +231,7 @@ def main():
                     )
     write(
         args.results,
-        f"Recurrent layers on {backend} (`bench/rnn.py`)",
+        f"Recurrent layers on {BACKEND_NAMES[backend]} (`bench/rnn.py`)",
         rows,
         notes=(
             f"One training step (`train_on_batch`, SGD on the mean squared "

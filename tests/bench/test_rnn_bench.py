@@ -36,7 +36,7 @@ def test_every_layer_against_keras_and_pytorch_at_each_size(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "threads=1" in result.stdout
     record = json.loads(path.read_text())
-    assert record["title"] == "Recurrent layers on tensorflow (`bench/rnn.py`)"
+    assert record["title"] == "Recurrent layers on TensorFlow (`bench/rnn.py`)"
     rows = {row["measure"]: row for row in record["measures"]}
     layers = ["SimpleRNN", "LSTM", "GRU reset_after=True", "GRU reset_after=False"]
     layers.append("LSTM peepholes vs Keras LSTM")
