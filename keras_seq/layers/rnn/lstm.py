@@ -1,5 +1,6 @@
 import keras
 
+from keras_seq.layers.rnn import torch_fused
 from keras_seq.layers.rnn.base_recurrent import BaseRecurrent
 from keras_seq.layers.rnn.peephole_lstm_cell import PeepholeLSTMCell
 
@@ -14,7 +15,9 @@ class LSTM(BaseRecurrent):
     TensorFlow, with the weight gradients as one matmul each): docs/layers.md.
     On TensorFlow with a GPU and a cuDNN-compatible
     configuration (no peepholes, tanh / sigmoid, bias, no recurrent dropout, not
-    unrolled, right-padded mask) it runs Keras's fused cuDNN kernel instead.
+    unrolled, right-padded mask) it runs Keras's fused cuDNN kernel instead;
+    on PyTorch (no peepholes, tanh / sigmoid, no mask, float32, not unrolled)
+    `torch.lstm`, the kernel of `torch.nn.LSTM`, on a CPU or a GPU.
 
     Args:
         units: Positive integer, size of `h` and `c`.
@@ -54,7 +57,11 @@ class LSTM(BaseRecurrent):
             masked steps. Default False, as Keras.
         use_cudnn: `"auto"` (default) runs the fused cuDNN kernel when the
             configuration allows it (see above), False never, True always
-            (a `ValueError` at the call where it cannot run), as Keras.
+            (a `ValueError` at the call where it cannot run), as Keras. On
+            the PyTorch backend the fused kernel is `torch.lstm`, that of
+            `torch.nn.LSTM` (oneDNN on a CPU, cuDNN on a GPU), for tanh /
+            sigmoid, no peepholes, no mask, float32, not unrolled
+            (`keras_seq.layers.rnn.torch_fused`); True asks for it on a GPU.
         jit_compile: TensorFlow only: compile the time loops with XLA (True),
             not (False), or as measured fastest for the cell ("auto",
             default: XLA for LSTM and GRU).
@@ -161,6 +168,20 @@ class LSTM(BaseRecurrent):
 
     def _fused_call(self, sequences, initial_state, mask):
         cell = self.cell
+        # `use_cudnn=True` asks for cuDNN: torch.lstm on a GPU, not on a CPU.
+        cudnn_only = getattr(self, "use_cudnn", None) is True
+        if torch_fused.lstm_applies(cell, sequences, mask, self.unroll) and (
+            not cudnn_only or torch_fused.on_gpu(sequences)
+        ):
+            return torch_fused.lstm(
+                sequences,
+                initial_state[0],
+                initial_state[1],
+                cell.kernel,
+                cell.recurrent_kernel,
+                cell._input_bias(),
+                self.go_backwards,
+            )
         if keras.backend.backend() != "tensorflow" or cell.use_peepholes or self.unroll:
             return None
         from keras_seq.utils.compat import fused_lstm
