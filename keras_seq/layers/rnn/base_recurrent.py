@@ -268,8 +268,9 @@ class BaseRecurrent(keras.layers.Layer):
                 f"`use_cudnn=True` was given to `{self.name}`, but the fused "
                 "cuDNN kernel cannot run here (it needs the TensorFlow backend "
                 "with a GPU, no peepholes, tanh / sigmoid, a bias, no recurrent "
-                "dropout, not unrolled, a right-padded mask; or for `LSTM`, the "
-                "PyTorch backend with a GPU and no mask). Pass "
+                "dropout, not unrolled, a right-padded mask; or for `LSTM` and "
+                "`GRU(reset_after=True)`, the PyTorch backend with a GPU and no "
+                "mask). Pass "
                 "`use_cudnn='auto'` to fall back to the compiled loop."
             )
         if fused is not None:

@@ -1,5 +1,6 @@
 import keras
 
+from keras_seq.layers.rnn import torch_fused
 from keras_seq.layers.rnn.base_recurrent import BaseRecurrent
 from keras_seq.layers.rnn.gru_cell import GRUCell
 
@@ -13,7 +14,9 @@ class GRU(BaseRecurrent):
     `reset_after`). How the loop runs (XLA-compiled on TensorFlow, with the
     weight gradients as one matmul each): docs/layers.md. On TensorFlow with a GPU and a cuDNN-compatible configuration
     (`reset_after=True`, tanh / sigmoid, bias, no recurrent dropout, not
-    unrolled, right-padded mask) it runs Keras's fused cuDNN kernel instead.
+    unrolled, right-padded mask) it runs Keras's fused cuDNN kernel instead;
+    on PyTorch (`reset_after=True`, tanh / sigmoid, no mask, float32, not
+    unrolled) `torch.gru`, the kernel of `torch.nn.GRU`, on a CPU or a GPU.
 
     Args:
         units: Positive integer, size of the state.
@@ -50,7 +53,10 @@ class GRU(BaseRecurrent):
             masked steps. Default False, as Keras.
         use_cudnn: `"auto"` (default) runs the fused cuDNN kernel when the
             configuration allows it (see above), False never, True always
-            (a `ValueError` at the call where it cannot run), as Keras.
+            (a `ValueError` at the call where it cannot run), as Keras. On
+            the PyTorch backend the fused kernel is `torch.gru`, that of
+            `torch.nn.GRU` (`keras_seq.layers.rnn.torch_fused`); True asks
+            for it on a GPU.
         jit_compile: TensorFlow only: compile the time loops with XLA (True),
             not (False), or as measured fastest for the cell ("auto",
             default: XLA for LSTM and GRU).
@@ -146,6 +152,19 @@ class GRU(BaseRecurrent):
 
     def _fused_call(self, sequences, initial_state, mask):
         cell = self.cell
+        # `use_cudnn=True` asks for cuDNN: torch.gru on a GPU, not on a CPU.
+        cudnn_only = getattr(self, "use_cudnn", None) is True
+        if torch_fused.gru_applies(cell, sequences, mask, self.unroll) and (
+            not cudnn_only or torch_fused.on_gpu(sequences)
+        ):
+            return torch_fused.gru(
+                sequences,
+                initial_state[0],
+                cell.kernel,
+                cell.recurrent_kernel,
+                cell.bias,
+                self.go_backwards,
+            )
         if (
             keras.backend.backend() != "tensorflow"
             or not cell.reset_after

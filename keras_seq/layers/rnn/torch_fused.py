@@ -1,10 +1,13 @@
 """PyTorch's own recurrent kernels behind keras_seq's layers on the PyTorch backend.
 
-On the PyTorch backend `LSTM` hands the whole sequence to `torch.lstm`, the
-kernel behind `torch.nn.LSTM` (oneDNN on a CPU, cuDNN on a GPU), as Keras
-hands its layers to cuDNN on TensorFlow: the same function, PyTorch's gate
-order is Keras's (input, forget, candidate, output), and autograd carries
-the gradient back to the layer's variables. It runs where that kernel
+On the PyTorch backend `LSTM` hands the whole sequence to `torch.lstm` and
+`GRU(reset_after=True)` to `torch.gru`, the kernels behind `torch.nn.LSTM` /
+`GRU` (oneDNN on a CPU, cuDNN on a GPU), as Keras hands its layers to cuDNN
+on TensorFlow: the same functions, with the layer's variables as their
+weights, and autograd carries the gradient back to those variables.
+PyTorch's LSTM gate order is Keras's (input, forget, candidate, output);
+its GRU's is reset, update, candidate where Keras's is update, reset,
+candidate, so the first two blocks swap places. They run where the kernel
 computes what the layer would: tanh and sigmoid, no peepholes, no mask, no
 recurrent dropout, float32, not unrolled; everything else goes through the
 layer's own loop.
@@ -14,17 +17,25 @@ import keras
 from keras import ops
 
 
-def lstm_applies(cell, sequences, mask, unroll):
-    """Whether `torch.lstm` computes what `cell`'s loop would."""
+def _applies(cell, sequences, mask, unroll):
     return (
         keras.backend.backend() == "torch"
         and mask is None
         and not unroll
-        and not cell.use_peepholes
         and cell.activation is keras.activations.tanh
         and cell.recurrent_activation is keras.activations.sigmoid
         and keras.backend.standardize_dtype(sequences.dtype) == "float32"
     )
+
+
+def lstm_applies(cell, sequences, mask, unroll):
+    """Whether `torch.lstm` computes what `cell`'s loop would."""
+    return _applies(cell, sequences, mask, unroll) and not cell.use_peepholes
+
+
+def gru_applies(cell, sequences, mask, unroll):
+    """Whether `torch.gru` computes what `cell`'s loop would."""
+    return _applies(cell, sequences, mask, unroll) and cell.reset_after
 
 
 def on_gpu(tensor):
@@ -32,27 +43,21 @@ def on_gpu(tensor):
     return ops.convert_to_tensor(tensor).is_cuda
 
 
-def lstm(sequences, h, c, kernel, recurrent_kernel, bias, go_backwards):
-    """`(last_output, outputs, [h, c])` of an LSTM over `sequences`
-    `(batch, time, features)` from states `h`, `c`, by `torch.lstm`."""
+def _run(kernel, sequences, states, weights, bias, go_backwards):
+    """`kernel` (`torch.lstm` / `torch.gru`) over `sequences` (batch first),
+    one layer, one direction, from `states`: `(outputs, *states)`.
+    `weights`: the input and recurrent kernels `(out, in)`; `bias`: the
+    input and recurrent bias vectors, or None."""
     import torch
 
     x = ops.convert_to_tensor(sequences)
     if go_backwards:
         x = torch.flip(x, (1,))
-    params = [
-        torch.transpose(ops.convert_to_tensor(kernel), 0, 1),
-        torch.transpose(ops.convert_to_tensor(recurrent_kernel), 0, 1),
-    ]
-    if bias is not None:
-        bias = ops.convert_to_tensor(bias)
-        params += [bias, torch.zeros_like(bias)]
-    h = ops.convert_to_tensor(h)
-    c = ops.convert_to_tensor(c)
-    outputs, h, c = torch.lstm(
+    states = tuple(ops.convert_to_tensor(s).unsqueeze(0) for s in states)
+    return kernel(
         x,
-        (h.unsqueeze(0), c.unsqueeze(0)),
-        params,
+        states if len(states) > 1 else states[0],
+        [*weights, *(bias or [])],
         bias is not None,  # has_biases
         1,  # num_layers
         0.0,  # dropout (between layers)
@@ -61,5 +66,50 @@ def lstm(sequences, h, c, kernel, recurrent_kernel, bias, go_backwards):
         False,  # bidirectional
         True,  # batch_first
     )
-    h, c = h[0], c[0]
-    return h, outputs, [h, c]
+
+
+def _transposed(weights):
+    import torch
+
+    return torch.transpose(weights, 0, 1)
+
+
+def lstm(sequences, h, c, kernel, recurrent_kernel, bias, go_backwards):
+    """`(last_output, outputs, [h, c])` of an LSTM over `sequences`
+    `(batch, time, features)` from states `h`, `c`, by `torch.lstm`."""
+    import torch
+
+    weights = [
+        _transposed(ops.convert_to_tensor(kernel)),
+        _transposed(ops.convert_to_tensor(recurrent_kernel)),
+    ]
+    if bias is not None:
+        bias = ops.convert_to_tensor(bias)
+        bias = [bias, torch.zeros_like(bias)]
+    outputs, h, c = _run(torch.lstm, sequences, (h, c), weights, bias, go_backwards)
+    return h[0], outputs, [h[0], c[0]]
+
+
+def _reset_first(weights):
+    """Keras's GRU blocks `[update | reset | candidate]` along the last axis
+    as PyTorch's `[reset | update | candidate]`."""
+    import torch
+
+    update, reset, candidate = torch.chunk(ops.convert_to_tensor(weights), 3, dim=-1)
+    return torch.cat([reset, update, candidate], dim=-1)
+
+
+def gru(sequences, h, kernel, recurrent_kernel, bias, go_backwards):
+    """`(last_output, outputs, [h])` of a `reset_after=True` GRU over
+    `sequences` `(batch, time, features)` from state `h`, by `torch.gru`;
+    `bias` `(2, 3 * units)` (input and recurrent rows) or None."""
+    import torch
+
+    weights = [
+        _transposed(_reset_first(kernel)),
+        _transposed(_reset_first(recurrent_kernel)),
+    ]
+    if bias is not None:
+        bias = list(_reset_first(bias))
+    outputs, h = _run(torch.gru, sequences, (h,), weights, bias, go_backwards)
+    return h[0], outputs, [h[0]]
