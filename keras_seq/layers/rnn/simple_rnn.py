@@ -1,5 +1,6 @@
 import keras
 
+from keras_seq.layers.rnn import torch_fused
 from keras_seq.layers.rnn.base_recurrent import BaseRecurrent
 from keras_seq.layers.rnn.simple_rnn_cell import SimpleRNNCell
 
@@ -10,7 +11,8 @@ class SimpleRNN(BaseRecurrent):
 
     A drop-in for `keras.layers.SimpleRNN` (same arguments and weight layout).
     How the loop runs (on TensorFlow with the weight gradients as one matmul
-    each): docs/layers.md.
+    each): docs/layers.md. On PyTorch (tanh, no mask, float32, not unrolled)
+    it runs `torch.rnn_tanh`, the kernel of `torch.nn.RNN`, instead.
 
     Args:
         units: Positive integer, size of the state.
@@ -122,4 +124,17 @@ class SimpleRNN(BaseRecurrent):
             zero_output_for_mask=zero_output_for_mask,
             jit_compile=jit_compile,
             **kwargs,
+        )
+
+    def _fused_call(self, sequences, initial_state, mask):
+        cell = self.cell
+        if not torch_fused.simple_rnn_applies(cell, sequences, mask, self.unroll):
+            return None
+        return torch_fused.simple_rnn(
+            sequences,
+            initial_state[0],
+            cell.kernel,
+            cell.recurrent_kernel,
+            cell.bias,
+            self.go_backwards,
         )

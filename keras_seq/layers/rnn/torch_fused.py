@@ -1,8 +1,9 @@
 """PyTorch's own recurrent kernels behind keras_seq's layers on the PyTorch backend.
 
-On the PyTorch backend `LSTM` hands the whole sequence to `torch.lstm` and
-`GRU(reset_after=True)` to `torch.gru`, the kernels behind `torch.nn.LSTM` /
-`GRU` (oneDNN on a CPU, cuDNN on a GPU), as Keras hands its layers to cuDNN
+On the PyTorch backend `LSTM` hands the whole sequence to `torch.lstm`,
+`GRU(reset_after=True)` to `torch.gru` and `SimpleRNN` (tanh) to
+`torch.rnn_tanh`, the kernels behind `torch.nn.LSTM` / `GRU` / `RNN` (oneDNN
+on a CPU, cuDNN on a GPU), as Keras hands its layers to cuDNN
 on TensorFlow: the same functions, with the layer's variables as their
 weights, and autograd carries the gradient back to those variables.
 PyTorch's LSTM gate order is Keras's (input, forget, candidate, output);
@@ -23,9 +24,15 @@ def _applies(cell, sequences, mask, unroll):
         and mask is None
         and not unroll
         and cell.activation is keras.activations.tanh
-        and cell.recurrent_activation is keras.activations.sigmoid
+        and getattr(cell, "recurrent_activation", keras.activations.sigmoid)
+        is keras.activations.sigmoid
         and keras.backend.standardize_dtype(sequences.dtype) == "float32"
     )
+
+
+def simple_rnn_applies(cell, sequences, mask, unroll):
+    """Whether `torch.rnn_tanh` computes what `cell`'s loop would."""
+    return _applies(cell, sequences, mask, unroll)
 
 
 def lstm_applies(cell, sequences, mask, unroll):
@@ -112,4 +119,20 @@ def gru(sequences, h, kernel, recurrent_kernel, bias, go_backwards):
     if bias is not None:
         bias = list(_reset_first(bias))
     outputs, h = _run(torch.gru, sequences, (h,), weights, bias, go_backwards)
+    return h[0], outputs, [h[0]]
+
+
+def simple_rnn(sequences, h, kernel, recurrent_kernel, bias, go_backwards):
+    """`(last_output, outputs, [h])` of a tanh SimpleRNN over `sequences`
+    `(batch, time, features)` from state `h`, by `torch.rnn_tanh`."""
+    import torch
+
+    weights = [
+        _transposed(ops.convert_to_tensor(kernel)),
+        _transposed(ops.convert_to_tensor(recurrent_kernel)),
+    ]
+    if bias is not None:
+        bias = ops.convert_to_tensor(bias)
+        bias = [bias, torch.zeros_like(bias)]
+    outputs, h = _run(torch.rnn_tanh, sequences, (h,), weights, bias, go_backwards)
     return h[0], outputs, [h[0]]

@@ -1,5 +1,6 @@
-"""`LSTM` and `GRU` on the PyTorch backend through `torch.lstm` /
-`torch.gru` (the kernels of `torch.nn.LSTM` / `GRU`): outputs, states and
+"""`LSTM`, `GRU` and `SimpleRNN` on the PyTorch backend through
+`torch.lstm` / `torch.gru` / `torch.rnn_tanh` (the kernels of `torch.nn`'s
+`LSTM` / `GRU` / `RNN`): outputs, states and
 every gradient equal the layer's own loop, and the loop runs wherever the
 kernel would compute something else."""
 
@@ -7,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_seq.layers import GRU, LSTM
+from keras_seq.layers import GRU, LSTM, SimpleRNN
 from keras_seq.layers.rnn import torch_fused
 
 pytestmark = pytest.mark.skipif(
@@ -21,6 +22,7 @@ def outputs_and_gradients(layer, x, states, use_loop, monkeypatch):
     if use_loop:
         monkeypatch.setattr(torch_fused, "lstm_applies", lambda *args: False)
         monkeypatch.setattr(torch_fused, "gru_applies", lambda *args: False)
+        monkeypatch.setattr(torch_fused, "simple_rnn_applies", lambda *args: False)
     x = torch.tensor(x, requires_grad=True)
     states = [torch.tensor(s, requires_grad=True) for s in states]
     outputs = layer(x, initial_state=states)
@@ -44,6 +46,10 @@ def outputs_and_gradients(layer, x, states, use_loop, monkeypatch):
         (GRU, {"return_sequences": True, "return_state": True}),
         (GRU, {"go_backwards": True, "return_sequences": True}),
         (GRU, {"use_bias": False}),
+        (SimpleRNN, {}),
+        (SimpleRNN, {"return_sequences": True, "return_state": True}),
+        (SimpleRNN, {"go_backwards": True, "return_sequences": True}),
+        (SimpleRNN, {"use_bias": False}),
     ],
 )
 def test_equals_the_loop_with_gradients(cls, options, monkeypatch):
@@ -55,7 +61,7 @@ def test_equals_the_loop_with_gradients(cls, options, monkeypatch):
     for variable in layer.weights:  # a bias that is not Keras's initial one
         variable.assign(rng.normal(size=variable.shape).astype("float32") * 0.5)
     calls = []
-    kernel = "lstm" if cls is LSTM else "gru"
+    kernel = {LSTM: "lstm", GRU: "gru", SimpleRNN: "simple_rnn"}[cls]
     real = getattr(torch_fused, kernel)
     monkeypatch.setattr(
         torch_fused, kernel, lambda *a, **k: calls.append(1) or real(*a, **k)
@@ -79,10 +85,12 @@ def test_equals_the_loop_with_gradients(cls, options, monkeypatch):
         (GRU, {"reset_after": False}, False),
         (GRU, {"activation": "relu"}, False),
         (GRU, {}, True),
+        (SimpleRNN, {"activation": "relu"}, False),
+        (SimpleRNN, {}, True),
     ],
 )
 def test_the_loop_runs_where_the_kernel_differs(cls, options, masked, monkeypatch):
-    for kernel in ("lstm", "gru"):
+    for kernel in ("lstm", "gru", "simple_rnn"):
         monkeypatch.setattr(
             torch_fused, kernel, lambda *a, **k: pytest.fail("a torch kernel ran")
         )
