@@ -152,19 +152,9 @@ class GRU(BaseRecurrent):
 
     def _fused_call(self, sequences, initial_state, mask):
         cell = self.cell
-        # `use_cudnn=True` asks for cuDNN: torch.gru on a GPU, not on a CPU.
-        cudnn_only = getattr(self, "use_cudnn", None) is True
-        if torch_fused.gru_applies(cell, sequences, mask, self.unroll) and (
-            not cudnn_only or torch_fused.on_gpu(sequences)
-        ):
-            return torch_fused.gru(
-                sequences,
-                initial_state[0],
-                cell.kernel,
-                cell.recurrent_kernel,
-                cell.bias,
-                self.go_backwards,
-            )
+        fused = torch_fused.fused_call(self, "gru", sequences, initial_state, mask)
+        if fused is not None:
+            return fused
         if (
             keras.backend.backend() != "tensorflow"
             or not cell.reset_after

@@ -168,20 +168,9 @@ class LSTM(BaseRecurrent):
 
     def _fused_call(self, sequences, initial_state, mask):
         cell = self.cell
-        # `use_cudnn=True` asks for cuDNN: torch.lstm on a GPU, not on a CPU.
-        cudnn_only = getattr(self, "use_cudnn", None) is True
-        if torch_fused.lstm_applies(cell, sequences, mask, self.unroll) and (
-            not cudnn_only or torch_fused.on_gpu(sequences)
-        ):
-            return torch_fused.lstm(
-                sequences,
-                initial_state[0],
-                initial_state[1],
-                cell.kernel,
-                cell.recurrent_kernel,
-                cell._input_bias(),
-                self.go_backwards,
-            )
+        fused = torch_fused.fused_call(self, "lstm", sequences, initial_state, mask)
+        if fused is not None:
+            return fused
         if keras.backend.backend() != "tensorflow" or cell.use_peepholes or self.unroll:
             return None
         from keras_seq.utils.compat import fused_lstm

@@ -127,14 +127,6 @@ class SimpleRNN(BaseRecurrent):
         )
 
     def _fused_call(self, sequences, initial_state, mask):
-        cell = self.cell
-        if not torch_fused.simple_rnn_applies(cell, sequences, mask, self.unroll):
-            return None
-        return torch_fused.simple_rnn(
-            sequences,
-            initial_state[0],
-            cell.kernel,
-            cell.recurrent_kernel,
-            cell.bias,
-            self.go_backwards,
+        return torch_fused.fused_call(
+            self, "simple_rnn", sequences, initial_state, mask
         )

@@ -50,11 +50,24 @@ def on_gpu(tensor):
     return ops.convert_to_tensor(tensor).is_cuda
 
 
+def fused_call(layer, kernel, sequences, initial_state, mask):
+    """`(last_output, outputs, states)` of `layer` by the torch kernel
+    `kernel` ("lstm", "gru", "simple_rnn"), or None where it does not
+    compute what the layer's loop would. `use_cudnn=True` asks for cuDNN:
+    the kernel on a GPU, not on a CPU."""
+    applies = globals()[f"{kernel}_applies"]
+    if not applies(layer.cell, sequences, mask, layer.unroll):
+        return None
+    if getattr(layer, "use_cudnn", None) is True and not on_gpu(sequences):
+        return None
+    return globals()[kernel](sequences, initial_state, layer.cell, layer.go_backwards)
+
+
 def _run(kernel, sequences, states, weights, bias, go_backwards):
-    """`kernel` (`torch.lstm` / `torch.gru`) over `sequences` (batch first),
-    one layer, one direction, from `states`: `(outputs, *states)`.
-    `weights`: the input and recurrent kernels `(out, in)`; `bias`: the
-    input and recurrent bias vectors, or None."""
+    """`kernel` (`torch.lstm` / `torch.gru` / `torch.rnn_tanh`) over
+    `sequences` (batch first), one layer, one direction, from `states`:
+    `(outputs, *states)`. `weights`: the input and recurrent kernels
+    `(out, in)`; `bias`: the input and recurrent bias vectors, or None."""
     import torch
 
     x = ops.convert_to_tensor(sequences)
@@ -75,25 +88,35 @@ def _run(kernel, sequences, states, weights, bias, go_backwards):
     )
 
 
-def _transposed(weights):
+def _weights(cell, arrange=ops.convert_to_tensor):
+    """The cell's kernels as torch's `(out, in)` weights, blocks `arrange`d."""
     import torch
 
-    return torch.transpose(weights, 0, 1)
-
-
-def lstm(sequences, h, c, kernel, recurrent_kernel, bias, go_backwards):
-    """`(last_output, outputs, [h, c])` of an LSTM over `sequences`
-    `(batch, time, features)` from states `h`, `c`, by `torch.lstm`."""
-    import torch
-
-    weights = [
-        _transposed(ops.convert_to_tensor(kernel)),
-        _transposed(ops.convert_to_tensor(recurrent_kernel)),
+    return [
+        torch.transpose(arrange(cell.kernel), 0, 1),
+        torch.transpose(arrange(cell.recurrent_kernel), 0, 1),
     ]
-    if bias is not None:
-        bias = ops.convert_to_tensor(bias)
-        bias = [bias, torch.zeros_like(bias)]
-    outputs, h, c = _run(torch.lstm, sequences, (h, c), weights, bias, go_backwards)
+
+
+def _one_bias(bias):
+    """A single bias vector as torch's input and (zero) recurrent biases."""
+    import torch
+
+    if bias is None:
+        return None
+    bias = ops.convert_to_tensor(bias)
+    return [bias, torch.zeros_like(bias)]
+
+
+def lstm(sequences, states, cell, go_backwards):
+    """`(last_output, outputs, [h, c])` of an LSTM over `sequences`
+    `(batch, time, features)` from states `[h, c]`, by `torch.lstm`."""
+    import torch
+
+    bias = _one_bias(cell._input_bias())
+    outputs, h, c = _run(
+        torch.lstm, sequences, states, _weights(cell), bias, go_backwards
+    )
     return h[0], outputs, [h[0], c[0]]
 
 
@@ -106,33 +129,25 @@ def _reset_first(weights):
     return torch.cat([reset, update, candidate], dim=-1)
 
 
-def gru(sequences, h, kernel, recurrent_kernel, bias, go_backwards):
+def gru(sequences, states, cell, go_backwards):
     """`(last_output, outputs, [h])` of a `reset_after=True` GRU over
-    `sequences` `(batch, time, features)` from state `h`, by `torch.gru`;
-    `bias` `(2, 3 * units)` (input and recurrent rows) or None."""
+    `sequences` `(batch, time, features)` from states `[h]`, by `torch.gru`;
+    the cell's bias `(2, 3 * units)` holds the input and recurrent rows."""
     import torch
 
-    weights = [
-        _transposed(_reset_first(kernel)),
-        _transposed(_reset_first(recurrent_kernel)),
-    ]
-    if bias is not None:
-        bias = list(_reset_first(bias))
-    outputs, h = _run(torch.gru, sequences, (h,), weights, bias, go_backwards)
+    bias = None if cell.bias is None else list(_reset_first(cell.bias))
+    weights = _weights(cell, _reset_first)
+    outputs, h = _run(torch.gru, sequences, states, weights, bias, go_backwards)
     return h[0], outputs, [h[0]]
 
 
-def simple_rnn(sequences, h, kernel, recurrent_kernel, bias, go_backwards):
+def simple_rnn(sequences, states, cell, go_backwards):
     """`(last_output, outputs, [h])` of a tanh SimpleRNN over `sequences`
-    `(batch, time, features)` from state `h`, by `torch.rnn_tanh`."""
+    `(batch, time, features)` from states `[h]`, by `torch.rnn_tanh`."""
     import torch
 
-    weights = [
-        _transposed(ops.convert_to_tensor(kernel)),
-        _transposed(ops.convert_to_tensor(recurrent_kernel)),
-    ]
-    if bias is not None:
-        bias = ops.convert_to_tensor(bias)
-        bias = [bias, torch.zeros_like(bias)]
-    outputs, h = _run(torch.rnn_tanh, sequences, (h,), weights, bias, go_backwards)
+    bias = _one_bias(cell.bias)
+    outputs, h = _run(
+        torch.rnn_tanh, sequences, states, _weights(cell), bias, go_backwards
+    )
     return h[0], outputs, [h[0]]
