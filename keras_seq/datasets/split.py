@@ -23,12 +23,24 @@ class Split:
     def __len__(self):
         return len(self.inputs)
 
-    def dataset(self, batch_size=32, shuffle=False, seed=0):
+    def dataset(self, batch_size=32, shuffle=False, seed=0, sort_window=0):
         """A `tf.data.Dataset` of `(inputs, targets)` batches (or `inputs`).
 
         Texts become `tf.string` tensors; token and tag lists become ragged
         `tf.string` tensors. `shuffle` reshuffles every epoch from `seed`.
+
+        `sort_window` (with `shuffle`, texts only): every `sort_window`
+        batches' worth of shuffled examples is sorted by length (characters
+        of the input plus the target) before it is cut into batches, and the
+        batches are shuffled again. Batches then hold texts of similar
+        lengths, so padding to the longest wastes little, while every epoch
+        still sees every example once in a new order. 0 sorts nothing.
         """
+        if sort_window < 0 or int(sort_window) != sort_window:
+            raise ValueError(
+                "Received an invalid value for argument `sort_window`, expected "
+                f"a number of batches >= 0, got {sort_window!r}."
+            )
         if importlib.util.find_spec("tensorflow") is None:
             raise ModuleNotFoundError(
                 "Split.dataset() builds a tf.data pipeline, and TensorFlow is not "
@@ -56,7 +68,38 @@ class Split:
         data = tf.data.Dataset.from_tensor_slices(elements)
         if shuffle:
             data = data.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
+        if shuffle and sort_window:
+            if not isinstance(self.inputs[0], str):
+                raise ValueError(
+                    "`sort_window` sorts texts by length; this split holds "
+                    f"{type(self.inputs[0]).__name__}s. Use sort_window=0."
+                )
+            return _sorted_batches(data, batch_size, int(sort_window), seed)
         return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _sorted_batches(data, batch_size, window, seed):
+    """Batches of `data` sorted by text length within windows of batches."""
+    import tensorflow as tf
+
+    def length(element):
+        parts = element if isinstance(element, tuple) else (element,)
+        texts = [part for part in parts if part.dtype == tf.string]  # not labels
+        return tf.add_n([tf.strings.length(text) for text in texts])
+
+    def by_length(*element):
+        element = element if len(element) > 1 else element[0]
+        order = tf.argsort(length(element), stable=True)
+        return tf.nest.map_structure(lambda part: tf.gather(part, order), element)
+
+    return (
+        data.batch(batch_size * window)
+        .map(by_length)
+        .unbatch()
+        .batch(batch_size)
+        .shuffle(window, seed=seed, reshuffle_each_iteration=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
 @dataclasses.dataclass

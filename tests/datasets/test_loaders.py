@@ -318,6 +318,46 @@ def test_split_examples_checks_and_dataset():
         datasets.Split([]).dataset()
 
 
+def batch_lengths(data):
+    rows = []
+    for texts, targets in data:
+        rows.append(
+            [
+                len(text) + len(target)
+                for text, target in zip(texts.numpy(), targets.numpy())
+            ]
+        )
+    return rows
+
+
+def test_split_dataset_sort_window_batches_similar_lengths():
+    rng = np.random.default_rng(0)
+    sources = ["s" * int(n) + str(i) for i, n in enumerate(rng.integers(1, 90, 400))]
+    targets = ["t" * int(n) for n in rng.integers(1, 90, 400)]
+    split = datasets.Split(sources, targets)
+    seen = []
+    for texts, _ in split.dataset(16, shuffle=True, seed=3, sort_window=5):
+        seen += [text.decode() for text in texts.numpy()]
+    assert sorted(seen) == sorted(sources)  # each example once an epoch
+    plain = batch_lengths(split.dataset(16, shuffle=True, seed=3))
+    grouped = batch_lengths(split.dataset(16, shuffle=True, seed=3, sort_window=5))
+    assert len(grouped) == len(plain) == 25
+    spread = [max(row) - min(row) for row in grouped]
+    # Within 80 examples the 16 of a batch span about a fifth of the range.
+    assert np.mean(spread) < np.mean([max(r) - min(r) for r in plain]) / 3
+    # Batches come shuffled, not shortest first.
+    means = [np.mean(row) for row in grouped]
+    assert means != sorted(means)
+    labelled = datasets.Split(sources, np.arange(400))
+    texts, labels = next(iter(labelled.dataset(8, shuffle=True, sort_window=2)))
+    assert [int(t.decode().lstrip("s")) for t in texts.numpy()] == list(labels.numpy())
+    with pytest.raises(ValueError, match="sort_window"):
+        split.dataset(16, shuffle=True, sort_window=-1)
+    tagged = datasets.Split([["a", "b"], ["c"]], [["x", "y"], ["z"]])
+    with pytest.raises(ValueError, match="sorts texts by length"):
+        tagged.dataset(2, shuffle=True, sort_window=2)
+
+
 def test_parse_ding_line():
     line = (
         "Abendessen {n}; Abendbrot {n} | Abendessen {pl} | Das Abendessen hat mir "

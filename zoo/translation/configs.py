@@ -27,6 +27,10 @@ class Config(TaskConfig):
     attention_units: int = 128
     dropout: float = 0.2
     batch_size: int = 64
+    # Training batches of similar lengths: each `sort_window` batches' worth
+    # of shuffled pairs is sorted by length, then batched and reshuffled
+    # (`keras_seq.datasets.Split.dataset`); 0 batches them as they come.
+    sort_window: int = 0
     epochs: int = 20
     learning_rate: float = 2e-3
     patience: int = 3
@@ -64,6 +68,7 @@ class Config(TaskConfig):
             ),
             non_negative=(
                 "patience",
+                "sort_window",
                 "scheduled_sampling_step",
                 "warmup_steps",
                 "length_penalty",
@@ -89,7 +94,8 @@ TRANSFORMER = Config(
     embedding_dim=256,
     dropout=0.1,
     learning_rate=1e-3,
-    epochs=30,
+    sort_window=32,
+    epochs=15,
     patience=4,
 )
 

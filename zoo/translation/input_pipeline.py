@@ -93,6 +93,10 @@ def dataset(split, translator, config, shuffle=False):
             target_in, target_out = text_inputs.pad_time([target_in, target_out])
         return (source, target_in), target_out
 
-    return split.dataset(config.batch_size, shuffle=shuffle, seed=config.seed).map(
-        tokenize, num_parallel_calls=tf.data.AUTOTUNE
+    batches = split.dataset(
+        config.batch_size,
+        shuffle=shuffle,
+        seed=config.seed,
+        sort_window=config.sort_window if shuffle else 0,
     )
+    return batches.map(tokenize, num_parallel_calls=tf.data.AUTOTUNE)
