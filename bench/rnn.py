@@ -9,7 +9,9 @@ as many threads as TensorFlow. Prints the median times and the ratios ours /
 peer (below 1.0 means keras_seq is faster) and writes them to the results file
 of the backend (`bench/results/rnn.json` on TensorFlow, `rnn_jax.json`,
 `rnn_torch.json`). The Keras models are compiled the same way (Keras's
-default `jit_compile="auto"`).
+default `jit_compile="auto"`). On the CPU it also measures the peak memory
+of a training step of each model at the first size, in a child process
+(`bench/memory.py`; `--no-memory` skips it).
 
     python bench/rnn.py                      # TF backend, CPU
     KERAS_BACKEND=torch python bench/rnn.py  # our layers on PyTorch against torch.nn
@@ -17,10 +19,14 @@ default `jit_compile="auto"`).
 """
 
 import argparse
+import json
 import os
 import platform
+import subprocess
+import sys
 
 import keras
+import memory
 import numpy as np
 from results import add_argument, measure, write
 from timing import median_times
@@ -56,6 +62,8 @@ def compiled(layer, args):
 # recurrent matmul, as `reset_after=True`). Peepholes and `reset_after=False`
 # have no torch.nn layer.
 TORCH_PEERS = {"SimpleRNN": "RNN", "LSTM": "LSTM", "GRU reset_after=True": "GRU"}
+# Peak memory of a training step: at most this times torch.nn's.
+MEMORY_AGAINST_TORCH = 1.2
 
 
 BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
@@ -134,6 +142,121 @@ def sizes(text):
     return cases
 
 
+def builtin_name(name, peer):
+    """How the results file names the Keras built-in of pair `name`."""
+    text = type(peer).__module__.split(".")[0] + ".layers." + type(peer).__name__
+    return text + (" (reset_after=False)" if "False" in name else "")
+
+
+def memory_rows(args, against_torch):
+    """The peak memory of a training step, measured in a child process."""
+    report = measured_memory(sys.argv[1:])
+    if report is None:
+        return []
+    batch, length = args.sizes[0]
+    print(f"peak memory of a training step, batch {batch} x length {length}, MB:")
+    rows = []
+    names = {name: peer for name, _, peer in pairs(args.units)}
+    for name, peaks in report.items():
+        mb = {which: round(value / 2**20, 3) for which, value in peaks.items()}
+        print(f"  {name}: " + ", ".join(f"{k} {v}" for k, v in mb.items()))
+        case = f"train step peak memory, batch {batch}, length {length}"
+        rows.append(
+            measure(
+                f"{name}, {case}",
+                mb["ours"],
+                "MB",
+                builtin_name(name, names[name]),
+                mb["keras"],
+            )
+        )
+        if "torch" in mb:
+            rows.append(
+                measure(
+                    f"{name}, {case}, against PyTorch",
+                    mb["ours"],
+                    "MB",
+                    f"torch.nn.{TORCH_PEERS[name]}",
+                    mb["torch"],
+                    None
+                    if against_torch is None
+                    else {"on": "ratio", "at_most": MEMORY_AGAINST_TORCH},
+                )
+            )
+    return rows
+
+
+def memory_report(args):
+    """Prints {layer: {"ours"|"keras"|"torch": bytes}}: the peak heap memory
+    of one training step of each model at the first size, above what it held
+    before the step (bench/memory.py; run with `memory.measured_env()`)."""
+    batch, length = args.sizes[0]
+    args.length = length
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(batch, length, args.input)).astype("float32")
+    y = rng.normal(size=(batch, args.units)).astype("float32")
+    report = {}
+    for name, ours, peer in pairs(args.units):
+        if args.only and args.only not in name:
+            continue
+        models = {"ours": compiled(ours, args), "keras": compiled(peer, args)}
+        if torch_available() and name in TORCH_PEERS:
+            models["torch"] = TorchModel(TORCH_PEERS[name], args, x, y)
+        report[name] = {}
+        for which, model in models.items():
+            for _ in range(2):  # compile, first-call caches
+                model.train_on_batch(x, y)
+            report[name][which] = memory.peak_during(
+                lambda model=model: model.train_on_batch(x, y)
+            )
+    print("MEMORY " + json.dumps(report))
+
+
+def on_gpu():
+    """Whether the Keras backend or torch.nn would run on a GPU."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        if jax.default_backend() != "cpu":
+            return True
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        if tf.config.list_physical_devices("GPU"):
+            return True
+    if torch_available():
+        import torch
+
+        return torch.cuda.is_available()
+    return False
+
+
+def measured_memory(argv):
+    """Runs `memory_report` in a child process that can measure; None where
+    it cannot (no glibc, or the models run on a GPU: it measures host heap)."""
+    if memory._LIBC is None:
+        print("peak memory: not measured, needs glibc's mallinfo2 (Linux)")
+        return None
+    if on_gpu():
+        print("peak memory: not measured, it counts host memory and a GPU is in use")
+        return None
+    done = subprocess.run(
+        [sys.executable, __file__, *argv, "--memory-report"],
+        env=memory.measured_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("MEMORY ")]
+    if done.returncode or not lines:
+        raise RuntimeError(
+            f"the peak-memory run failed (exit {done.returncode}):\n"
+            f"{done.stderr[-3000:]}"
+        )
+    return json.loads(lines[-1][len("MEMORY ") :])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -149,10 +272,21 @@ def main():
     parser.add_argument(
         "--only", default=None, help="run the pairs whose name contains this"
     )
+    parser.add_argument(
+        "--no-memory",
+        dest="memory",
+        action="store_false",
+        help="skip the peak memory of a training step (a child process)",
+    )
+    parser.add_argument("--memory-report", action="store_true", help=argparse.SUPPRESS)
     backend = keras.backend.backend()
     add_argument(parser, "rnn" if backend == "tensorflow" else f"rnn_{backend}")
-    args = parser.parse_args()
+    argv = sys.argv[1:]
+    args = parser.parse_args(argv)
     set_threads(args.threads)
+    if args.memory_report:
+        memory_report(args)
+        return
     with_torch = torch_available()
     # PyTorch's own layers are the peer a Keras-on-PyTorch user has (within
     # 1.2x); on TensorFlow, ours should beat them.
@@ -195,11 +329,7 @@ def main():
                 f"| {cell(ot, tt)} | {op * 1e3:.1f} | {cell(op, kp)} | {cell(op, tp)} |",
                 flush=True,
             )
-            keras_name = (
-                type(peer).__module__.split(".")[0] + ".layers." + type(peer).__name__
-            )
-            if "False" in name:
-                keras_name += " (reset_after=False)"
+            keras_name = builtin_name(name, peer)
             for kind, ours_s, keras_s, torch_s in (
                 ("train step", ot, kt, tt),
                 ("forward", op, kp, tp),
@@ -229,6 +359,8 @@ def main():
                             target,
                         )
                     )
+    if args.memory:
+        rows += memory_rows(args, against_torch)
     write(
         args.results,
         f"Recurrent layers on {BACKEND_NAMES[backend]} (`bench/rnn.py`)",
@@ -239,7 +371,9 @@ def main():
             f"(`predict_on_batch`) at each batch x length, input {args.input}, "
             f"units {args.units}; medians of {args.repeats}, keras_seq, Keras "
             f"and PyTorch alternated (ABBA), the Keras models compiled alike, "
-            f"{args.threads} threads."
+            f"{args.threads} threads. Peak memory: the most heap bytes in use "
+            f"during a training step above the level before it, median of 3 "
+            f"(`bench/memory.py`)."
         ),
     )
 

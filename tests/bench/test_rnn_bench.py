@@ -1,6 +1,7 @@
 """`bench/rnn.py` at tiny sizes: every layer timed against its Keras
 built-in and, where torch.nn has the same recurrence, against PyTorch, at
-each size, the rows written to a results file."""
+each size, its training step's peak memory at the first, the rows written to
+a results file; `bench/memory.py` against allocations of known sizes."""
 
 import importlib.util
 import json
@@ -16,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch")
 def test_every_layer_against_keras_and_pytorch_at_each_size(tmp_path):
     path = tmp_path / "rnn.json"
-    argv = ["--sizes", "3x4,1x2", "--input", "3", "--units", "5", "--repeats", "1"]
+    argv = ["--sizes", "16x6,1x2", "--input", "3", "--units", "32", "--repeats", "1"]
     result = subprocess.run(
         [
             sys.executable,
@@ -42,7 +43,7 @@ def test_every_layer_against_keras_and_pytorch_at_each_size(tmp_path):
     layers.append("LSTM peepholes vs Keras LSTM")
     torch_peers = {"SimpleRNN": "RNN", "LSTM": "LSTM", "GRU reset_after=True": "GRU"}
     expected = set()
-    for case in ("batch 3, length 4", "batch 1, length 2"):
+    for case in ("batch 16, length 6", "batch 1, length 2"):
         for layer in layers:
             for kind in ("train step", "forward"):
                 name = f"{layer}, {kind}, {case}"
@@ -57,8 +58,67 @@ def test_every_layer_against_keras_and_pytorch_at_each_size(tmp_path):
                     )
                     assert torch_row["value"] == rows[name]["value"]
                     assert torch_row["target"] == {"on": "ratio", "at_most": 1.0}
+    memory_case = "train step peak memory, batch 16, length 6"
+    for layer in layers:
+        name = f"{layer}, {memory_case}"
+        expected.add(name)
+        assert rows[name]["unit"] == "MB" and "target" not in rows[name]
+        assert rows[name]["peer"].startswith("keras.layers.")
+        if layer in torch_peers:
+            expected.add(name + ", against PyTorch")
+            torch_row = rows[name + ", against PyTorch"]
+            assert torch_row["peer"] == f"torch.nn.{torch_peers[layer]}"
+            assert torch_row["target"] == {"on": "ratio", "at_most": 1.2}
     assert set(rows) == expected
     assert all(row["value"] > 0 and row["peer_value"] > 0 for row in rows.values())
+
+
+MEMORY_CHECK = """
+import numpy as np, tensorflow as tf, torch
+import memory
+
+MB = 2**20
+def numpy_call():
+    a = np.ones(40 * MB // 8)  # 40 MB, freed on return
+    return float(a[0])
+def torch_call():
+    a = torch.ones(30 * MB // 4) * 2.0  # two 30 MB tensors alive at once
+    return float(a[0])
+x = tf.ones([20 * MB // 4])
+@tf.function
+def tf_call():
+    return tf.reduce_sum(tf.exp(x) * tf.sin(x))  # two 20 MB alive at once
+tf_call()
+print(memory.peak_during(numpy_call) / MB, memory.peak_during(torch_call) / MB,
+      memory.peak_during(lambda: tf_call().numpy()) / MB)
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch")
+def test_peak_memory_counts_numpy_torch_and_tensorflow_allocations():
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    try:
+        import memory
+    finally:
+        sys.path.pop(0)
+    if memory._LIBC is None:
+        pytest.skip("needs glibc's mallinfo2")
+    assert not memory.available()  # this process has several malloc arenas
+    with pytest.raises(RuntimeError, match="MALLOC_ARENA_MAX=1"):
+        memory.peak_during(lambda: None)
+    result = subprocess.run(
+        [sys.executable, "-c", MEMORY_CHECK],
+        check=False,
+        cwd=os.path.join(ROOT, "bench"),
+        env={**memory.measured_env(), "KERAS_BACKEND": "tensorflow"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    numpy_mb, torch_mb, tf_mb = map(float, result.stdout.split()[-3:])
+    assert 40 <= numpy_mb < 41
+    assert 60 <= torch_mb < 61.5
+    assert 40 <= tf_mb < 41.5
 
 
 def test_sizes_must_read_batch_x_length():
