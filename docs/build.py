@@ -173,19 +173,31 @@ def stage():
 
 
 def draw_figures(env):
-    """Runs each figure's command, then puts its file in the staged site."""
-    for staged, (arguments, produced) in FIGURES.items():
-        with tempfile.TemporaryDirectory() as directory:
-            target = Path(directory) / produced
-            output = target if arguments[-1] == "--output" else directory
-            subprocess.run(
-                [sys.executable, *arguments, str(output)],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-            shutil.copyfile(target, STAGE / staged)
+    """Runs the figures' commands, all at once (each is mostly one thread of
+    Python and compilation), then puts each file in the staged site."""
+    with tempfile.TemporaryDirectory() as directory:
+        running = []
+        for index, (staged, (arguments, produced)) in enumerate(FIGURES.items()):
+            workdir = Path(directory) / str(index)
+            workdir.mkdir()
+            target = workdir / produced
+            output = target if arguments[-1] == "--output" else workdir
+            command = [sys.executable, *arguments, str(output)]
+            log = workdir / "stderr.txt"
+            with open(log, "w") as errors:  # a file: a pipe could fill and block
+                process = subprocess.Popen(
+                    command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors
+                )
+            running.append((staged, target, command, process, log))
+        failed = []
+        for staged, target, command, process, log in running:
+            if process.wait():
+                failed.append(f"{' '.join(command[1:])} (exit {process.returncode}):")
+                failed.append(log.read_text(errors="replace")[-3000:])
+            else:
+                shutil.copyfile(target, STAGE / staged)
+        if failed:
+            raise SystemExit("A figure's command failed:\n" + "\n".join(failed))
 
 
 def main(argv=None):
