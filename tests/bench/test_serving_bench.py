@@ -21,12 +21,18 @@ pytestmark = pytest.mark.skipif(
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def test_runtimes_are_timed_against_keras_predict(tmp_path, capsys):
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    """A tiny sentiment_zh run, trained and exported once for the module."""
     import zoo
     from zoo.sentiment import train
 
-    workdir = str(tmp_path / "tiny")
-    train.train_and_evaluate(zoo.config("sentiment_zh", "tiny"), workdir)
+    path = str(tmp_path_factory.mktemp("serving") / "tiny")
+    train.train_and_evaluate(zoo.config("sentiment_zh", "tiny"), path)
+    return path
+
+
+def test_runtimes_are_timed_against_keras_predict(workdir, tmp_path):
     out_json = tmp_path / "runtimes.json"
     argv = ["--runtimes", workdir, "--batch", "8", "--repeats", "2"]
     result = subprocess.run(
@@ -64,12 +70,7 @@ def test_runtimes_are_timed_against_keras_predict(tmp_path, capsys):
             assert row["peer_value"] == predict["value"]
 
 
-def test_savedmodel_figures_go_to_the_models_results_file(tmp_path):
-    import zoo
-    from zoo.sentiment import train
-
-    workdir = str(tmp_path / "tiny")
-    train.train_and_evaluate(zoo.config("sentiment_zh", "tiny"), workdir)
+def test_savedmodel_figures_go_to_the_models_results_file(workdir, tmp_path):
     argv = [workdir, "--batch", "8", "--repeats", "2", "--results", str(tmp_path)]
     result = subprocess.run(
         [sys.executable, "bench/serving.py", *argv],
