@@ -287,21 +287,47 @@ ZOO = {
     ],
     "lm_ptb": [("test perplexity", "test_perplexity", "", None, None, None)],
 }
-for _name, _target in (
-    ("translate_rnn", {"on": "value", "at_least": 30.0}),
-    ("translate_transformer", None),
-):
+# Translation: the test BLEU of greedy search and of beam 4 at the config's
+# length penalty (the training run's own), and, once
+# `bench/studies/translation_length_penalty.py WORKDIR` has added its choice
+# to metrics.json, at the penalty validation chose, where the targets are:
+# translate_rnn at least 30, translate_transformer above translate_rnn's
+# figure (its own results file, when there is one).
+CHOSEN = "test BLEU, beam 4, length penalty chosen on validation"
+for _name in ("translate_rnn", "translate_transformer"):
     ZOO[_name] = [
         ("test BLEU, greedy", "test_bleu.greedy.sacrebleu", "", None, None, None),
         (
-            "test BLEU, beam 4",
+            "test BLEU, beam 4, the config's length penalty",
             "test_bleu.beam4_alpha0.7.sacrebleu",
             "",
             None,
             None,
-            _target,
+            None,
         ),
     ]
+ZOO["translate_rnn"].append(
+    (
+        CHOSEN,
+        "length_penalty_choice.chosen_test_bleu",
+        "",
+        None,
+        None,
+        {"on": "value", "at_least": 30.0},
+    )
+)
+ZOO["translate_transformer"].append(
+    (
+        CHOSEN,
+        "length_penalty_choice.chosen_test_bleu",
+        "",
+        "translate_rnn",
+        "results:zoo_translate_rnn",
+        {"on": "ratio", "at_least": 1.0},
+    )
+)
+# Rows read from what a later script adds to metrics.json: left out until then.
+OPTIONAL = ("length_penalty_choice.",)
 
 
 def _get(metrics, key):
@@ -309,6 +335,18 @@ def _get(metrics, key):
     for part in re.split(r"\.(?=[a-z_])", key):
         value = value[part]
     return value
+
+
+def _peer_value(metrics, peer_key, name):
+    """The peer's figure: a metrics.json key, or `results:FILE`, the measure
+    of the same name in another results file (None while it has none)."""
+    if not peer_key.startswith("results:"):
+        return _get(metrics, peer_key)
+    path = DIRECTORY / f"{peer_key.split(':', 1)[1]}.json"
+    if not path.exists():
+        return None
+    rows = json.loads(path.read_text(encoding="utf-8"))["measures"]
+    return next((row["value"] for row in rows if row["measure"] == name), None)
 
 
 def from_zoo(workdir, path=None):
@@ -320,8 +358,19 @@ def from_zoo(workdir, path=None):
         raise SystemExit(f"No headline figures are listed for {model!r} in ZOO.")
     rows = []
     for name, key, unit, peer, peer_key, target in ZOO[model]:
-        peer_value = _get(metrics, peer_key) if peer_key else None
-        rows.append(measure(name, _get(metrics, key), unit, peer, peer_value, target))
+        try:
+            value = _get(metrics, key)
+        except KeyError:
+            if key.startswith(OPTIONAL):
+                print(f"{name}: not in {workdir}/metrics.json yet, left out")
+                continue
+            raise
+        peer_value = _peer_value(metrics, peer_key, name) if peer_key else None
+        if peer_key and peer_value is None:
+            print(f"{name}: no figure of {peer} to compare with yet")
+            peer = None
+            target = target if target and target["on"] == "value" else None
+        rows.append(measure(name, value, unit, peer, peer_value, target))
     origin = metrics.get("provenance")
     if origin is None:
         raise SystemExit(
@@ -329,6 +378,14 @@ def from_zoo(workdir, path=None):
             "it comes from a run before the zoo recorded them."
         )
     record = {"title": f"Zoo: {model}", **origin, "measures": rows}
+    choice = metrics.get("length_penalty_choice")
+    if choice:
+        record["notes"] = (
+            f"The length penalty: `{choice['command']}` chose alpha "
+            f"{choice['chosen_alpha']} on validation BLEU "
+            + ", ".join(f"{a}: {b}" for a, b in choice["validation_bleu"].items())
+            + f" (beam {choice['beam_width']})."
+        )
     check(record, workdir / "metrics.json")
     path = pathlib.Path(path or DIRECTORY / f"zoo_{model}.json")
     path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")

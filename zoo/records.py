@@ -18,18 +18,20 @@ PACKAGES = ("keras", "numpy", "tensorflow", "jax", "torch", "keras_hub")
 def command(argv=None):
     """The command line that ran, as a user would type it: `python -m zoo
     train NAME ...` or `python bench/rnn.py ...`, after `KERAS_BACKEND=NAME`
-    when the environment chose a backend other than TensorFlow."""
-    argv = list(sys.argv if argv is None else argv)
+    when the environment chose a backend other than TensorFlow. `argv`
+    (default `sys.argv`, where a `python -m` run is recognised) starts with
+    the script's path."""
+    argv = sys.argv if argv is None else list(argv)
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     prefix = [] if backend == "tensorflow" else [f"KERAS_BACKEND={backend}"]
     main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
+    spec = getattr(main, "__spec__", None) if argv is sys.argv else None
     if spec is not None and spec.name and argv[0].endswith(".py"):
         name = spec.name.removesuffix(".__main__")
         head = ["python", "-m", name]
     else:
         head = ["python", _relative(argv[0])]
-    return " ".join(prefix + head + argv[1:])
+    return " ".join(prefix + head + list(argv[1:]))
 
 
 def _relative(path):

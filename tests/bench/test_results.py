@@ -118,6 +118,70 @@ def test_zoo_run_becomes_a_results_file(tmp_path):
         results.from_zoo(tmp_path, tmp_path / "out.json")
 
 
+def translation_metrics(model, chosen):
+    metrics = {
+        "model": model,
+        "provenance": {
+            "command": f"python -m zoo train {model}",
+            "date": "2026-01-01",
+            "machine": "m",
+            "versions": {"keras": "3"},
+            "commit": "abc",
+        },
+        "test_bleu": {
+            "greedy": {"sacrebleu": 20.0},
+            "beam4_alpha0.7": {"sacrebleu": 25.0},
+        },
+    }
+    if chosen is not None:
+        metrics["length_penalty_choice"] = {
+            "command": "python bench/studies/translation_length_penalty.py run",
+            "beam_width": 4,
+            "validation_bleu": {"0.7": 24.0, "1.0": 26.0},
+            "chosen_alpha": 1.0,
+            "test_bleu": {"0.7": 25.0, "1.0": chosen},
+            "chosen_test_bleu": chosen,
+        }
+    return metrics
+
+
+def test_translation_runs_and_the_length_penalty_choice(tmp_path, monkeypatch):
+    monkeypatch.setattr(results, "DIRECTORY", tmp_path)
+    run = tmp_path / "run"
+    run.mkdir()
+
+    def written(model, chosen):
+        (run / "metrics.json").write_text(
+            json.dumps(translation_metrics(model, chosen))
+        )
+        path = results.from_zoo(run, tmp_path / f"zoo_{model}.json")
+        record = json.loads(path.read_text())
+        return record, {row["measure"]: row for row in record["measures"]}
+
+    # Before the sweep: the training run's two figures, no target yet.
+    _, rows = written("translate_rnn", None)
+    assert set(rows) == {
+        "test BLEU, greedy",
+        "test BLEU, beam 4, the config's length penalty",
+    }
+    # After it: the chosen alpha's figure, with translate_rnn's target.
+    record, rows = written("translate_rnn", 29.5)
+    chosen = rows[results.CHOSEN]
+    assert chosen["value"] == 29.5
+    assert chosen["target"] == {"on": "value", "at_least": 30.0}
+    assert "alpha 1.0" in record["notes"] and "0.7: 24.0" in record["notes"]
+    # The transformer's peer is translate_rnn's results file, written above.
+    _, rows = written("translate_transformer", 31.0)
+    chosen = rows[results.CHOSEN]
+    assert (chosen["peer"], chosen["peer_value"]) == ("translate_rnn", 29.5)
+    assert chosen["target"] == {"on": "ratio", "at_least": 1.0}
+    # Without it: no peer, no ratio target.
+    (tmp_path / "zoo_translate_rnn.json").unlink()
+    _, rows = written("translate_transformer", 31.0)
+    assert "peer" not in rows[results.CHOSEN]
+    assert "target" not in rows[results.CHOSEN]
+
+
 def test_a_benchmark_writes_a_complete_file(tmp_path):
     out = tmp_path / "attention.json"
     subprocess.run(

@@ -1,6 +1,7 @@
 """`translation_length_penalty.py` picks alpha on validation BLEU alone."""
 
 import importlib.util
+import json
 import os
 
 import pytest
@@ -42,3 +43,15 @@ def test_sweep_on_a_tiny_model(tmp_path):
     )
     key = f"beam{config.beam_width}_alpha{config.length_penalty}"
     assert result["test_bleu"][config.length_penalty] == recorded[key]["sacrebleu"]
+    # The choice joins the run's metrics.json, where results.py finds it.
+    with open(os.path.join(workdir, "metrics.json"), encoding="utf-8") as f:
+        choice = json.load(f)["length_penalty_choice"]
+    assert choice["command"].startswith(
+        f"python bench/studies/translation_length_penalty.py {workdir}"
+    )
+    best = result["chosen_alpha"]
+    assert choice["chosen_alpha"] == best
+    assert choice["chosen_test_bleu"] == result["test_bleu"][best]
+    assert choice["validation_bleu"] == {
+        str(a): b for a, b in result["validation_bleu"].items()
+    }
