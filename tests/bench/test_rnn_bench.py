@@ -25,6 +25,7 @@ def test_every_layer_against_keras_and_pytorch_at_each_size(tmp_path):
             *argv,
             "--threads",
             "1",
+            "--no-memory",
             "--results",
             str(path),
         ],
@@ -58,19 +59,40 @@ def test_every_layer_against_keras_and_pytorch_at_each_size(tmp_path):
                     )
                     assert torch_row["value"] == rows[name]["value"]
                     assert torch_row["target"] == {"on": "ratio", "at_most": 1.0}
-    memory_case = "train step peak memory, batch 16, length 6"
-    for layer in layers:
-        name = f"{layer}, {memory_case}"
-        expected.add(name)
-        assert rows[name]["unit"] == "MB" and "target" not in rows[name]
-        assert rows[name]["peer"].startswith("keras.layers.")
-        if layer in torch_peers:
-            expected.add(name + ", against PyTorch")
-            torch_row = rows[name + ", against PyTorch"]
-            assert torch_row["peer"] == f"torch.nn.{torch_peers[layer]}"
-            assert torch_row["target"] == {"on": "ratio", "at_most": 1.2}
     assert set(rows) == expected
     assert all(row["value"] > 0 and row["peer_value"] > 0 for row in rows.values())
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch")
+def test_peak_memory_rows_against_keras_and_pytorch(tmp_path):
+    path = tmp_path / "rnn.json"
+    argv = ["--sizes", "16x6", "--input", "3", "--units", "32", "--repeats", "1"]
+    result = subprocess.run(
+        [sys.executable, "bench/rnn.py", *argv, "--only", "LSTM"]
+        + ["--threads", "1", "--results", str(path)],
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, "KERAS_BACKEND": "tensorflow"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {row["measure"]: row for row in json.loads(path.read_text())["measures"]}
+    case = "train step peak memory, batch 16, length 6"
+    memory = {name: row for name, row in rows.items() if case in name}
+    assert set(memory) == {
+        f"LSTM, {case}",
+        f"LSTM, {case}, against PyTorch",
+        f"LSTM peepholes vs Keras LSTM, {case}",
+    }
+    for row in memory.values():
+        assert row["unit"] == "MB" and row["value"] > 0 and row["peer_value"] > 0
+    assert rows[f"LSTM, {case}"]["peer"] == "keras.layers.LSTM"
+    assert "target" not in rows[f"LSTM, {case}"]
+    torch_row = rows[f"LSTM, {case}, against PyTorch"]
+    assert torch_row["peer"] == "torch.nn.LSTM"
+    assert torch_row["target"] == {"on": "ratio", "at_most": 1.2}
+    assert torch_row["value"] == rows[f"LSTM, {case}"]["value"]
 
 
 MEMORY_CHECK = """
