@@ -13,6 +13,9 @@ STAMP := $(VENV)/.installed
 # other sat idle.
 PYTEST_WORKERS ?= 2
 XDIST := -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder
+# The slowest tests `make test` lists for TensorFlow (`make test DURATIONS=0`:
+# every one, to see where the suite's time goes).
+DURATIONS ?= 15
 # The tests that run on every Keras backend (TensorFlow runs all of tests/).
 BACKEND_TESTS := tests/layers tests/models tests/decoding tests/metrics tests/optimizers tests/embeddings tests/compat tests/export/test_portable.py tests/docs/test_guides.py
 OLDEST_TESTS := tests/layers tests/decoding tests/metrics tests/optimizers tests/embeddings
@@ -91,7 +94,7 @@ test: lint docs
 	@# The word2vec CPU kernel (C++), built once into ~/.cache/keras_seq; built
 	@# here so that the test workers do not each build it.
 	$(BIN)/python -m keras_seq.embeddings.kernels
-	$(BIN)/python -m pytest $(XDIST) --durations=15 --doctest-modules keras_seq tests
+	$(BIN)/python -m pytest $(XDIST) --durations=$(DURATIONS) --doctest-modules keras_seq tests
 	@# The library on the other two Keras backends: layers, decoding, metrics,
 	@# optimizers, embeddings, the peers' own tests and every docstring example.
 	KERAS_BACKEND=jax $(BIN)/python -m pytest $(XDIST) --doctest-modules keras_seq $(BACKEND_TESTS) tests/zoo/test_training.py
