@@ -21,6 +21,11 @@ import ctypes.util
 import os
 import statistics
 import threading
+import time
+
+# Between samples: the tensors a step keeps for its backward pass live for
+# milliseconds, far longer.
+SAMPLE_SECONDS = 50e-6
 
 _FIELDS = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
 
@@ -88,6 +93,8 @@ def _one_peak(function):
     def sample():
         while not done.is_set():
             peak[0] = max(peak[0], heap_in_use())
+            # Lets go of the GIL: an eager loop (PyTorch) needs it at every op.
+            time.sleep(SAMPLE_SECONDS)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
