@@ -14,21 +14,11 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch")
-def test_every_layer_against_keras_and_pytorch_at_each_size(tmp_path):
-    path = tmp_path / "rnn.json"
-    argv = ["--sizes", "16x6,1x2", "--input", "3", "--units", "32", "--repeats", "1"]
+def run_bench(path, *args):
+    """`bench/rnn.py` at tiny sizes on TensorFlow, one thread, results to `path`."""
+    tiny = ["--input", "3", "--units", "32", "--repeats", "1", "--threads", "1"]
     result = subprocess.run(
-        [
-            sys.executable,
-            "bench/rnn.py",
-            *argv,
-            "--threads",
-            "1",
-            "--no-memory",
-            "--results",
-            str(path),
-        ],
+        [sys.executable, "bench/rnn.py", *tiny, *args, "--results", str(path)],
         check=False,
         cwd=ROOT,
         env={**os.environ, "KERAS_BACKEND": "tensorflow"},
@@ -36,6 +26,13 @@ def test_every_layer_against_keras_and_pytorch_at_each_size(tmp_path):
         text=True,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch")
+def test_every_layer_against_keras_and_pytorch_at_each_size(tmp_path):
+    path = tmp_path / "rnn.json"
+    result = run_bench(path, "--sizes", "16x6,1x2", "--no-memory")
     assert "threads=1" in result.stdout
     record = json.loads(path.read_text())
     assert record["title"] == "Recurrent layers on TensorFlow (`bench/rnn.py`)"
@@ -66,17 +63,7 @@ def test_every_layer_against_keras_and_pytorch_at_each_size(tmp_path):
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch")
 def test_peak_memory_rows_against_keras_and_pytorch(tmp_path):
     path = tmp_path / "rnn.json"
-    argv = ["--sizes", "16x6", "--input", "3", "--units", "32", "--repeats", "1"]
-    result = subprocess.run(
-        [sys.executable, "bench/rnn.py", *argv, "--only", "LSTM"]
-        + ["--threads", "1", "--results", str(path)],
-        check=False,
-        cwd=ROOT,
-        env={**os.environ, "KERAS_BACKEND": "tensorflow"},
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_bench(path, "--sizes", "16x6", "--only", "LSTM")
     rows = {row["measure"]: row for row in json.loads(path.read_text())["measures"]}
     case = "train step peak memory, batch 16, length 6"
     memory = {name: row for name, row in rows.items() if case in name}
