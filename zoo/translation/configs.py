@@ -30,22 +30,25 @@ class Config(TaskConfig):
     # Training batches of similar lengths: each `sort_window` batches' worth
     # of shuffled pairs is sorted by length, then batched and reshuffled
     # (`keras_seq.datasets.Split.dataset`); 0 batches them as they come.
-    sort_window: int = 0
-    epochs: int = 20
+    sort_window: int = 32
+    epochs: int = 12
     learning_rate: float = 2e-3
-    patience: int = 3
+    # "cosine": a linear warm-up of `warmup_steps` to `learning_rate`, then
+    # cosine decay to 0 over the remaining steps of `epochs`; "constant".
+    learning_rate_schedule: str = "cosine"
+    warmup_steps: int = 250
+    # Weight of the uniform distribution in the targets of the cross entropy.
+    label_smoothing: float = 0.1
+    patience: int = 4
     # RNN only: the largest probability of reading the model's own prediction
     # instead of the reference (two-pass scheduled sampling; 0: teacher
     # forcing), reached by a linear ramp of `scheduled_sampling_step` per epoch.
     scheduled_sampling: float = 0.0
     scheduled_sampling_step: float = 0.05
-    # Transformer only: blocks per side, heads, feed-forward width, label
-    # smoothing and linear warm-up steps (then cosine decay).
+    # Transformer only: blocks per side, heads, feed-forward width.
     num_layers: int = 2
     num_heads: int = 4
     intermediate_dim: int = 512
-    label_smoothing: float = 0.1
-    warmup_steps: int = 1000
     beam_width: int = 4
     length_penalty: float = 0.7  # alpha of score / length**alpha
 
@@ -77,6 +80,7 @@ class Config(TaskConfig):
             choices={
                 "architecture": ("rnn", "transformer"),
                 "decoder_cell": ("GRU", "PeepholeLSTM"),
+                "learning_rate_schedule": ("cosine", "constant"),
             },
         )
         if not 0 <= self.scheduled_sampling <= 1:
@@ -94,7 +98,7 @@ TRANSFORMER = Config(
     embedding_dim=256,
     dropout=0.1,
     learning_rate=1e-3,
-    sort_window=32,
+    warmup_steps=1000,
     epochs=15,
     patience=4,
 )

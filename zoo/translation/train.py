@@ -65,15 +65,14 @@ def build_model(config, source_vocabulary, target_vocabulary):
 def compile_model(model, config, steps_per_epoch):
     """Adam with global-norm clipping and the padding-masked loss.
 
-    The Transformer adds label smoothing and a linear warm-up of
-    `warmup_steps` followed by cosine decay over the epochs (Keras's
-    `CosineDecay`); the RNN keeps a constant rate.
+    The loss is the cross entropy over non-padding targets, label-smoothed
+    by `config.label_smoothing`. The rate is constant, or with
+    `learning_rate_schedule="cosine"` rises linearly over `warmup_steps` to
+    `learning_rate` and then decays to 0 along a cosine over the remaining
+    steps of `epochs` (Keras's `CosineDecay`).
     """
     rate = config.learning_rate
-    loss = keras.losses.SparseCategoricalCrossentropy(
-        from_logits=True, ignore_class=PAD
-    )
-    if config.architecture == "transformer":
+    if config.learning_rate_schedule == "cosine":
         total = max(steps_per_epoch * config.epochs, config.warmup_steps + 1)
         rate = keras.optimizers.schedules.CosineDecay(
             0.0,
@@ -81,7 +80,12 @@ def compile_model(model, config, steps_per_epoch):
             warmup_target=config.learning_rate,
             warmup_steps=config.warmup_steps,
         )
+    if config.label_smoothing:
         loss = MaskedSmoothedCrossEntropy(config.label_smoothing)
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, ignore_class=PAD
+        )
     model.compile(
         optimizer=training.adam(rate, config.clipnorm),
         loss=loss,
