@@ -6,13 +6,19 @@ splits, on the dev set and on the probe of `sentiment_probe.py`, and
 P(positive) of the course example, for the network alone and for its
 probabilities mixed with those of the multi-hot logistic regression of
 `zoo.sentiment.baselines` (the tokens and split of the first work
-directory's recorded config) at each `--weights` weight of the regression. Then the means over
-the work directories.
+directory's recorded config) at each `--weights` weight of the regression.
+Then the means over the work directories.
+
+`--ensembles K ...` also scores the average of the probabilities of every
+K of the work directories (no regression): the mean and range over those
+subsets, what a model averaging K trained networks would score.
 
     python bench/studies/sentiment_mix.py runs/bench_sentiment/sentiment_zh/seed{0,1,2,3,4}
+    python bench/studies/sentiment_mix.py runs/bench_sentiment/sentiment_zh/seed{0,1,2,3,4} --weights 0 --ensembles 2 3 5
 """
 
 import argparse
+import itertools
 import os
 import sys
 
@@ -27,7 +33,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workdirs", nargs="+", help="trained sentiment_zh workdirs")
     parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.3, 0.5])
+    parser.add_argument("--ensembles", type=int, nargs="*", default=[])
     args = parser.parse_args(argv)
+    for size in args.ensembles:
+        if not 1 <= size <= len(args.workdirs):
+            parser.error(
+                f"--ensembles: expected sizes from 1 to {len(args.workdirs)} (the "
+                f"work directories given), got {size}"
+            )
     import zoo
     from zoo.sentiment.baselines import bag_of_words_classifier
     from zoo.sentiment.input_pipeline import load_data
@@ -52,11 +65,13 @@ def main(argv=None):
         for name, (texts, _) in sets.items()
     }
     table = {weight: [] for weight in args.weights}
+    networks = []
     for workdir in args.workdirs:
         network = {
             name: model_positive(workdir, [*texts, NOTES_REVIEW])
             for name, (texts, _) in sets.items()
         }
+        networks.append(network)
         for weight in args.weights:
             row = []
             for name, (texts, labels) in sets.items():
@@ -81,7 +96,31 @@ def main(argv=None):
                 for name, value in zip([*sets, "course P(positive)"], means)
             )
         )
-    return table
+    ensembles = {size: ensemble_rows(networks, sets, size) for size in args.ensembles}
+    return {"mix": table, "ensembles": ensembles}
+
+
+def ensemble_rows(networks, sets, size):
+    """One row per `size` of the networks: their averaged probabilities'
+    accuracy on each set, then P(positive) of the course example."""
+    rows = []
+    for members in itertools.combinations(networks, size):
+        row = []
+        for name, (_, labels) in sets.items():
+            positive = np.mean([member[name] for member in members], axis=0)
+            row.append(np.mean((positive[:-1] > 0.5) == labels))
+        rows.append([*row, positive[-1]])
+    names = [*sets, "course P(positive)"]
+    low, mean, high = np.min(rows, 0), np.mean(rows, 0), np.max(rows, 0)
+    print(
+        f"average of {size} of {len(networks)} ({len(rows)} subsets), mean "
+        "[min, max]: "
+        + " ".join(
+            f"{name} {m:.4f} [{lo:.4f}, {hi:.4f}]"
+            for name, lo, m, hi in zip(names, low, mean, high)
+        )
+    )
+    return rows
 
 
 if __name__ == "__main__":

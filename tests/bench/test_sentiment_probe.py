@@ -67,12 +67,26 @@ def test_mix_script_scores_a_tiny_model_alone_and_mixed(tmp_path, capsys):
     mix = load_script("sentiment_mix")
     workdir = str(tmp_path / "tiny")
     train.train_and_evaluate(zoo.config("sentiment_zh", "tiny"), workdir)
-    table = mix.main([workdir, "--weights", "0", "1"])
+    second = str(tmp_path / "tiny1")
+    train.train_and_evaluate(zoo.config("sentiment_zh", "tiny", seed=1), second)
+    results = mix.main(
+        [workdir, second, "--weights", "0", "1", "--ensembles", "1", "2"]
+    )
+    table = results["mix"]
     alone, linear = table[0.0][0], table[1.0][0]
     texts, labels = probe.read_probe()
     positive = probe.model_positive(workdir, texts)
     assert alone[3] == pytest.approx(np.mean((positive > 0.5) == labels))
     assert all(0.0 <= value <= 1.0 for value in alone + linear)
-    assert "mean of 1, regression x 1:" in capsys.readouterr().out
+    # One member's "ensemble" is the network alone; two average the
+    # probabilities (checked on the probe against the two models' own).
+    singles, pairs = results["ensembles"][1], results["ensembles"][2]
+    assert [row[3] for row in singles] == pytest.approx([row[3] for row in table[0.0]])
+    both = (positive + probe.model_positive(second, texts)) / 2
+    assert pairs[0][3] == pytest.approx(np.mean((both > 0.5) == labels))
+    out = capsys.readouterr().out
+    assert "mean of 2, regression x 1:" in out and "average of 2 of 2" in out
     with pytest.raises(SystemExit):
         mix.main([str(tmp_path)])
+    with pytest.raises(SystemExit):
+        mix.main([workdir, "--ensembles", "2"])
