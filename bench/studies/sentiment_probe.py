@@ -15,6 +15,11 @@ Choices between settings are made on a second set written the same way,
 `bench/studies/data/sentiment_zh_dev.tsv` (48 other reviews, other
 products: `--probe dev`), so that the probe itself is never tuned on.
 
+The figures of the probe go to `bench/results/sentiment_zh_probe.json`
+(`--results PATH`, `''` for none; the dev set's are not written): for each
+work directory, its accuracy on the probe beside snownlp's (target: at
+least 0.95) and its P(positive) of the course example (target: above 0.5).
+
     python bench/studies/sentiment_probe.py runs/sentiment_zh [more workdirs] [--probe dev]
 """
 
@@ -23,12 +28,19 @@ import csv
 import importlib.util
 import os
 import pathlib
+import sys
 
 import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+from results import add_argument, measure, write
 
 PROBE = pathlib.Path(__file__).parent / "data" / "sentiment_zh_probe.tsv"
 DEV = PROBE.with_name("sentiment_zh_dev.tsv")
 LABELS = ("negative", "positive")
+# Issue-level targets of the `default` preset, every seed.
+PROBE_AT_LEAST = 0.95
+COURSE_AT_LEAST = 0.5
 
 
 def read_probe(path=PROBE):
@@ -86,6 +98,7 @@ def main(argv=None):
         default="probe",
         help="the held-out probe, or the set settings are chosen on",
     )
+    add_argument(parser, "sentiment_zh_probe")
     args = parser.parse_args(argv)
     from zoo.sentiment.train import NOTES_REVIEW
 
@@ -97,7 +110,58 @@ def main(argv=None):
     if importlib.util.find_spec("snownlp") is not None:
         positive = snownlp_positive([*texts, NOTES_REVIEW])
         results["snownlp"] = report("snownlp naive Bayes", positive, texts, labels)
+    if args.probe == "probe" and args.workdirs:
+        write(
+            args.results,
+            "Zoo: `sentiment_zh` on the hand-written probe "
+            "(`bench/studies/sentiment_probe.py`)",
+            rows(args.workdirs, results, len(texts)),
+            notes=(
+                f"{len(texts)} reviews written for the probe "
+                "(`bench/studies/data/sentiment_zh_probe.tsv`), never trained "
+                "or tuned on; the course example is the course notes' review."
+            ),
+            argv=None if argv is None else ["bench/studies/sentiment_probe.py", *argv],
+        )
     return results
+
+
+def rows(workdirs, results, count):
+    """The results-file rows: each run's probe accuracy (snownlp's beside
+    it) and its P(positive) of the course example, with the targets."""
+    import zoo
+
+    snownlp = results.get("snownlp")
+    measures = []
+    for workdir in workdirs:
+        # The targets are the `default` preset's (any seed).
+        config = zoo.recorded_config("sentiment_zh", workdir)
+        default = config is not None and config == zoo.config(
+            "sentiment_zh", seed=config.seed
+        )
+        name = os.path.basename(os.path.normpath(workdir))
+        if default:
+            name = f"`default`, seed {config.seed}"
+        accuracy, course = results[workdir]
+        measures.append(
+            measure(
+                f"{name}: probe accuracy ({round(accuracy * count)} of {count})",
+                round(accuracy, 4),
+                peer=None if snownlp is None else "snownlp naive Bayes (shipped)",
+                peer_value=None if snownlp is None else round(snownlp[0], 4),
+                target={"on": "value", "at_least": PROBE_AT_LEAST} if default else None,
+            )
+        )
+        measures.append(
+            measure(
+                f"{name}: course example, P(positive)",
+                round(course, 4),
+                target={"on": "value", "at_least": COURSE_AT_LEAST}
+                if default
+                else None,
+            )
+        )
+    return measures
 
 
 if __name__ == "__main__":

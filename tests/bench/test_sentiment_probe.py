@@ -2,6 +2,7 @@
 script scores a (tiny) trained model on it."""
 
 import importlib.util
+import json
 
 import numpy as np
 import pytest
@@ -48,7 +49,8 @@ def test_script_scores_a_tiny_model(tmp_path, capsys):
 
     workdir = str(tmp_path / "tiny")
     train.train_and_evaluate(zoo.config("sentiment_zh", "tiny"), workdir)
-    results = probe.main([workdir])
+    path = tmp_path / "probe.json"
+    results = probe.main([workdir, "--results", str(path)])
     accuracy, course = results[workdir]
     texts, labels = probe.read_probe()
     positive = probe.model_positive(workdir, texts)
@@ -57,6 +59,19 @@ def test_script_scores_a_tiny_model(tmp_path, capsys):
     assert set(results) == {workdir, "snownlp"}
     out = capsys.readouterr().out
     assert f"{workdir}: " in out and "course example" in out
+    # The results file: the run's accuracy beside snownlp's, and its course
+    # example; no targets, which are the default preset's.
+    record = json.loads(path.read_text(encoding="utf-8"))
+    rows = {row["measure"]: row for row in record["measures"]}
+    count = len(texts)
+    scored = rows[f"tiny: probe accuracy ({round(accuracy * count)} of {count})"]
+    assert scored["value"] == pytest.approx(accuracy, abs=1e-4)
+    assert scored["peer_value"] == pytest.approx(results["snownlp"][0], abs=1e-4)
+    assert rows["tiny: course example, P(positive)"]["value"] == pytest.approx(
+        course, abs=1e-4
+    )
+    assert not any("target" in row for row in rows.values())
+    assert "sentiment_probe.py" in record["command"]
 
 
 @pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
