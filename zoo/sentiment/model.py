@@ -160,18 +160,105 @@ def build_vectorizer(config, texts=None):
     return vectorizer
 
 
-def build_classifier(config, vocabulary_size, num_classes=2):
-    """Ids `(batch, time * ngrams)` -> class probabilities `(batch, classes)`."""
+def _member_names(k):
+    """Layer names of the `k`-th network of a classifier (the first keeps
+    the plain names: `embedding`, `attention`, ...)."""
+    suffix = "" if k == 0 else f"_{k}"
+    parts = ("embedding", "recurrent", "dropout", "attention", "probabilities")
+    return {part: part + suffix for part in parts}
+
+
+def _members(classifier):
+    """How many networks `classifier` averages (`config.members`)."""
+    return sum(1 for layer in classifier.layers if layer.name.startswith("attention"))
+
+
+def build_networks(config, vocabulary_size, num_classes=2):
+    """`(ids, [probabilities of each of config.members networks])`.
+
+    Each network: `NgramEmbedding` -> `Bidirectional` GRU/LSTM -> dropout ->
+    `AttentionPooling` -> softmax, with its own weights.
+    """
     recurrent = {"GRU": layers.GRU, "LSTM": layers.LSTM}[config.cell]
     ids = keras.Input((None,), dtype="int64", name="ids")
-    x = NgramEmbedding(
-        vocabulary_size, config.embedding_dim, config.ngrams, name="embedding"
-    )(ids)
-    x = layers.Bidirectional(recurrent(config.units, return_sequences=True))(x)
-    x = keras.layers.Dropout(config.dropout)(x)
-    x = layers.AttentionPooling(config.attention_units, name="attention")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
-    return keras.Model(ids, outputs, name=config.name)
+    outputs = []
+    for k in range(config.members):
+        names = _member_names(k)
+        x = NgramEmbedding(
+            vocabulary_size,
+            config.embedding_dim,
+            config.ngrams,
+            name=names["embedding"],
+        )(ids)
+        x = layers.Bidirectional(
+            recurrent(config.units, return_sequences=True), name=names["recurrent"]
+        )(x)
+        x = keras.layers.Dropout(config.dropout, name=names["dropout"])(x)
+        x = layers.AttentionPooling(config.attention_units, name=names["attention"])(x)
+        outputs.append(
+            keras.layers.Dense(
+                num_classes, activation="softmax", name=names["probabilities"]
+            )(x)
+        )
+    return ids, outputs
+
+
+def build_classifier(config, vocabulary_size, num_classes=2):
+    """Ids `(batch, time * ngrams)` -> class probabilities `(batch, classes)`:
+    one network's, or the average of `config.members` networks'."""
+    ids, outputs = build_networks(config, vocabulary_size, num_classes)
+    if len(outputs) == 1:
+        return keras.Model(ids, outputs[0], name=config.name)
+    average = keras.layers.Average(name="average")(outputs)
+    return keras.Model(ids, average, name=config.name)
+
+
+def build_trainer(classifier):
+    """The model `fit` trains: `classifier` itself for one network; for
+    several, the same layers giving each network's probabilities,
+    `(batch, members, classes)`, for `MembersCrossEntropy`, so that each
+    network learns from its own loss (as if trained alone) and
+    `members_accuracy` scores their average."""
+    count = _members(classifier)
+    if count == 1:
+        return classifier
+    outputs = [
+        classifier.get_layer(_member_names(k)["probabilities"]).output
+        for k in range(count)
+    ]
+    classes = outputs[0].shape[-1]
+    stacked = keras.layers.Concatenate(axis=1, name="members")(
+        [keras.layers.Reshape((1, classes))(output) for output in outputs]
+    )
+    return keras.Model(classifier.input, stacked, name=f"{classifier.name}_members")
+
+
+@keras.saving.register_keras_serializable(package="keras_seq_zoo")
+class MembersCrossEntropy(keras.losses.Loss):
+    """Each network's sparse cross entropy, averaged over the networks.
+
+    `y_true` `(batch,)` class ids; `y_pred` `(batch, members, classes)`
+    probabilities. Per example `(batch,)`, so sample weights apply as to one
+    network's loss.
+    """
+
+    def __init__(self, name="members_cross_entropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true, y_pred):
+        members = ops.shape(y_pred)[1]
+        labels = ops.reshape(ops.cast(y_true, "int32"), (-1, 1))
+        labels = ops.repeat(labels, members, axis=1)  # (batch, members)
+        losses = keras.losses.sparse_categorical_crossentropy(labels, y_pred)
+        return ops.mean(losses, axis=1)
+
+
+@keras.saving.register_keras_serializable(package="keras_seq_zoo")
+def members_accuracy(y_true, y_pred):
+    """Accuracy of the networks' average `(batch, members, classes)` -> `(batch,)`."""
+    labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
+    predicted = ops.argmax(ops.mean(y_pred, axis=1), axis=-1)
+    return ops.cast(ops.equal(ops.cast(predicted, "int32"), labels), "float32")
 
 
 def build_text_model(vectorizer, classifier):
@@ -184,18 +271,30 @@ def build_text_model(vectorizer, classifier):
 
 
 def build_attention_model(classifier):
-    """Ids -> (probabilities, attention weights `(batch, time)`), same weights."""
-    pooling = classifier.get_layer("attention")
-    weights_layer = layers.AttentionPooling.from_config(
-        {**pooling.get_config(), "return_attention_scores": True}
-    )
+    """Ids -> (probabilities, attention weights `(batch, time)`), same weights.
+
+    With several networks: their average probabilities and the average of
+    their attention weights.
+    """
     ids = classifier.input
-    x = ids
-    for layer in classifier.layers[1:]:
-        if layer is pooling:
-            weights_layer.build(x.shape)
-            weights_layer.set_weights(pooling.get_weights())
-            x, weights = weights_layer(x)
-        else:
-            x = layer(x)
-    return keras.Model(ids, [x, weights])
+    probabilities, attention = [], []
+    for k in range(_members(classifier)):
+        names = _member_names(k)
+        pooling = classifier.get_layer(names["attention"])
+        weights_layer = layers.AttentionPooling.from_config(
+            {**pooling.get_config(), "return_attention_scores": True}
+        )
+        x = classifier.get_layer(names["embedding"])(ids)
+        x = classifier.get_layer(names["recurrent"])(x)
+        x = classifier.get_layer(names["dropout"])(x)
+        weights_layer.build(x.shape)
+        weights_layer.set_weights(pooling.get_weights())
+        x, weights = weights_layer(x)
+        probabilities.append(classifier.get_layer(names["probabilities"])(x))
+        attention.append(weights)
+    if len(probabilities) == 1:
+        return keras.Model(ids, [probabilities[0], attention[0]])
+    return keras.Model(
+        ids,
+        [keras.layers.Average()(probabilities), keras.layers.Average()(attention)],
+    )

@@ -20,10 +20,13 @@ from .input_pipeline import (
     training_examples,
 )
 from .model import (
+    MembersCrossEntropy,
     build_attention_model,
     build_classifier,
     build_text_model,
+    build_trainer,
     build_vectorizer,
+    members_accuracy,
 )
 from .serve import LABELS_FILE, export, predict, predict_rows, saved_label_names
 
@@ -57,10 +60,17 @@ def train_and_evaluate(config, workdir, strategy=None):
         classifier = build_classifier(
             config, vectorizer.vocabulary_size(), len(splits.label_names)
         )
-        classifier.compile(
+        trainer = build_trainer(classifier)  # `classifier` for one network
+        loss, accuracy = "sparse_categorical_crossentropy", "accuracy"
+        if (
+            trainer is not classifier
+        ):  # each network's own loss; their average's accuracy
+            loss = MembersCrossEntropy()
+            accuracy = keras.metrics.MeanMetricWrapper(members_accuracy, "accuracy")
+        trainer.compile(
             optimizer=training.adam(config.learning_rate, config.clipnorm),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
+            loss=loss,
+            metrics=[accuracy],
             # Lexicon words weigh less than reviews in the loss; accuracy
             # counts every example alike.
             weighted_metrics=[],
@@ -71,7 +81,7 @@ def train_and_evaluate(config, workdir, strategy=None):
         return data.map(lambda texts, labels: (vectorizer(texts), labels))
 
     history, seconds = training.fit(
-        classifier,
+        trainer,
         training_batches(examples, config, vectorizer),
         batches(splits.valid),
         config,
@@ -79,7 +89,7 @@ def train_and_evaluate(config, workdir, strategy=None):
         monitor="val_accuracy",
         mode="max",
     )
-    test_loss, test_accuracy = classifier.evaluate(batches(splits.test), verbose=0)
+    test_loss, test_accuracy = trainer.evaluate(batches(splits.test), verbose=0)
     model = build_text_model(vectorizer, classifier)
     label_names = splits.label_names
     if config.dataset in LOADERS:

@@ -12,10 +12,14 @@ tf = pytest.importorskip("tensorflow")
 from keras_seq.testing import TestCase
 from zoo.sentiment.configs import EN, ZH
 from zoo.sentiment.model import (
+    MembersCrossEntropy,
     NgramEmbedding,
     TokenNgrams,
+    build_attention_model,
     build_classifier,
+    build_trainer,
     build_vectorizer,
+    members_accuracy,
 )
 
 TEXTS = ["质量太差，不推荐", "", "好", "好用好用", "☃ x"]
@@ -125,3 +129,53 @@ def test_classifier_ignores_padding_positions():
     ids = vectorizer(tf.constant(TEXTS)).numpy()
     short = ids[:, : 8 * 2]  # the longest text has 8 characters
     np.testing.assert_allclose(classifier(ids), classifier(short), rtol=1e-5, atol=1e-6)
+
+
+def small(members):
+    return dataclasses.replace(
+        ZH, embedding_dim=8, units=8, attention_units=8, members=members
+    )
+
+
+def test_members_average_their_own_networks():
+    keras.utils.set_random_seed(0)
+    classifier = build_classifier(small(3), 40, num_classes=3)
+    ids = np.random.default_rng(0).integers(0, 40, (4, 12))
+    each = [
+        keras.Model(
+            classifier.input, classifier.get_layer(name).output
+        ).predict_on_batch(ids)
+        for name in ("probabilities", "probabilities_1", "probabilities_2")
+    ]
+    # Three networks with their own weights: three answers, averaged.
+    assert not np.allclose(each[0], each[1], atol=1e-4)
+    np.testing.assert_allclose(classifier(ids), np.mean(each, 0), rtol=1e-5)
+    trainer = build_trainer(classifier)
+    np.testing.assert_allclose(trainer(ids), np.stack(each, 1), rtol=1e-5)
+    assert len(trainer.trainable_weights) == len(classifier.trainable_weights)
+    # The attention model: the same average, weights averaged over networks.
+    probabilities, weights = build_attention_model(classifier)(ids)
+    np.testing.assert_allclose(probabilities, classifier(ids), rtol=1e-5)
+    np.testing.assert_allclose(np.sum(weights, -1), 1, rtol=1e-5)
+    one = build_classifier(small(1), 40)
+    assert build_trainer(one) is one
+
+
+def test_members_loss_and_accuracy_against_numpy():
+    random = np.random.default_rng(1)
+    probabilities = random.dirichlet(np.ones(3), size=(5, 2)).astype("float32")
+    labels = np.array([0, 2, 1, 1, 0])
+    weights = np.array([1.0, 0.3, 1.0, 0.3, 1.0], "float32")
+    own = -np.log(probabilities[np.arange(5), :, labels])  # (batch, members)
+    want = np.sum(weights * own.mean(1)) / 5  # Keras's mean over the batch
+    got = MembersCrossEntropy()(labels, probabilities, sample_weight=weights)
+    np.testing.assert_allclose(float(got), want, rtol=1e-5)
+    average = probabilities.mean(1).argmax(-1)
+    np.testing.assert_array_equal(
+        members_accuracy(labels, probabilities), (average == labels).astype("float32")
+    )
+
+
+def test_members_must_be_positive():
+    with pytest.raises(ValueError, match="members"):
+        small(0)
