@@ -73,7 +73,7 @@ class Config(TaskConfig):
         )
 
 
-ZH = Config(lexicon="hownet")
+ZH = Config(lexicon="hownet", members=3)
 EN = Config(
     name="sentiment_en",
     dataset="movie_snippets",
