@@ -15,10 +15,11 @@ Choices between settings are made on a second set written the same way,
 `bench/studies/data/sentiment_zh_dev.tsv` (48 other reviews, other
 products: `--probe dev`), so that the probe itself is never tuned on.
 
-The figures of the probe go to `bench/results/sentiment_zh_probe.json`
-(`--results PATH`, `''` for none; the dev set's are not written): for each
-work directory, its accuracy on the probe beside snownlp's (target: at
-least 0.95) and its P(positive) of the course example (target: above 0.5).
+The figures of the probe go to the results file `sentiment_zh_probe.json`
+in `bench/results/` (`--results PATH`, `''` for none; the dev set's are
+not written): for each work directory, its accuracy on the probe beside
+snownlp's (target: at least 0.95) and its P(positive) of the course
+example (target: above 0.5).
 
     python bench/studies/sentiment_probe.py runs/sentiment_zh [more workdirs] [--probe dev]
 """
