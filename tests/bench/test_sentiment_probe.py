@@ -48,7 +48,8 @@ def test_script_scores_a_tiny_model(tmp_path, capsys):
     from zoo.sentiment import train
 
     workdir = str(tmp_path / "tiny")
-    train.train_and_evaluate(zoo.config("sentiment_zh", "tiny"), workdir)
+    # One network (members=1) is enough to check the script, and quicker.
+    train.train_and_evaluate(zoo.config("sentiment_zh", "tiny", members=1), workdir)
     path = tmp_path / "probe.json"
     results = probe.main([workdir, "--results", str(path)])
     accuracy, course = results[workdir]
@@ -81,9 +82,11 @@ def test_mix_script_scores_a_tiny_model_alone_and_mixed(tmp_path, capsys):
 
     mix = load_script("sentiment_mix")
     workdir = str(tmp_path / "tiny")
-    train.train_and_evaluate(zoo.config("sentiment_zh", "tiny"), workdir)
+    train.train_and_evaluate(zoo.config("sentiment_zh", "tiny", members=1), workdir)
     second = str(tmp_path / "tiny1")
-    train.train_and_evaluate(zoo.config("sentiment_zh", "tiny", seed=1), second)
+    train.train_and_evaluate(
+        zoo.config("sentiment_zh", "tiny", members=1, seed=1), second
+    )
     results = mix.main(
         [workdir, second, "--weights", "0", "1", "--ensembles", "1", "2"]
     )
