@@ -256,9 +256,72 @@ class MembersCrossEntropy(keras.losses.Loss):
 @keras.saving.register_keras_serializable(package="keras_seq_zoo")
 def members_accuracy(y_true, y_pred):
     """Accuracy of the networks' average `(batch, members, classes)` -> `(batch,)`."""
+    return _accuracy(y_true, ops.mean(y_pred, axis=1))
+
+
+def _accuracy(y_true, probabilities):
     labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
-    predicted = ops.argmax(ops.mean(y_pred, axis=1), axis=-1)
-    return ops.cast(ops.equal(ops.cast(predicted, "int32"), labels), "float32")
+    predicted = ops.cast(ops.argmax(probabilities, axis=-1), "int32")
+    return ops.cast(ops.equal(predicted, labels), "float32")
+
+
+@keras.saving.register_keras_serializable(package="keras_seq_zoo")
+class MemberAccuracy(keras.metrics.MeanMetricWrapper):
+    """Accuracy of the `member`-th network alone, from `(batch, members, classes)`."""
+
+    def __init__(self, member, name=None, dtype=None):
+        self.member = member
+        super().__init__(
+            self._member_accuracy, name=name or f"member_{member}_accuracy", dtype=dtype
+        )
+
+    def _member_accuracy(self, y_true, y_pred):
+        return _accuracy(y_true, y_pred[:, self.member])
+
+    def get_config(self):
+        return {"member": self.member, "name": self.name, "dtype": self.dtype}
+
+
+class BestMembers(keras.callbacks.Callback):
+    """Keeps each network's weights of its own best validation epoch.
+
+    Networks trained side by side peak at different epochs (one after the
+    first, another after the second); early stopping on their average's
+    accuracy would keep one epoch for all. At each epoch's end this records
+    each network's weights when its own `val_member_<k>_accuracy` (a
+    `MemberAccuracy` metric) is its best so far, and at the end of
+    training sets every network back to its own best (after
+    `EarlyStopping` restored the average's best epoch). A run resumed from
+    a backup starts these records again at the epoch it resumes.
+    """
+
+    def __init__(self, classifier):
+        super().__init__()
+        self.groups = [
+            [
+                classifier.get_layer(name)
+                for name in _member_names(k).values()
+                if name != _member_names(k)["dropout"]
+            ]
+            for k in range(_members(classifier))
+        ]
+        self.best = [-1.0] * len(self.groups)
+        self.weights = [None] * len(self.groups)
+        self.best_epochs = [0] * len(self.groups)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for k, group in enumerate(self.groups):
+            value = (logs or {}).get(f"val_member_{k}_accuracy")
+            if value is not None and value > self.best[k]:
+                self.best[k] = float(value)
+                self.best_epochs[k] = epoch + 1
+                self.weights[k] = [layer.get_weights() for layer in group]
+
+    def on_train_end(self, logs=None):
+        for group, weights in zip(self.groups, self.weights):
+            if weights is not None:
+                for layer, values in zip(group, weights):
+                    layer.set_weights(values)
 
 
 def build_text_model(vectorizer, classifier):

@@ -20,6 +20,8 @@ from .input_pipeline import (
     training_examples,
 )
 from .model import (
+    BestMembers,
+    MemberAccuracy,
     MembersCrossEntropy,
     build_attention_model,
     build_classifier,
@@ -61,16 +63,20 @@ def train_and_evaluate(config, workdir, strategy=None):
             config, vectorizer.vocabulary_size(), len(splits.label_names)
         )
         trainer = build_trainer(classifier)  # `classifier` for one network
-        loss, accuracy = "sparse_categorical_crossentropy", "accuracy"
-        if (
-            trainer is not classifier
-        ):  # each network's own loss; their average's accuracy
+        loss, metrics, then = "sparse_categorical_crossentropy", ["accuracy"], []
+        if trainer is not classifier:
+            # Each network's own loss and accuracy; `accuracy` is their
+            # average's; each network keeps its own best epoch.
             loss = MembersCrossEntropy()
-            accuracy = keras.metrics.MeanMetricWrapper(members_accuracy, "accuracy")
+            metrics = [
+                keras.metrics.MeanMetricWrapper(members_accuracy, "accuracy"),
+                *(MemberAccuracy(k) for k in range(config.members)),
+            ]
+            then = [BestMembers(classifier)]
         trainer.compile(
             optimizer=training.adam(config.learning_rate, config.clipnorm),
             loss=loss,
-            metrics=[accuracy],
+            metrics=metrics,
             # Lexicon words weigh less than reviews in the loss; accuracy
             # counts every example alike.
             weighted_metrics=[],
@@ -88,8 +94,10 @@ def train_and_evaluate(config, workdir, strategy=None):
         workdir,
         monitor="val_accuracy",
         mode="max",
+        then=then,
     )
-    test_loss, test_accuracy = trainer.evaluate(batches(splits.test), verbose=0)
+    scores = trainer.evaluate(batches(splits.test), verbose=0, return_dict=True)
+    test_loss, test_accuracy = scores["loss"], scores["accuracy"]
     model = build_text_model(vectorizer, classifier)
     label_names = splits.label_names
     if config.dataset in LOADERS:
@@ -111,6 +119,8 @@ def train_and_evaluate(config, workdir, strategy=None):
         files={LABELS_FILE: label_names},
         metrics={
             "lexicon_words": len(examples[0]) - len(splits.train),
+            # With several networks: the epoch (1-based) each one kept.
+            **({"member_best_epochs": then[0].best_epochs} if then else {}),
             "test_loss": float(test_loss),
             "test_accuracy": float(test_accuracy),
             "example": {

@@ -12,6 +12,8 @@ tf = pytest.importorskip("tensorflow")
 from keras_seq.testing import TestCase
 from zoo.sentiment.configs import EN, ZH
 from zoo.sentiment.model import (
+    BestMembers,
+    MemberAccuracy,
     MembersCrossEntropy,
     NgramEmbedding,
     TokenNgrams,
@@ -179,3 +181,37 @@ def test_members_loss_and_accuracy_against_numpy():
 def test_members_must_be_positive():
     with pytest.raises(ValueError, match="members"):
         small(0)
+
+
+def test_each_member_keeps_its_own_best_epoch():
+    classifier = build_classifier(small(2), 40)
+    keep = BestMembers(classifier)
+    keep.set_model(build_trainer(classifier))
+    first, second = (
+        classifier.get_layer("attention"),
+        classifier.get_layer("attention_1"),
+    )
+    seen = []
+    for epoch, accuracies in enumerate([(0.8, 0.6), (0.7, 0.9), (0.75, 0.85)]):
+        for layer in (first, second):  # new weights every epoch
+            layer.set_weights([w + 1.0 for w in layer.get_weights()])
+        seen.append([first.get_weights(), second.get_weights()])
+        logs = {f"val_member_{k}_accuracy": a for k, a in enumerate(accuracies)}
+        keep.on_epoch_end(epoch, logs)
+    keep.on_train_end()
+    # The first network's best epoch was the first, the second's the second.
+    for got, want in zip(first.get_weights(), seen[0][0]):
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(second.get_weights(), seen[1][1]):
+        np.testing.assert_array_equal(got, want)
+    assert keep.best_epochs == [1, 2]
+
+
+def test_member_accuracy_reads_its_member():
+    probabilities = np.array([[[0.9, 0.1], [0.2, 0.8]], [[0.3, 0.7], [0.6, 0.4]]])
+    labels = np.array([0, 1])
+    for k, want in [(0, 1.0), (1, 0.0)]:
+        metric = MemberAccuracy(k)
+        metric.update_state(labels, probabilities)
+        assert float(metric.result()) == want
+        assert MemberAccuracy.from_config(metric.get_config()).member == k
