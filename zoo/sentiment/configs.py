@@ -73,7 +73,7 @@ class Config(TaskConfig):
         )
 
 
-ZH = Config(lexicon="hownet", members=3)
+ZH = Config(lexicon="hownet")
 EN = Config(
     name="sentiment_en",
     dataset="movie_snippets",
@@ -86,11 +86,9 @@ EN = Config(
 
 
 def tiny(config):
-    """The preset for tests: a few small steps on 256 training examples (two
-    networks where the config averages several)."""
+    """The preset for tests: a few small steps on 256 training examples."""
     return dataclasses.replace(
         config,
-        members=min(config.members, 2),
         max_length=32,
         max_tokens=500,
         embedding_dim=8,

@@ -239,6 +239,26 @@ def test_attention_model_shares_the_classifier(trained):
     assert (weights[~real] == 0).all()
 
 
+def test_members_train_save_and_serve_their_average(tmp_path):
+    """`members=2` end to end: the recorded test accuracy is the saved
+    model's (the average of both networks), and the SavedModel agrees."""
+    workdir = str(tmp_path / "members")
+    config = zoo.config("sentiment_zh", "tiny", members=2, epochs=3)
+    metrics = train.train_and_evaluate(config, workdir)
+    assert len(metrics["member_best_epochs"]) == 2
+    assert all(1 <= e <= 3 for e in metrics["member_best_epochs"])
+    assert "val_member_1_accuracy" in metrics["history"]
+    model = zoo.load(os.path.join(workdir, "model.keras"))
+    test = input_pipeline.load_data(config).test
+    probabilities = serve.predict(model, test.inputs)
+    accuracy = np.mean(probabilities.argmax(-1) == np.asarray(test.targets))
+    assert metrics["test_accuracy"] == pytest.approx(accuracy, abs=1e-6)
+    served = zoo.load(os.path.join(workdir, "export"))(TEXTS)
+    np.testing.assert_allclose(
+        served["probabilities"], serve.predict(model, TEXTS), atol=1e-5
+    )
+
+
 def test_bag_of_words_baseline_learns_three_labels(tmp_path):
     """The logistic regression has a class per label of the data."""
     path = tmp_path / "own.tsv"
