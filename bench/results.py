@@ -299,7 +299,8 @@ for _name in ("translate_rnn", "translate_transformer"):
         ("test BLEU, greedy", "test_bleu.greedy.sacrebleu", "", None, None, None),
         (
             "test BLEU, beam 4, the config's length penalty",
-            "test_bleu.beam4_alpha0.7.sacrebleu",
+            # The alpha the run's recorded config had (0.7 before 1.0).
+            "test_bleu.beam4_alpha{length_penalty}.sacrebleu",
             "",
             None,
             None,
@@ -357,7 +358,9 @@ def from_zoo(workdir, path=None):
     if model not in ZOO:
         raise SystemExit(f"No headline figures are listed for {model!r} in ZOO.")
     rows = []
+    config = {"length_penalty": 0.7, **metrics.get("config", {})}
     for name, key, unit, peer, peer_key, target in ZOO[model]:
+        key = key.format(**config)
         try:
             value = _get(metrics, key)
         except KeyError:

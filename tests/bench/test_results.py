@@ -164,6 +164,15 @@ def test_translation_runs_and_the_length_penalty_choice(tmp_path, monkeypatch):
         "test BLEU, greedy",
         "test BLEU, beam 4, the config's length penalty",
     }
+    assert rows["test BLEU, beam 4, the config's length penalty"]["value"] == 25.0
+    # A run whose config had another length penalty: that alpha's figure.
+    metrics = translation_metrics("translate_rnn", None)
+    metrics["config"] = {"length_penalty": 1.0}
+    metrics["test_bleu"]["beam4_alpha1.0"] = {"sacrebleu": 27.0}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    record = json.loads(results.from_zoo(run, tmp_path / "alpha.json").read_text())
+    figures = {row["measure"]: row["value"] for row in record["measures"]}
+    assert figures["test BLEU, beam 4, the config's length penalty"] == 27.0
     # After it: the chosen alpha's figure, with translate_rnn's target.
     record, rows = written("translate_rnn", 29.5)
     chosen = rows[results.CHOSEN]

@@ -61,7 +61,12 @@ def test_tiny_trains_and_reports_bleu(trained):
         "attention.png",
     ):
         assert os.path.exists(os.path.join(workdir, name)), name
-    assert set(metrics["test_bleu"]) == {"greedy", "beam4_alpha0.0", "beam4_alpha0.7"}
+    alpha = metrics["config"]["length_penalty"]  # the config's own
+    assert set(metrics["test_bleu"]) == {
+        "greedy",
+        "beam4_alpha0.0",
+        f"beam4_alpha{alpha}",
+    }
     for result in metrics["test_bleu"].values():
         assert result["sacrebleu"] == pytest.approx(result["corpus_bleu"], abs=0.01)
         assert len(result["examples"]) == decode.REPORTED
