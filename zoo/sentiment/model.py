@@ -297,11 +297,11 @@ class BestMembers(keras.callbacks.Callback):
 
     def __init__(self, classifier):
         super().__init__()
-        self.groups = [
+        self.groups = [  # each network's layers that hold weights
             [
-                classifier.get_layer(name)
-                for name in _member_names(k).values()
-                if name != _member_names(k)["dropout"]
+                layer
+                for layer in map(classifier.get_layer, _member_names(k).values())
+                if layer.weights
             ]
             for k in range(_members(classifier))
         ]

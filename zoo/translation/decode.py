@@ -209,8 +209,16 @@ def bleu(hypotheses, references):
     return {"sacrebleu": round(theirs, 2), "corpus_bleu": round(ours, 2)}
 
 
-def evaluate_bleu(translator, split, settings=((1, 0.0), (4, 0.0), (4, 0.7))):
-    """BLEU of greedy and beam searches on `split`, with their wall times."""
+def evaluate_bleu(translator, split, settings=None):
+    """BLEU of greedy and beam searches on `split`, with their wall times.
+
+    `settings`: `(beam_width, alpha)` pairs. Defaults to those a run
+    reports: greedy, then the translator's beam width without a length
+    penalty and at its config's `length_penalty`.
+    """
+    if settings is None:
+        width, alpha = translator.config.beam_width, translator.config.length_penalty
+        settings = ((1, 0.0), (width, 0.0), (width, alpha))
     results = {}
     for beam_width, alpha in settings:
         start = time.perf_counter()

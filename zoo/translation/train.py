@@ -161,9 +161,7 @@ def train_and_evaluate(config, workdir, strategy=None):
                 "source": len(source_vocabulary),
                 "target": len(target_vocabulary),
             },
-            "test_bleu": evaluate_bleu(
-                translator, splits.test, settings=bleu_settings(config)
-            ),
+            "test_bleu": evaluate_bleu(translator, splits.test),
         },
     )
 
@@ -171,16 +169,4 @@ def train_and_evaluate(config, workdir, strategy=None):
 def evaluate(model, config, workdir):
     """Test BLEU of a trained `model.keras` of `workdir`."""
     splits = load_data(config)
-    return evaluate_bleu(
-        translator_of(model, workdir, config), splits.test, bleu_settings(config)
-    )
-
-
-def bleu_settings(config):
-    """The searches whose test BLEU a run reports: greedy, beam without a
-    length penalty, and beam at the config's `length_penalty`."""
-    return (
-        (1, 0.0),
-        (config.beam_width, 0.0),
-        (config.beam_width, config.length_penalty),
-    )
+    return evaluate_bleu(translator_of(model, workdir, config), splits.test)
