@@ -9,6 +9,11 @@ lead over the best baseline) and writes it with every run's metrics to
 `WORKDIR/results.json`.
 
     python bench/sentiment.py [--models sentiment_zh sentiment_en] [--preset default] [--seeds 5]
+        [--set FIELD=VALUE ...]
+
+`--set` replaces fields of the preset's config for every model trained
+(e.g. `--set members=3`); the results name them, and the targets apply to
+the default preset with no `--set`.
 """
 
 import argparse
@@ -42,11 +47,15 @@ BASELINES = {
 }
 
 
-def measure(name, preset, seeds, workdir):
-    """Rows `(classifier, test accuracy, seconds)` and every run's metrics."""
+def measure(name, preset, seeds, workdir, settings=()):
+    """Rows `(classifier, test accuracy, seconds)` and every run's metrics.
+
+    `settings`: `FIELD=VALUE` strings replacing fields of the preset's config.
+    """
     rows, runs = [], []
+    overrides = zoo.parse_overrides(name, preset, settings)
     for seed in range(seeds):
-        config = zoo.config(name, preset, seed=seed)
+        config = zoo.config(name, preset, **{**overrides, "seed": seed})
         metrics = train.train_and_evaluate(config, os.path.join(workdir, f"seed{seed}"))
         runs.append(metrics)
         rows.append(
@@ -76,6 +85,13 @@ def main():
     parser.add_argument("--preset", default="default")
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--workdir", default="runs/bench_sentiment")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="replace a field of the preset's config (repeatable)",
+    )
     add_argument(parser, "sentiment")
     args = parser.parse_args()
     default = parser.get_default("results")
@@ -90,9 +106,16 @@ def main():
     print("| model | classifier | test accuracy | seconds |")
     print("|---|---|---|---|")
     for name in args.models:
-        rows, runs, lead = measure(
-            name, args.preset, args.seeds, os.path.join(args.workdir, name)
-        )
+        try:
+            rows, runs, lead = measure(
+                name,
+                args.preset,
+                args.seeds,
+                os.path.join(args.workdir, name),
+                args.set,
+            )
+        except ValueError as error:  # a --set the config refuses
+            parser.error(str(error))
         for classifier, accuracy, seconds in rows:
             time_text = "" if seconds is None else f"{seconds:.0f}"
             print(f"| {name} | {classifier} | {accuracy:.3f} | {time_text} |")
@@ -100,14 +123,17 @@ def main():
         results[name] = {"rows": rows, "lead": lead, "runs": runs}
         baseline_rows = [row for row in rows if row[0] in BASELINES[name]]
         best_name, best_accuracy, _ = max(baseline_rows, key=lambda row: row[1])
+        settings = "".join(f" `{setting}`" for setting in args.set)
         recorded.append(
             result_row(
-                f"`{name}` `{args.preset}`: test accuracy, mean of {args.seeds} seed(s)",
+                f"`{name}` `{args.preset}`{settings}: test accuracy, mean of {args.seeds} seed(s)",
                 round(lead + best_accuracy, 4),
                 "",
                 f"{best_name} (the best baseline)",
                 round(best_accuracy, 4),
-                TARGETS.get(name) if args.preset == "default" else None,
+                TARGETS.get(name)
+                if args.preset == "default" and not args.set
+                else None,
             )
         )
     os.makedirs(args.workdir, exist_ok=True)

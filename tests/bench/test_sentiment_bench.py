@@ -41,6 +41,8 @@ def test_two_seeds_share_the_split_and_meet_the_baselines(
             str(workdir),
             "--results",
             str(tmp_path / "sentiment.json"),
+            "--set",
+            "embedding_dim=6",
         ],
     )
     bench.main()
@@ -56,6 +58,8 @@ def test_two_seeds_share_the_split_and_meet_the_baselines(
     assert [run["config"]["seed"] for run in runs] == [0, 1]
     assert {run["config"]["split_seed"] for run in runs} == {0}
     assert runs[0]["sizes"] == runs[1]["sizes"]
+    assert {run["config"]["embedding_dim"] for run in runs} == {6}  # --set
+    assert row["measure"].startswith("`sentiment_zh` `tiny` `embedding_dim=6`:")
     accuracies = {row[0]: row[1] for row in results["rows"]}
     mean = accuracies["keras_seq `tiny`, mean of 2 seeds"]
     assert mean == pytest.approx(np.mean([run["test_accuracy"] for run in runs]))
@@ -77,3 +81,12 @@ def test_seeds_must_be_positive(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["sentiment.py", "--seeds", "0"])
     with pytest.raises(SystemExit):
         bench.main()
+
+
+def test_set_names_an_unknown_field(monkeypatch, capsys):
+    bench = load_bench()
+    argv = ["sentiment.py", "--models", "sentiment_zh", "--set", "member=3"]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit):
+        bench.main()
+    assert "got 'member=3'" in capsys.readouterr().err

@@ -35,9 +35,9 @@ class Config(TaskConfig):
     # "positive" only (others may be there too).
     lexicon: str = None
     lexicon_weight: float = 0.3
-    # Networks trained side by side on the same batches, each from its own
-    # initial weights on its own loss; the model's probabilities are their
-    # average (`model.build_classifier`).
+    # Networks trained side by side, each from its own initial weights on
+    # its own order of batches and its own loss; the model's probabilities
+    # are their average (`model.build_classifier`).
     members: int = 1
     dropout: float = 0.3
     batch_size: int = 64

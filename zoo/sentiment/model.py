@@ -213,50 +213,65 @@ def build_classifier(config, vocabulary_size, num_classes=2):
     return keras.Model(ids, average, name=config.name)
 
 
+def trainer_input_names(members):
+    """The trainer's inputs: one `(batch, time * ngrams)` ids per network."""
+    return [f"ids_{k}" for k in range(members)]
+
+
 def build_trainer(classifier):
-    """The model `fit` trains: `classifier` itself for one network; for
-    several, the same layers giving each network's probabilities,
-    `(batch, members, classes)`, for `MembersCrossEntropy`, so that each
-    network learns from its own loss (as if trained alone) and
-    `members_accuracy` scores their average."""
+    """The model `fit` trains: `classifier` itself for one network.
+
+    For several, each network reads its own input (`trainer_input_names`:
+    `ids_0`, `ids_1`, ...), so that each trains on its own order of batches
+    as if trained alone, and the trainer gives each network's probabilities,
+    `(batch, members, classes)`, for `MembersCrossEntropy`. The layers (and
+    weights) are the classifier's; the classifier gives all networks one
+    input and averages their answers.
+    """
     count = _members(classifier)
     if count == 1:
         return classifier
-    outputs = [
-        classifier.get_layer(_member_names(k)["probabilities"]).output
-        for k in range(count)
-    ]
+    inputs, outputs = [], []
+    for k, name in enumerate(trainer_input_names(count)):
+        x = keras.Input((None,), dtype="int64", name=name)
+        inputs.append(x)
+        for part in _member_names(k).values():
+            x = classifier.get_layer(part)(x)
+        outputs.append(x)
     classes = outputs[0].shape[-1]
     stacked = keras.layers.Concatenate(axis=1, name="members")(
         [keras.layers.Reshape((1, classes))(output) for output in outputs]
     )
-    return keras.Model(classifier.input, stacked, name=f"{classifier.name}_members")
+    return keras.Model(inputs, stacked, name=f"{classifier.name}_members")
 
 
 @keras.saving.register_keras_serializable(package="keras_seq_zoo")
 class MembersCrossEntropy(keras.losses.Loss):
-    """Each network's sparse cross entropy, averaged over the networks.
+    """Each network's sparse cross entropy on its own examples.
 
-    `y_true` `(batch,)` class ids; `y_pred` `(batch, members, classes)`
-    probabilities. Per example `(batch,)`, so sample weights apply as to one
-    network's loss.
+    `y_true` `(batch, members)` class ids, a column per network (each reads
+    its own batch); `y_pred` `(batch, members, classes)` probabilities.
+    Returns `(batch, members)`, so a sample weight `(batch, members)` weighs
+    each network's example, and Keras's mean over all of them is the mean
+    of the networks' losses.
     """
 
     def __init__(self, name="members_cross_entropy", **kwargs):
         super().__init__(name=name, **kwargs)
 
     def call(self, y_true, y_pred):
-        members = ops.shape(y_pred)[1]
-        labels = ops.reshape(ops.cast(y_true, "int32"), (-1, 1))
-        labels = ops.repeat(labels, members, axis=1)  # (batch, members)
-        losses = keras.losses.sparse_categorical_crossentropy(labels, y_pred)
-        return ops.mean(losses, axis=1)
+        labels = ops.cast(y_true, "int32")
+        return keras.losses.sparse_categorical_crossentropy(labels, y_pred)
 
 
 @keras.saving.register_keras_serializable(package="keras_seq_zoo")
 def members_accuracy(y_true, y_pred):
-    """Accuracy of the networks' average `(batch, members, classes)` -> `(batch,)`."""
-    return _accuracy(y_true, ops.mean(y_pred, axis=1))
+    """The networks' mean accuracy, each on its own examples:
+    labels `(batch, members)`, probabilities `(batch, members, classes)`
+    -> `(batch,)`."""
+    labels = ops.cast(y_true, "int32")
+    predicted = ops.cast(ops.argmax(y_pred, axis=-1), "int32")
+    return ops.mean(ops.cast(ops.equal(predicted, labels), "float32"), axis=1)
 
 
 def _accuracy(y_true, probabilities):
@@ -267,7 +282,8 @@ def _accuracy(y_true, probabilities):
 
 @keras.saving.register_keras_serializable(package="keras_seq_zoo")
 class MemberAccuracy(keras.metrics.MeanMetricWrapper):
-    """Accuracy of the `member`-th network alone, from `(batch, members, classes)`."""
+    """Accuracy of the `member`-th network on its own examples: labels
+    `(batch, members)`, probabilities `(batch, members, classes)`."""
 
     def __init__(self, member, name=None, dtype=None):
         self.member = member
@@ -276,7 +292,7 @@ class MemberAccuracy(keras.metrics.MeanMetricWrapper):
         )
 
     def _member_accuracy(self, y_true, y_pred):
-        return _accuracy(y_true, y_pred[:, self.member])
+        return _accuracy(y_true[:, self.member], y_pred[:, self.member])
 
     def get_config(self):
         return {"member": self.member, "name": self.name, "dtype": self.dtype}

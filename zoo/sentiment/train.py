@@ -15,6 +15,7 @@ from .. import distribute, training
 from .input_pipeline import (
     LABEL_NAMES,
     LOADERS,
+    evaluation_batches,
     load_data,
     training_batches,
     training_examples,
@@ -65,8 +66,10 @@ def train_and_evaluate(config, workdir, strategy=None):
         trainer = build_trainer(classifier)  # `classifier` for one network
         loss, metrics, then = "sparse_categorical_crossentropy", ["accuracy"], []
         if trainer is not classifier:
-            # Each network's own loss and accuracy; `accuracy` is their
-            # average's; each network keeps its own best epoch.
+            # Each network reads its own batches, with its own loss and
+            # accuracy; `accuracy` is their mean (the classifier's, their
+            # average's, is measured after `fit`); each network keeps its
+            # own best epoch.
             loss = MembersCrossEntropy()
             metrics = [
                 keras.metrics.MeanMetricWrapper(members_accuracy, "accuracy"),
@@ -82,21 +85,36 @@ def train_and_evaluate(config, workdir, strategy=None):
             weighted_metrics=[],
         )
 
-    def batches(split):
-        data = split.dataset(config.batch_size)
-        return data.map(lambda texts, labels: (vectorizer(texts), labels))
-
     history, seconds = training.fit(
         trainer,
         training_batches(examples, config, vectorizer),
-        batches(splits.valid),
+        evaluation_batches(splits.valid, config.batch_size, vectorizer, config.members),
         config,
         workdir,
         monitor="val_accuracy",
         mode="max",
         then=then,
     )
-    scores = trainer.evaluate(batches(splits.test), verbose=0, return_dict=True)
+    # The classifier's scores (with several networks, their average's).
+    scorer, served = trainer, {}
+    if trainer is not classifier:
+        with distribute.scope(strategy):
+            # A model of the classifier's layers, so that the classifier
+            # (saved in `model.keras`) keeps no compiled state.
+            scorer = keras.Model(classifier.inputs, classifier.outputs)
+            scorer.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        served["valid_accuracy"] = float(
+            scorer.evaluate(
+                evaluation_batches(splits.valid, config.batch_size, vectorizer),
+                verbose=0,
+                return_dict=True,
+            )["accuracy"]
+        )
+    scores = scorer.evaluate(
+        evaluation_batches(splits.test, config.batch_size, vectorizer),
+        verbose=0,
+        return_dict=True,
+    )
     test_loss, test_accuracy = scores["loss"], scores["accuracy"]
     model = build_text_model(vectorizer, classifier)
     label_names = splits.label_names
@@ -121,6 +139,8 @@ def train_and_evaluate(config, workdir, strategy=None):
             "lexicon_words": len(examples[0]) - len(splits.train),
             # With several networks: the epoch (1-based) each one kept.
             **({"member_best_epochs": then[0].best_epochs} if then else {}),
+            # With several networks: their average's validation accuracy.
+            **served,
             "test_loss": float(test_loss),
             "test_accuracy": float(test_accuracy),
             "example": {

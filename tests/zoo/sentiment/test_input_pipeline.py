@@ -79,3 +79,47 @@ def test_seed_keeps_the_split_and_split_seed_changes_it():
     ]
     assert tests[0] == tests[1]
     assert tests[0] != tests[2] and sorted(tests[0]) != sorted(tests[2])
+
+
+def test_each_member_reads_its_own_order_of_the_examples():
+    """With `members`, each network's batches are its own shuffle of all the
+    examples (the first network's is the one network's), with each text's
+    label and weight in the network's column."""
+    import tensorflow as tf
+
+    texts = [f"t{i}" for i in range(10)]
+    labels = np.arange(10, dtype="int32") % 2
+    weights = np.linspace(0.1, 1.0, 10).astype("float32")
+    config = zoo.config("sentiment_zh", "tiny", batch_size=4, members=3)
+
+    def vectorize(batch):  # each text's own number, so that rows can be read back
+        return tf.strings.to_number(tf.strings.substr(batch, 1, 2), tf.int64)[:, None]
+
+    examples = (texts, labels, weights)
+    joined = list(input_pipeline.training_batches(examples, config, vectorize))
+    alone = list(
+        input_pipeline.training_batches(
+            examples, zoo.config("sentiment_zh", "tiny", batch_size=4), vectorize
+        )
+    )
+    assert [len(b[1]) for b in joined] == [4, 4, 2]
+    orders = []
+    for k in range(3):
+        order = np.concatenate([b[0][f"ids_{k}"].numpy()[:, 0] for b in joined])
+        assert sorted(order) == list(range(10))  # every example once
+        np.testing.assert_array_equal(
+            np.concatenate([b[1].numpy()[:, k] for b in joined]), labels[order]
+        )
+        np.testing.assert_allclose(
+            np.concatenate([b[2].numpy()[:, k] for b in joined]), weights[order]
+        )
+        orders.append(list(order))
+    assert orders[0] == list(np.concatenate([b[0].numpy()[:, 0] for b in alone]))
+    assert orders[0] != orders[1] and orders[1] != orders[2]
+
+    valid = Split(texts[:5], labels[:5])
+    (ids, got), *_ = input_pipeline.evaluation_batches(valid, 8, vectorize, members=3)
+    assert sorted(ids) == ["ids_0", "ids_1", "ids_2"]
+    for k in range(3):  # every network reads the same ids, in order
+        np.testing.assert_array_equal(ids[f"ids_{k}"].numpy()[:, 0], range(5))
+    np.testing.assert_array_equal(got.numpy(), np.stack([labels[:5]] * 3, 1))

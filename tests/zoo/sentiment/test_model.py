@@ -153,8 +153,18 @@ def test_members_average_their_own_networks():
     assert not np.allclose(each[0], each[1], atol=1e-4)
     np.testing.assert_allclose(classifier(ids), np.mean(each, 0), rtol=1e-5)
     trainer = build_trainer(classifier)
-    np.testing.assert_allclose(trainer(ids), np.stack(each, 1), rtol=1e-5)
+    np.testing.assert_allclose(trainer([ids] * 3), np.stack(each, 1), rtol=1e-5)
     assert len(trainer.trainable_weights) == len(classifier.trainable_weights)
+    # In training each network reads its own ids: the k-th input, k-th answer.
+    other = np.random.default_rng(1).integers(0, 40, (4, 12))
+    mixed = keras.ops.convert_to_numpy(
+        trainer({"ids_0": other, "ids_1": ids, "ids_2": other})
+    )
+    np.testing.assert_allclose(mixed[:, 1], each[1], rtol=1e-5)
+    np.testing.assert_allclose(
+        mixed[:, 0], keras.ops.convert_to_numpy(trainer([other] * 3))[:, 0], rtol=1e-5
+    )
+    assert not np.allclose(mixed[:, 0], each[0], atol=1e-4)
     # The attention model: the same average, weights averaged over networks.
     probabilities, weights = build_attention_model(classifier)(ids)
     np.testing.assert_allclose(probabilities, classifier(ids), rtol=1e-5)
@@ -166,15 +176,15 @@ def test_members_average_their_own_networks():
 def test_members_loss_and_accuracy_against_numpy():
     random = np.random.default_rng(1)
     probabilities = random.dirichlet(np.ones(3), size=(5, 2)).astype("float32")
-    labels = np.array([0, 2, 1, 1, 0])
-    weights = np.array([1.0, 0.3, 1.0, 0.3, 1.0], "float32")
-    own = -np.log(probabilities[np.arange(5), :, labels])  # (batch, members)
-    want = np.sum(weights * own.mean(1)) / 5  # Keras's mean over the batch
+    labels = random.integers(0, 3, (5, 2))  # each network its own examples
+    weights = random.choice([1.0, 0.3], (5, 2)).astype("float32")
+    own = -np.log(np.take_along_axis(probabilities, labels[..., None], -1)[..., 0])
+    want = np.sum(weights * own) / 10  # Keras's mean over all (example, network)
     got = MembersCrossEntropy()(labels, probabilities, sample_weight=weights)
     np.testing.assert_allclose(float(got), want, rtol=1e-5)
-    average = probabilities.mean(1).argmax(-1)
-    np.testing.assert_array_equal(
-        members_accuracy(labels, probabilities), (average == labels).astype("float32")
+    right = probabilities.argmax(-1) == labels  # (batch, members)
+    np.testing.assert_allclose(
+        members_accuracy(labels, probabilities), right.mean(1), rtol=1e-6
     )
 
 
@@ -209,7 +219,7 @@ def test_each_member_keeps_its_own_best_epoch():
 
 def test_member_accuracy_reads_its_member():
     probabilities = np.array([[[0.9, 0.1], [0.2, 0.8]], [[0.3, 0.7], [0.6, 0.4]]])
-    labels = np.array([0, 1])
+    labels = np.array([[0, 0], [1, 1]])  # (batch, members)
     for k, want in [(0, 1.0), (1, 0.0)]:
         metric = MemberAccuracy(k)
         metric.update_state(labels, probabilities)

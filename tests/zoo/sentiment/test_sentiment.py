@@ -248,6 +248,7 @@ def test_members_train_save_and_serve_their_average(tmp_path):
     assert len(metrics["member_best_epochs"]) == 2
     assert all(1 <= e <= 3 for e in metrics["member_best_epochs"])
     assert "val_member_1_accuracy" in metrics["history"]
+    assert 0 <= metrics["valid_accuracy"] <= 1  # the average's
     model = zoo.load(os.path.join(workdir, "model.keras"))
     test = input_pipeline.load_data(config).test
     probabilities = serve.predict(model, test.inputs)
