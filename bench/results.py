@@ -285,8 +285,37 @@ ZOO = {
             None,
         ),
     ],
-    "lm_ptb": [("test perplexity", "test_perplexity", "", None, None, None)],
+    "lm_ptb": [
+        (
+            "test perplexity (one stream)",
+            "test_perplexity",
+            "",
+            None,
+            None,
+            # Zaremba et al. 2014's figure for the run's size (lm_ptb_target).
+            "lm_ptb",
+        ),
+        (
+            "validation perplexity (the best epoch's weights)",
+            "valid_perplexity",
+            "",
+            None,
+            None,
+            None,
+        ),
+    ],
 }
+# Zaremba et al. 2014's test perplexities, by (units, tied output weight):
+# the targets of lm_ptb's `small` and `medium` presets.
+ZAREMBA = {(200, False): 114.5, (650, False): 82.7}
+
+
+def lm_ptb_target(config):
+    """At most Zaremba et al.'s test perplexity for the run's size, if any."""
+    paper = ZAREMBA.get((config.get("units"), bool(config.get("tie_weights"))))
+    return None if paper is None else {"on": "value", "at_most": paper}
+
+
 # Translation: the test BLEU of greedy search and of beam 4 at the config's
 # length penalty (the training run's own), and, once
 # `bench/studies/translation_length_penalty.py WORKDIR` has added its choice
@@ -368,6 +397,8 @@ def from_zoo(workdir, path=None):
                 print(f"{name}: not in {workdir}/metrics.json yet, left out")
                 continue
             raise
+        if target == "lm_ptb":
+            target = lm_ptb_target(config)
         peer_value = _peer_value(metrics, peer_key, name) if peer_key else None
         if peer_key and peer_value is None:
             print(f"{name}: no figure of {peer} to compare with yet")
@@ -403,9 +434,14 @@ def main(argv=None):
     render.add_argument("--check", action="store_true", help="only say what is stale")
     zoo = commands.add_parser("zoo", help="a zoo run's metrics.json -> results file")
     zoo.add_argument("workdir")
+    zoo.add_argument(
+        "--name",
+        help="the results file's name, default zoo_<model> (e.g. zoo_lm_ptb_small "
+        "for one of a model's presets)",
+    )
     args = parser.parse_args(argv)
     if args.command == "zoo":
-        from_zoo(args.workdir)
+        from_zoo(args.workdir, args.name and DIRECTORY / f"{args.name}.json")
         return 0
     changed = stale()
     if args.check:

@@ -222,3 +222,35 @@ def test_a_benchmark_writes_a_complete_file(tmp_path):
         "self-attention (causal), train step",
         "self-attention (causal), forward",
     ]
+
+
+def test_lm_ptb_runs_meet_zaremba_for_their_size(tmp_path, monkeypatch):
+    monkeypatch.setattr(results, "DIRECTORY", tmp_path)
+    provenance = {
+        "command": "python -m zoo train lm_ptb --preset small",
+        "date": "2026-01-01",
+        "machine": "m",
+        "versions": {"keras": "3"},
+        "commit": "abc",
+    }
+    for units, tied, want in [
+        (200, False, 114.5),
+        (650, False, 82.7),
+        (200, True, None),
+    ]:
+        metrics = {
+            "model": "lm_ptb",
+            "provenance": provenance,
+            "config": {"units": units, "tie_weights": tied},
+            "test_perplexity": 113.9,
+            "valid_perplexity": 118.0,
+        }
+        (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+        results.main(["zoo", str(tmp_path), "--name", "zoo_lm_ptb_small"])
+        record = json.loads((tmp_path / "zoo_lm_ptb_small.json").read_text())
+        test, valid = record["measures"]
+        assert (test["value"], valid["value"]) == (113.9, 118.0)
+        if want is None:  # no paper figure for this size: no target
+            assert "target" not in test
+        else:
+            assert test["target"] == {"on": "value", "at_most": want}
