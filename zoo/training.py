@@ -397,7 +397,7 @@ def run_metrics(config, history, seconds, splits=None):
         k: [float(v) for v in vs] for k, vs in history.history.items()
     }
     metrics["train_seconds"] = round(seconds, 1)  # of this process
-    if splits is not None:
+    if splits is not None and seconds > 0:
         metrics["train_examples_per_second"] = round(
             len(splits.train) * len(history.epoch) / seconds, 1
         )

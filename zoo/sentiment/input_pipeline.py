@@ -8,7 +8,6 @@ import numpy as np
 from keras_seq import datasets
 
 from .. import training
-from .model import trainer_input_names
 
 LABEL_NAMES = ["negative", "positive"]  # of both built-in corpora
 
@@ -83,61 +82,20 @@ def training_examples(splits, config):
 
 def training_batches(examples, config, vectorize):
     """Shuffled `(ids, labels, weights)` batches of `examples` (`training_examples`),
-    reshuffled every epoch from `config.seed`.
-
-    With `config.members` networks, each trains on its own order of the
-    examples (as separately trained seeds do): `({"ids_0": ids, "ids_1":
-    ids, ...}, labels, weights)`, labels and weights `(batch, members)`, a
-    column per network (`model.build_trainer`). The first network's order
-    is the one network's.
-    """
+    reshuffled every epoch from `config.seed`."""
     import tensorflow as tf
 
     texts, labels, weights = examples
-
-    def stream(seed):
-        data = tf.data.Dataset.from_tensor_slices((tf.constant(texts), labels, weights))
-        data = data.shuffle(len(texts), seed=seed, reshuffle_each_iteration=True)
-        return data.batch(config.batch_size).map(
-            lambda texts, labels, weights: (vectorize(texts), labels, weights)
-        )
-
-    if config.members == 1:
-        return stream(config.seed).prefetch(tf.data.AUTOTUNE)
-    streams = [stream(member_seed(config.seed, k)) for k in range(config.members)]
-    names = trainer_input_names(config.members)
-
-    def join(*batches):
-        ids = {name: batch[0] for name, batch in zip(names, batches)}
-        labels = tf.stack([batch[1] for batch in batches], axis=1)
-        weights = tf.stack([batch[2] for batch in batches], axis=1)
-        return ids, labels, weights
-
-    # Each stream is an order of the same examples: batches of equal sizes.
-    return tf.data.Dataset.zip(tuple(streams)).map(join).prefetch(tf.data.AUTOTUNE)
+    data = tf.data.Dataset.from_tensor_slices((tf.constant(texts), labels, weights))
+    data = data.shuffle(len(texts), seed=config.seed, reshuffle_each_iteration=True)
+    return (
+        data.batch(config.batch_size)
+        .map(lambda texts, labels, weights: (vectorize(texts), labels, weights))
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
-def member_seed(seed, k):
-    """The shuffling seed of the `k`-th network's batches (`seed` for the first)."""
-    return seed + 1_000_003 * k
-
-
-def evaluation_batches(split, batch_size, vectorize, members=1):
-    """`(ids, labels)` batches of a split, in order. For the trainer of
-    several networks (`members` > 1), each network reads the same ids and
-    the labels are `(batch, members)`."""
-    import tensorflow as tf
-
+def evaluation_batches(split, batch_size, vectorize):
+    """`(ids, labels)` batches of a split, in order."""
     data = split.dataset(batch_size)
-    if members == 1:
-        return data.map(lambda texts, labels: (vectorize(texts), labels))
-    names = trainer_input_names(members)
-
-    def each(texts, labels):
-        ids = vectorize(texts)
-        return (
-            {name: ids for name in names},
-            tf.stack([labels] * members, axis=1),
-        )
-
-    return data.map(each)
+    return data.map(lambda texts, labels: (vectorize(texts), labels))

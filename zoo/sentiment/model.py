@@ -213,131 +213,23 @@ def build_classifier(config, vocabulary_size, num_classes=2):
     return keras.Model(ids, average, name=config.name)
 
 
-def trainer_input_names(members):
-    """The trainer's inputs: one `(batch, time * ngrams)` ids per network."""
-    return [f"ids_{k}" for k in range(members)]
-
-
-def build_trainer(classifier):
-    """The model `fit` trains: `classifier` itself for one network.
-
-    For several, each network reads its own input (`trainer_input_names`:
-    `ids_0`, `ids_1`, ...), so that each trains on its own order of batches
-    as if trained alone, and the trainer gives each network's probabilities,
-    `(batch, members, classes)`, for `MembersCrossEntropy`. The layers (and
-    weights) are the classifier's; the classifier gives all networks one
-    input and averages their answers.
-    """
-    count = _members(classifier)
-    if count == 1:
-        return classifier
-    inputs, outputs = [], []
-    for k, name in enumerate(trainer_input_names(count)):
-        x = keras.Input((None,), dtype="int64", name=name)
-        inputs.append(x)
-        for part in _member_names(k).values():
-            x = classifier.get_layer(part)(x)
-        outputs.append(x)
-    classes = outputs[0].shape[-1]
-    stacked = keras.layers.Concatenate(axis=1, name="members")(
-        [keras.layers.Reshape((1, classes))(output) for output in outputs]
-    )
-    return keras.Model(inputs, stacked, name=f"{classifier.name}_members")
-
-
-@keras.saving.register_keras_serializable(package="keras_seq_zoo")
-class MembersCrossEntropy(keras.losses.Loss):
-    """Each network's sparse cross entropy on its own examples.
-
-    `y_true` `(batch, members)` class ids, a column per network (each reads
-    its own batch); `y_pred` `(batch, members, classes)` probabilities.
-    Returns `(batch, members)`, so a sample weight `(batch, members)` weighs
-    each network's example, and Keras's mean over all of them is the mean
-    of the networks' losses.
-    """
-
-    def __init__(self, name="members_cross_entropy", **kwargs):
-        super().__init__(name=name, **kwargs)
-
-    def call(self, y_true, y_pred):
-        labels = ops.cast(y_true, "int32")
-        return keras.losses.sparse_categorical_crossentropy(labels, y_pred)
-
-
-@keras.saving.register_keras_serializable(package="keras_seq_zoo")
-def members_accuracy(y_true, y_pred):
-    """The networks' mean accuracy, each on its own examples:
-    labels `(batch, members)`, probabilities `(batch, members, classes)`
-    -> `(batch,)`."""
-    labels = ops.cast(y_true, "int32")
-    predicted = ops.cast(ops.argmax(y_pred, axis=-1), "int32")
-    return ops.mean(ops.cast(ops.equal(predicted, labels), "float32"), axis=1)
-
-
-def _accuracy(y_true, probabilities):
-    labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
-    predicted = ops.cast(ops.argmax(probabilities, axis=-1), "int32")
-    return ops.cast(ops.equal(predicted, labels), "float32")
-
-
-@keras.saving.register_keras_serializable(package="keras_seq_zoo")
-class MemberAccuracy(keras.metrics.MeanMetricWrapper):
-    """Accuracy of the `member`-th network on its own examples: labels
-    `(batch, members)`, probabilities `(batch, members, classes)`."""
-
-    def __init__(self, member, name=None, dtype=None):
-        self.member = member
-        super().__init__(
-            self._member_accuracy, name=name or f"member_{member}_accuracy", dtype=dtype
+def combine(config, networks):
+    """The classifier of `config.members` networks (`build_classifier`),
+    the k-th with the weights of `networks[k]`, each a one-network
+    classifier of the same sizes trained on its own."""
+    vocabulary_size = networks[0].get_layer("embedding").input_dim
+    num_classes = networks[0].output.shape[-1]
+    classifier = build_classifier(config, vocabulary_size, num_classes)
+    if len(networks) != config.members:
+        raise ValueError(
+            f"Expected {config.members} networks (config.members), got {len(networks)}."
         )
-
-    def _member_accuracy(self, y_true, y_pred):
-        return _accuracy(y_true[:, self.member], y_pred[:, self.member])
-
-    def get_config(self):
-        return {"member": self.member, "name": self.name, "dtype": self.dtype}
-
-
-class BestMembers(keras.callbacks.Callback):
-    """Keeps each network's weights of its own best validation epoch.
-
-    Networks trained side by side peak at different epochs (one after the
-    first, another after the second); early stopping on their average's
-    accuracy would keep one epoch for all. At each epoch's end this records
-    each network's weights when its own `val_member_<k>_accuracy` (a
-    `MemberAccuracy` metric) is its best so far, and at the end of
-    training sets every network back to its own best (after
-    `EarlyStopping` restored the average's best epoch). A run resumed from
-    a backup starts these records again at the epoch it resumes.
-    """
-
-    def __init__(self, classifier):
-        super().__init__()
-        self.groups = [  # each network's layers that hold weights
-            [
-                layer
-                for layer in map(classifier.get_layer, _member_names(k).values())
-                if layer.weights
-            ]
-            for k in range(_members(classifier))
-        ]
-        self.best = [-1.0] * len(self.groups)
-        self.weights = [None] * len(self.groups)
-        self.best_epochs = [0] * len(self.groups)
-
-    def on_epoch_end(self, epoch, logs=None):
-        for k, group in enumerate(self.groups):
-            value = (logs or {}).get(f"val_member_{k}_accuracy")
-            if value is not None and value > self.best[k]:
-                self.best[k] = float(value)
-                self.best_epochs[k] = epoch + 1
-                self.weights[k] = [layer.get_weights() for layer in group]
-
-    def on_train_end(self, logs=None):
-        for group, weights in zip(self.groups, self.weights):
-            if weights is not None:
-                for layer, values in zip(group, weights):
-                    layer.set_weights(values)
+    for k, network in enumerate(networks):
+        for part, name in _member_names(k).items():
+            classifier.get_layer(name).set_weights(
+                network.get_layer(part).get_weights()
+            )
+    return classifier
 
 
 def build_text_model(vectorizer, classifier):

@@ -6,6 +6,8 @@ and `predict_rows` are the task contract's, `zoo/task.py`) and
 `baselines` (what the models are measured against).
 """
 
+import dataclasses
+import json
 import os
 
 import keras
@@ -21,15 +23,11 @@ from .input_pipeline import (
     training_examples,
 )
 from .model import (
-    BestMembers,
-    MemberAccuracy,
-    MembersCrossEntropy,
     build_attention_model,
     build_classifier,
     build_text_model,
-    build_trainer,
     build_vectorizer,
-    members_accuracy,
+    combine,
 )
 from .serve import LABELS_FILE, export, predict, predict_rows, saved_label_names
 
@@ -54,62 +52,96 @@ def train_and_evaluate(config, workdir, strategy=None):
     `logs/`, `training_curves.png`, `metrics.json` and the SavedModel
     `export/`. Returns the metrics. `strategy`: a `tf.distribute` strategy
     whose scope holds the model (None: the default).
+
+    With `config.members` = N > 1, N networks are trained one after
+    another, each as a run of its own (`member_config`) in
+    `workdir/member<k>` (its checkpoints, logs and backup), and the
+    classifier averages them (`model.combine`). A run started again skips
+    the networks already trained (`member<k>/network.json`).
     """
     training.prepare(config, workdir)
     splits = load_data(config)
     examples = training_examples(splits, config)  # and the lexicon's words
     vectorizer = build_vectorizer(config, splits.train.inputs)  # train split only
-    with distribute.scope(strategy):
-        classifier = build_classifier(
-            config, vectorizer.vocabulary_size(), len(splits.label_names)
-        )
-        trainer = build_trainer(classifier)  # `classifier` for one network
-        loss, metrics, then = "sparse_categorical_crossentropy", ["accuracy"], []
-        if trainer is not classifier:
-            # Each network reads its own batches, with its own loss and
-            # accuracy; `accuracy` is their mean (the classifier's, their
-            # average's, is measured after `fit`); each network keeps its
-            # own best epoch.
-            loss = MembersCrossEntropy()
-            metrics = [
-                keras.metrics.MeanMetricWrapper(members_accuracy, "accuracy"),
-                *(MemberAccuracy(k) for k in range(config.members)),
-            ]
-            then = [BestMembers(classifier)]
-        trainer.compile(
-            optimizer=training.adam(config.learning_rate, config.clipnorm),
-            loss=loss,
-            metrics=metrics,
-            # Lexicon words weigh less than reviews in the loss; accuracy
-            # counts every example alike.
-            weighted_metrics=[],
-        )
-
-    history, seconds = training.fit(
-        trainer,
-        training_batches(examples, config, vectorizer),
-        evaluation_batches(splits.valid, config.batch_size, vectorizer, config.members),
-        config,
-        workdir,
-        monitor="val_accuracy",
-        mode="max",
-        then=then,
-    )
-    # The classifier's scores (with several networks, their average's).
-    scorer, served = trainer, {}
-    if trainer is not classifier:
+    num_classes = len(splits.label_names)
+    valid = evaluation_batches(splits.valid, config.batch_size, vectorizer)
+    networks, histories, seconds, members = [], [], 0.0, []
+    for k in range(config.members):
+        member = member_config(config, k)
+        where = workdir if config.members == 1 else os.path.join(workdir, f"member{k}")
+        keras.utils.set_random_seed(member.seed)
         with distribute.scope(strategy):
-            # A model of the classifier's layers, so that the classifier
-            # (saved in `model.keras`) keeps no compiled state.
+            network = build_classifier(
+                member, vectorizer.vocabulary_size(), num_classes
+            )
+            network.compile(
+                optimizer=training.adam(config.learning_rate, config.clipnorm),
+                loss="sparse_categorical_crossentropy",
+                metrics=["accuracy"],
+                # Lexicon words weigh less than reviews in the loss; accuracy
+                # counts every example alike.
+                weighted_metrics=[],
+            )
+        record = os.path.join(where, "network.json")
+        done = trained_network(record, member)
+        if config.members > 1 and done:  # trained before, with these settings
+            network.load_weights(os.path.join(where, "network.weights.h5"))
+            history = keras.callbacks.History()
+            history.history, history.epoch = done["history"], []
+            history.set_model(network)
+            seconds_k = 0.0
+        else:
+            history, seconds_k = training.fit(
+                network,
+                training_batches(examples, member, vectorizer),
+                valid,
+                member,
+                where,
+                monitor="val_accuracy",
+                mode="max",
+            )
+        networks.append(network)
+        histories.append(history)
+        seconds += seconds_k
+        if config.members > 1:
+            scores = network.evaluate(valid, verbose=0, return_dict=True)
+            members.append(
+                {
+                    "config": dataclasses.asdict(member),
+                    "seed": member.seed,
+                    "epochs_run": len(history.history["loss"]),
+                    "valid_accuracy": float(scores["accuracy"]),
+                    "history": {
+                        key: [float(v) for v in values]
+                        for key, values in history.history.items()
+                    },
+                }
+            )
+            # The network's weights and figures: a run started again skips it.
+            network.save_weights(os.path.join(where, "network.weights.h5"))
+            with open(record, "w", encoding="utf-8") as f:
+                json.dump(members[-1], f, indent=1)
+    if config.members == 1:
+        classifier, scorer, history = networks[0], networks[0], histories[0]
+    else:
+        with distribute.scope(strategy):
+            classifier = combine(config, networks)
+            # A model of the classifier's layers to score it, so that the
+            # classifier (saved in `model.keras`) keeps no compiled state.
             scorer = keras.Model(classifier.inputs, classifier.outputs)
             scorer.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        history = joined_history(histories, classifier)
+    served = {}
+    if config.members > 1:
         served["valid_accuracy"] = float(
-            scorer.evaluate(
-                evaluation_batches(splits.valid, config.batch_size, vectorizer),
-                verbose=0,
-                return_dict=True,
-            )["accuracy"]
+            scorer.evaluate(valid, verbose=0, return_dict=True)["accuracy"]
         )
+        test = evaluation_batches(splits.test, config.batch_size, vectorizer)
+        for network, member in zip(networks, members):
+            member["test_accuracy"] = float(
+                network.evaluate(test, verbose=0, return_dict=True)["accuracy"]
+            )
+        served["members"] = members
     scores = scorer.evaluate(
         evaluation_batches(splits.test, config.batch_size, vectorizer),
         verbose=0,
@@ -137,9 +169,8 @@ def train_and_evaluate(config, workdir, strategy=None):
         files={LABELS_FILE: label_names},
         metrics={
             "lexicon_words": len(examples[0]) - len(splits.train),
-            # With several networks: the epoch (1-based) each one kept.
-            **({"member_best_epochs": then[0].best_epochs} if then else {}),
-            # With several networks: their average's validation accuracy.
+            # With several networks: their average's validation accuracy and
+            # each network's figures (its seed, epochs, accuracies, history).
             **served,
             "test_loss": float(test_loss),
             "test_accuracy": float(test_accuracy),
@@ -150,6 +181,37 @@ def train_and_evaluate(config, workdir, strategy=None):
             },
         },
     )
+
+
+def member_config(config, k):
+    """The config of the `k`-th of `config.members` networks: one network,
+    trained with seed `config.seed * members + k` (so the runs of seeds 0,
+    1, ... share no network; with one, its seed is `config.seed`)."""
+    return dataclasses.replace(config, members=1, seed=config.seed * config.members + k)
+
+
+def trained_network(record, config):
+    """What `record` (a `member<k>/network.json`) says of a network trained
+    with `config`, or None where there is none or it had other settings."""
+    if not os.path.exists(record):
+        return None
+    with open(record, encoding="utf-8") as f:
+        done = json.load(f)
+    same = done.get("config") == json.loads(json.dumps(dataclasses.asdict(config)))
+    return done if same else None
+
+
+def joined_history(histories, model):
+    """One `History` of the networks' epochs one after another (what
+    `metrics.json`'s `history` and `training_curves.png` show for several)."""
+    joined = keras.callbacks.History()
+    joined.set_model(model)
+    keys = histories[0].history
+    joined.history = {
+        key: [v for history in histories for v in history.history[key]] for key in keys
+    }
+    joined.epoch = [e for history in histories for e in history.epoch]
+    return joined
 
 
 def evaluate(model, config, workdir=None):

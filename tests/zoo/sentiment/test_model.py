@@ -12,16 +12,12 @@ tf = pytest.importorskip("tensorflow")
 from keras_seq.testing import TestCase
 from zoo.sentiment.configs import EN, ZH
 from zoo.sentiment.model import (
-    BestMembers,
-    MemberAccuracy,
-    MembersCrossEntropy,
     NgramEmbedding,
     TokenNgrams,
     build_attention_model,
     build_classifier,
-    build_trainer,
     build_vectorizer,
-    members_accuracy,
+    combine,
 )
 
 TEXTS = ["质量太差，不推荐", "", "好", "好用好用", "☃ x"]
@@ -152,76 +148,23 @@ def test_members_average_their_own_networks():
     # Three networks with their own weights: three answers, averaged.
     assert not np.allclose(each[0], each[1], atol=1e-4)
     np.testing.assert_allclose(classifier(ids), np.mean(each, 0), rtol=1e-5)
-    trainer = build_trainer(classifier)
-    np.testing.assert_allclose(trainer([ids] * 3), np.stack(each, 1), rtol=1e-5)
-    assert len(trainer.trainable_weights) == len(classifier.trainable_weights)
-    # In training each network reads its own ids: the k-th input, k-th answer.
-    other = np.random.default_rng(1).integers(0, 40, (4, 12))
-    mixed = keras.ops.convert_to_numpy(
-        trainer({"ids_0": other, "ids_1": ids, "ids_2": other})
-    )
-    np.testing.assert_allclose(mixed[:, 1], each[1], rtol=1e-5)
-    np.testing.assert_allclose(
-        mixed[:, 0], keras.ops.convert_to_numpy(trainer([other] * 3))[:, 0], rtol=1e-5
-    )
-    assert not np.allclose(mixed[:, 0], each[0], atol=1e-4)
     # The attention model: the same average, weights averaged over networks.
     probabilities, weights = build_attention_model(classifier)(ids)
     np.testing.assert_allclose(probabilities, classifier(ids), rtol=1e-5)
     np.testing.assert_allclose(np.sum(weights, -1), 1, rtol=1e-5)
-    one = build_classifier(small(1), 40)
-    assert build_trainer(one) is one
-
-
-def test_members_loss_and_accuracy_against_numpy():
-    random = np.random.default_rng(1)
-    probabilities = random.dirichlet(np.ones(3), size=(5, 2)).astype("float32")
-    labels = random.integers(0, 3, (5, 2))  # each network its own examples
-    weights = random.choice([1.0, 0.3], (5, 2)).astype("float32")
-    own = -np.log(np.take_along_axis(probabilities, labels[..., None], -1)[..., 0])
-    want = np.sum(weights * own) / 10  # Keras's mean over all (example, network)
-    got = MembersCrossEntropy()(labels, probabilities, sample_weight=weights)
-    np.testing.assert_allclose(float(got), want, rtol=1e-5)
-    right = probabilities.argmax(-1) == labels  # (batch, members)
-    np.testing.assert_allclose(
-        members_accuracy(labels, probabilities), right.mean(1), rtol=1e-6
-    )
+    # Networks trained alone, combined: the k-th answers as `networks[k]`.
+    networks = []
+    for seed in (1, 2):
+        keras.utils.set_random_seed(seed)
+        networks.append(build_classifier(small(1), 40, num_classes=3))
+    combined = combine(small(2), networks)
+    alone = [network.predict_on_batch(ids) for network in networks]
+    assert not np.allclose(alone[0], alone[1], atol=1e-4)
+    np.testing.assert_allclose(combined(ids), np.mean(alone, 0), rtol=1e-5)
+    with pytest.raises(ValueError, match="Expected 3 networks"):
+        combine(small(3), networks)
 
 
 def test_members_must_be_positive():
     with pytest.raises(ValueError, match="members"):
         small(0)
-
-
-def test_each_member_keeps_its_own_best_epoch():
-    classifier = build_classifier(small(2), 40)
-    keep = BestMembers(classifier)
-    keep.set_model(build_trainer(classifier))
-    first, second = (
-        classifier.get_layer("attention"),
-        classifier.get_layer("attention_1"),
-    )
-    seen = []
-    for epoch, accuracies in enumerate([(0.8, 0.6), (0.7, 0.9), (0.75, 0.85)]):
-        for layer in (first, second):  # new weights every epoch
-            layer.set_weights([w + 1.0 for w in layer.get_weights()])
-        seen.append([first.get_weights(), second.get_weights()])
-        logs = {f"val_member_{k}_accuracy": a for k, a in enumerate(accuracies)}
-        keep.on_epoch_end(epoch, logs)
-    keep.on_train_end()
-    # The first network's best epoch was the first, the second's the second.
-    for got, want in zip(first.get_weights(), seen[0][0]):
-        np.testing.assert_array_equal(got, want)
-    for got, want in zip(second.get_weights(), seen[1][1]):
-        np.testing.assert_array_equal(got, want)
-    assert keep.best_epochs == [1, 2]
-
-
-def test_member_accuracy_reads_its_member():
-    probabilities = np.array([[[0.9, 0.1], [0.2, 0.8]], [[0.3, 0.7], [0.6, 0.4]]])
-    labels = np.array([[0, 0], [1, 1]])  # (batch, members)
-    for k, want in [(0, 1.0), (1, 0.0)]:
-        metric = MemberAccuracy(k)
-        metric.update_state(labels, probabilities)
-        assert float(metric.result()) == want
-        assert MemberAccuracy.from_config(metric.get_config()).member == k

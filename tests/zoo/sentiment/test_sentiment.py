@@ -240,24 +240,37 @@ def test_attention_model_shares_the_classifier(trained):
 
 
 def test_members_train_save_and_serve_their_average(tmp_path):
-    """`members=2` end to end: the recorded test accuracy is the saved
-    model's (the average of both networks), and the SavedModel agrees."""
+    """`members=2` end to end: two networks trained one after the other with
+    their own seeds; the recorded test accuracy is the saved model's (their
+    average), each network's is its own run's, the SavedModel agrees, and a
+    run started again reuses the trained networks."""
     workdir = str(tmp_path / "members")
-    config = zoo.config("sentiment_zh", "tiny", members=2, epochs=3)
+    config = zoo.config("sentiment_zh", "tiny", members=2, epochs=2, seed=3)
     metrics = train.train_and_evaluate(config, workdir)
-    assert len(metrics["member_best_epochs"]) == 2
-    assert all(1 <= e <= 3 for e in metrics["member_best_epochs"])
-    assert "val_member_1_accuracy" in metrics["history"]
+    members = metrics["members"]
+    assert [m["seed"] for m in members] == [6, 7]  # seed * members + k
+    assert all(1 <= m["epochs_run"] <= 2 for m in members)
+    assert len(metrics["history"]["loss"]) == sum(m["epochs_run"] for m in members)
     assert 0 <= metrics["valid_accuracy"] <= 1  # the average's
+    for k in range(2):
+        assert os.path.exists(os.path.join(workdir, f"member{k}", "best.keras"))
     model = zoo.load(os.path.join(workdir, "model.keras"))
     test = input_pipeline.load_data(config).test
     probabilities = serve.predict(model, test.inputs)
     accuracy = np.mean(probabilities.argmax(-1) == np.asarray(test.targets))
     assert metrics["test_accuracy"] == pytest.approx(accuracy, abs=1e-6)
+    # The first network is the one-network run of its seed.
+    alone = train.train_and_evaluate(
+        zoo.config("sentiment_zh", "tiny", epochs=2, seed=6), str(tmp_path / "one")
+    )
+    assert members[0]["test_accuracy"] == pytest.approx(alone["test_accuracy"])
     served = zoo.load(os.path.join(workdir, "export"))(TEXTS)
     np.testing.assert_allclose(
         served["probabilities"], serve.predict(model, TEXTS), atol=1e-5
     )
+    again = train.train_and_evaluate(config, workdir)
+    assert again["train_seconds"] == 0  # both networks were trained already
+    assert again["test_accuracy"] == pytest.approx(metrics["test_accuracy"])
 
 
 def test_bag_of_words_baseline_learns_three_labels(tmp_path):
