@@ -35,9 +35,9 @@ class Config(TaskConfig):
     # "positive" only (others may be there too).
     lexicon: str = None
     lexicon_weight: float = 0.3
-    # Networks trained side by side, each from its own initial weights on
-    # its own order of batches and its own loss; the model's probabilities
-    # are their average (`model.build_classifier`).
+    # Networks trained one after another, each as a run of its own with
+    # seed `seed * members + k`; the model's probabilities are their
+    # average (`model.combine`).
     members: int = 1
     dropout: float = 0.3
     batch_size: int = 64
