@@ -12,8 +12,8 @@ lead over the best baseline) and writes it with every run's metrics to
         [--set FIELD=VALUE ...]
 
 `--set` replaces fields of the preset's config for every model trained
-(e.g. `--set members=3`); the results name them, and the targets apply to
-the default preset with no `--set`.
+(e.g. `--set members=1`); the results name those that change the preset,
+and the targets apply to the default preset unchanged.
 """
 
 import argparse
@@ -79,6 +79,18 @@ def measure(name, preset, seeds, workdir, settings=()):
     return rows, runs, mean - best
 
 
+def changed_settings(name, preset, settings):
+    """The `FIELD=VALUE` settings that change a field of the preset's config
+    (`members=3` where the preset has 3 changes nothing)."""
+    config = zoo.config(name, preset)
+    changed = []
+    for setting in settings:
+        ((field, value),) = zoo.parse_overrides(name, preset, [setting]).items()
+        if getattr(config, field) != value:
+            changed.append(setting)
+    return changed
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=sorted(BASELINES))
@@ -123,7 +135,8 @@ def main():
         results[name] = {"rows": rows, "lead": lead, "runs": runs}
         baseline_rows = [row for row in rows if row[0] in BASELINES[name]]
         best_name, best_accuracy, _ = max(baseline_rows, key=lambda row: row[1])
-        settings = "".join(f" `{setting}`" for setting in args.set)
+        changed = changed_settings(name, args.preset, args.set)
+        settings = "".join(f" `{setting}`" for setting in changed)
         recorded.append(
             result_row(
                 f"`{name}` `{args.preset}`{settings}: test accuracy, mean of {args.seeds} seed(s)",
@@ -131,9 +144,7 @@ def main():
                 "",
                 f"{best_name} (the best baseline)",
                 round(best_accuracy, 4),
-                TARGETS.get(name)
-                if args.preset == "default" and not args.set
-                else None,
+                TARGETS.get(name) if args.preset == "default" and not changed else None,
             )
         )
     os.makedirs(args.workdir, exist_ok=True)

@@ -83,6 +83,13 @@ def test_seeds_must_be_positive(monkeypatch):
         bench.main()
 
 
+def test_settings_that_keep_the_preset_change_nothing():
+    bench = load_bench()
+    tiny = bench.zoo.config("sentiment_zh", "tiny")
+    same, other = f"units={tiny.units}", f"units={tiny.units + 1}"
+    assert bench.changed_settings("sentiment_zh", "tiny", [same, other]) == [other]
+
+
 def test_set_names_an_unknown_field(monkeypatch, capsys):
     bench = load_bench()
     argv = ["sentiment.py", "--models", "sentiment_zh", "--set", "member=3"]

@@ -86,9 +86,11 @@ EN = Config(
 
 
 def tiny(config):
-    """The preset for tests: a few small steps on 256 training examples."""
+    """The preset for tests: a few small steps on 256 training examples, one
+    network (`members` is tested on its own)."""
     return dataclasses.replace(
         config,
+        members=1,
         max_length=32,
         max_tokens=500,
         embedding_dim=8,
