@@ -68,6 +68,15 @@ def measure(name, preset, seeds, workdir, settings=()):
     mean = float(np.mean([run["test_accuracy"] for run in runs]))
     if seeds > 1:
         rows.append((f"keras_seq `{preset}`, mean of {seeds} seeds", mean, None))
+    alone = networks_alone(runs)
+    if alone:
+        rows.append(
+            (
+                f"keras_seq `{preset}`, each of its networks alone: mean of {len(alone)}",
+                float(np.mean(alone)),
+                None,
+            )
+        )
     config = zoo.config(name, preset)
     splits = input_pipeline.load_data(config)
     best = 0.0
@@ -77,6 +86,13 @@ def measure(name, preset, seeds, workdir, settings=()):
         rows.append((baseline_name, accuracy, time.perf_counter() - start))
         best = max(best, accuracy)
     return rows, runs, mean - best
+
+
+def networks_alone(runs):
+    """Each network's own test accuracy, of runs of several (`members`)."""
+    return [
+        member["test_accuracy"] for run in runs for member in run.get("members", [])
+    ]
 
 
 def changed_settings(name, preset, settings):
@@ -147,6 +163,15 @@ def main():
                 TARGETS.get(name) if args.preset == "default" and not changed else None,
             )
         )
+        alone = networks_alone(results[name]["runs"])
+        if alone:
+            recorded.append(
+                result_row(
+                    f"`{name}` `{args.preset}`{settings}: test accuracy of each of "
+                    f"its networks alone, mean of {len(alone)}",
+                    round(float(np.mean(alone)), 4),
+                )
+            )
     os.makedirs(args.workdir, exist_ok=True)
     with open(os.path.join(args.workdir, "results.json"), "w", encoding="utf-8") as f:
         json.dump(results, f, indent=2, ensure_ascii=False)

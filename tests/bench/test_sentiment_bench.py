@@ -97,3 +97,19 @@ def test_set_names_an_unknown_field(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         bench.main()
     assert "got 'member=3'" in capsys.readouterr().err
+
+
+def test_networks_alone_are_read_from_runs_of_several():
+    bench = load_bench()
+    runs = [
+        {
+            "test_accuracy": 0.8,
+            "members": [{"test_accuracy": 0.7}, {"test_accuracy": 0.6}],
+        },
+        {
+            "test_accuracy": 0.9,
+            "members": [{"test_accuracy": 0.5}, {"test_accuracy": 0.4}],
+        },
+    ]
+    assert bench.networks_alone(runs) == [0.7, 0.6, 0.5, 0.4]
+    assert bench.networks_alone([{"test_accuracy": 0.8}]) == []
