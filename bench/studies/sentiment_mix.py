@@ -11,14 +11,20 @@ Then the means over the work directories.
 
 `--ensembles K ...` also scores the average of the probabilities of every
 K of the work directories (no regression): the mean and range over those
-subsets, what a model averaging K trained networks would score.
+subsets, what a model averaging K trained networks would score. With
+`--networks`, each network of a run of several (`members`) counts as one:
+the five runs of `bench/sentiment.py --seeds 5 --set members=3` give 15
+networks (at most `--subsets` subsets of each size, drawn at random, are
+scored).
 
     python bench/studies/sentiment_mix.py runs/bench_sentiment/sentiment_zh/seed{0,1,2,3,4}
     python bench/studies/sentiment_mix.py runs/bench_sentiment/sentiment_zh/seed{0,1,2,3,4} --weights 0 --ensembles 2 3 5
+    python bench/studies/sentiment_mix.py runs/bench_members/sentiment_zh/seed{0,1,2,3,4} --networks --weights 0 --ensembles 1 3 4 5 7 15
 """
 
 import argparse
 import itertools
+import json
 import os
 import sys
 
@@ -26,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sentiment_probe import DEV, PROBE, model_positive, read_probe
+from sentiment_probe import DEV, PROBE, networks_positive, read_probe
 
 
 def main(argv=None):
@@ -34,12 +40,22 @@ def main(argv=None):
     parser.add_argument("workdirs", nargs="+", help="trained sentiment_zh workdirs")
     parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.3, 0.5])
     parser.add_argument("--ensembles", type=int, nargs="*", default=[])
+    parser.add_argument(
+        "--networks",
+        action="store_true",
+        help="each network of a run of several (members) counts as one",
+    )
+    parser.add_argument("--subsets", type=int, default=3000)
     args = parser.parse_args(argv)
+    count = sum(
+        networks_of(workdir) if args.networks else 1 for workdir in args.workdirs
+    )
     for size in args.ensembles:
-        if not 1 <= size <= len(args.workdirs):
+        if not 1 <= size <= count:
             parser.error(
-                f"--ensembles: expected sizes from 1 to {len(args.workdirs)} (the "
-                f"work directories given), got {size}"
+                f"--ensembles: expected sizes from 1 to {count} (the "
+                f"{'networks' if args.networks else 'work directories'} given), "
+                f"got {size}"
             )
     import zoo
     from zoo.sentiment.baselines import bag_of_words_classifier
@@ -64,13 +80,26 @@ def main(argv=None):
         name: classify([*texts, NOTES_REVIEW])[:, 1]
         for name, (texts, _) in sets.items()
     }
-    table = {weight: [] for weight in args.weights}
-    networks = []
+    # One entry per network (--networks) or per run (its networks averaged).
+    scored, names = [], []
     for workdir in args.workdirs:
-        network = {
-            name: model_positive(workdir, [*texts, NOTES_REVIEW])
+        each = {
+            name: networks_positive(workdir, [*texts, NOTES_REVIEW])
             for name, (texts, _) in sets.items()
         }
+        count = len(each["test"])
+        if args.networks:
+            scored += [{name: p[k] for name, p in each.items()} for k in range(count)]
+            names += [
+                workdir if count == 1 else f"{workdir} network {k}"
+                for k in range(count)
+            ]
+        else:
+            scored.append({name: p.mean(0) for name, p in each.items()})
+            names.append(workdir)
+    table = {weight: [] for weight in args.weights}
+    networks = []
+    for workdir, network in zip(names, scored):
         networks.append(network)
         for weight in args.weights:
             row = []
@@ -96,15 +125,35 @@ def main(argv=None):
                 for name, value in zip([*sets, "course P(positive)"], means)
             )
         )
-    ensembles = {size: ensemble_rows(networks, sets, size) for size in args.ensembles}
+    ensembles = {
+        size: ensemble_rows(networks, sets, size, args.subsets)
+        for size in args.ensembles
+    }
     return {"mix": table, "ensembles": ensembles}
 
 
-def ensemble_rows(networks, sets, size):
-    """One row per `size` of the networks: their averaged probabilities'
-    accuracy on each set, then P(positive) of the course example."""
+def networks_of(workdir):
+    """How many networks the run in `workdir` averages (its config's
+    `members`; 1 where its metrics.json is missing, refused later)."""
+    path = os.path.join(workdir, "metrics.json")
+    if not os.path.exists(path):
+        return 1
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)["config"].get("members", 1)
+
+
+def ensemble_rows(networks, sets, size, subsets=None):
+    """One row per `size` of the networks (at most `subsets`, drawn at
+    random with seed 0, where there are more): their averaged
+    probabilities' accuracy on each set, then P(positive) of the course
+    example."""
     rows = []
-    for members in itertools.combinations(networks, size):
+    chosen = list(itertools.combinations(range(len(networks)), size))
+    if subsets and len(chosen) > subsets:
+        keep = np.random.default_rng(0).choice(len(chosen), subsets, replace=False)
+        chosen = [chosen[i] for i in sorted(keep)]
+    for indices in chosen:
+        members = [networks[i] for i in indices]
         row = []
         for name, (_, labels) in sets.items():
             positive = np.mean([member[name] for member in members], axis=0)

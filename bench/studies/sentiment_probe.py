@@ -69,6 +69,32 @@ def model_positive(workdir, texts):
     return serve.predict(model, texts)[:, names.index("positive")]
 
 
+def networks_positive(workdir, texts):
+    """P(positive) of each text by each network of the `model.keras` of
+    `workdir` (one for a run of one network; `members` for several):
+    `(networks, texts)`."""
+    import keras
+    import tensorflow as tf
+
+    import zoo
+    from zoo.sentiment import serve
+
+    model = zoo.load(os.path.join(workdir, "model.keras"))
+    names = list(serve.saved_label_names(workdir))
+    classifier = model.layers[-1]
+    outputs = [
+        layer.output
+        for layer in classifier.layers
+        if layer.name.startswith("probabilities")
+    ]
+    each = keras.Model(classifier.input, outputs)
+    ids = model.get_layer("tokens")(tf.constant(list(texts)))
+    probabilities = each.predict(ids, batch_size=256, verbose=0)
+    if len(outputs) == 1:
+        probabilities = [probabilities]
+    return np.array([p[:, names.index("positive")] for p in probabilities])
+
+
 def snownlp_positive(texts):
     """P(positive) by snownlp's naive Bayes (its shipped model)."""
     from snownlp import SnowNLP

@@ -108,3 +108,29 @@ def test_mix_script_scores_a_tiny_model_alone_and_mixed(tmp_path, capsys):
         mix.main([str(tmp_path)])
     with pytest.raises(SystemExit):
         mix.main([workdir, "--ensembles", "2"])
+
+
+@pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
+def test_mix_script_splits_a_run_into_its_networks(tmp_path):
+    """`--networks`: a run of two networks counts as two; one of them alone
+    scores that network's test accuracy, both averaged the run's."""
+    import zoo
+    from zoo.sentiment import train
+
+    mix = load_script("sentiment_mix")
+    workdir = str(tmp_path / "two")
+    metrics = train.train_and_evaluate(
+        zoo.config("sentiment_zh", "tiny", members=2, epochs=1), workdir
+    )
+    results = mix.main(
+        [workdir, "--networks", "--weights", "0", "--ensembles", "1", "2"]
+    )
+    singles, (pair,) = results["ensembles"][1], results["ensembles"][2]
+    test = 1  # the sets: valid, test, dev, probe
+    own = [member["test_accuracy"] for member in metrics["members"]]
+    assert [row[test] for row in singles] == pytest.approx(own, abs=1e-6)
+    assert pair[test] == pytest.approx(metrics["test_accuracy"], abs=1e-6)
+    averaged = mix.main([workdir, "--weights", "0"])["mix"][0.0]
+    assert averaged[0][test] == pytest.approx(metrics["test_accuracy"], abs=1e-6)
+    with pytest.raises(SystemExit):  # one run: one network without --networks
+        mix.main([workdir, "--ensembles", "2"])
