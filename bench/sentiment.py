@@ -95,6 +95,18 @@ def networks_alone(runs):
     ]
 
 
+def results_path(default, models, changes):
+    """The results file of a run of `models` with the settings `changes`:
+    `default` for both models unchanged, else one file per set of models
+    and settings, so that a run of one keeps the other's
+    (`sentiment_en.json` for `--models sentiment_en`,
+    `sentiment_zh_members3.json` with `--set members=3`)."""
+    if sorted(models) == sorted(BASELINES) and not changes:
+        return default
+    words = list(models) + [c.replace("=", "").replace(".", "_") for c in changes]
+    return os.path.join(os.path.dirname(default), "_".join(words) + ".json")
+
+
 def changed_settings(name, preset, settings):
     """The `FIELD=VALUE` settings that change a field of the preset's config
     (`members=3` where the preset has 3 changes nothing)."""
@@ -122,28 +134,24 @@ def main():
     )
     add_argument(parser, "sentiment")
     args = parser.parse_args()
-    default = parser.get_default("results")
-    if args.results == default and args.models != sorted(BASELINES):
-        # One file per set of models, so that a run of one keeps the other's:
-        # bench/results/sentiment_en.json for `--models sentiment_en`.
-        directory = os.path.dirname(default)
-        args.results = os.path.join(directory, "_".join(args.models) + ".json")
+    try:  # before any training: a --set the config refuses
+        changed = {
+            name: changed_settings(name, args.preset, args.set) for name in args.models
+        }
+    except ValueError as error:
+        parser.error(str(error))
+    every_change = list(dict.fromkeys(c for name in args.models for c in changed[name]))
+    if args.results == parser.get_default("results"):
+        args.results = results_path(args.results, args.models, every_change)
     if args.seeds < 1:
         parser.error(f"--seeds: expected a positive integer, got {args.seeds}")
     results, recorded = {}, []
     print("| model | classifier | test accuracy | seconds |")
     print("|---|---|---|---|")
     for name in args.models:
-        try:
-            rows, runs, lead = measure(
-                name,
-                args.preset,
-                args.seeds,
-                os.path.join(args.workdir, name),
-                args.set,
-            )
-        except ValueError as error:  # a --set the config refuses
-            parser.error(str(error))
+        rows, runs, lead = measure(
+            name, args.preset, args.seeds, os.path.join(args.workdir, name), args.set
+        )
         for classifier, accuracy, seconds in rows:
             time_text = "" if seconds is None else f"{seconds:.0f}"
             print(f"| {name} | {classifier} | {accuracy:.3f} | {time_text} |")
@@ -151,8 +159,7 @@ def main():
         results[name] = {"rows": rows, "lead": lead, "runs": runs}
         baseline_rows = [row for row in rows if row[0] in BASELINES[name]]
         best_name, best_accuracy, _ = max(baseline_rows, key=lambda row: row[1])
-        changed = changed_settings(name, args.preset, args.set)
-        settings = "".join(f" `{setting}`" for setting in changed)
+        settings = "".join(f" `{setting}`" for setting in changed[name])
         recorded.append(
             result_row(
                 f"`{name}` `{args.preset}`{settings}: test accuracy, mean of {args.seeds} seed(s)",
@@ -160,7 +167,9 @@ def main():
                 "",
                 f"{best_name} (the best baseline)",
                 round(best_accuracy, 4),
-                TARGETS.get(name) if args.preset == "default" and not changed else None,
+                TARGETS.get(name)
+                if args.preset == "default" and not changed[name]
+                else None,
             )
         )
         alone = networks_alone(results[name]["runs"])
@@ -177,7 +186,10 @@ def main():
         json.dump(results, f, indent=2, ensure_ascii=False)
     write(
         args.results,
-        f"Zoo: {', '.join(args.models)} (`bench/sentiment.py`)",
+        # The settings that change the presets name the run apart.
+        f"Zoo: {', '.join(args.models)}"
+        + "".join(f" `{setting}`" for setting in every_change)
+        + " (`bench/sentiment.py`)",
         recorded,
         notes=(
             "Each model trained with seeds 0 to N-1 on the seed-0 80/10/10 split "

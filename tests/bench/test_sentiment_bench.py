@@ -113,3 +113,16 @@ def test_networks_alone_are_read_from_runs_of_several():
     ]
     assert bench.networks_alone(runs) == [0.7, 0.6, 0.5, 0.4]
     assert bench.networks_alone([{"test_accuracy": 0.8}]) == []
+
+
+def test_results_file_names_the_models_and_changed_settings():
+    bench = load_bench()
+    both = sorted(bench.BASELINES)
+    default = "bench/results/sentiment.json"
+    assert bench.results_path(default, both, []) == default
+    assert bench.results_path(default, ["sentiment_zh"], ["members=3"]) == (
+        "bench/results/sentiment_zh_members3.json"
+    )
+    assert bench.results_path(default, ["sentiment_en"], ["dropout=0.5"]) == (
+        "bench/results/sentiment_en_dropout0_5.json"
+    )
