@@ -115,14 +115,12 @@ def test_networks_alone_are_read_from_runs_of_several():
     assert bench.networks_alone([{"test_accuracy": 0.8}]) == []
 
 
-def test_results_file_names_the_models_and_changed_settings():
+def test_results_file_names_the_models_and_changed_settings(tmp_path):
     bench = load_bench()
     both = sorted(bench.BASELINES)
-    default = "bench/results/sentiment.json"
+    default = str(tmp_path / "sentiment.json")
     assert bench.results_path(default, both, []) == default
-    assert bench.results_path(default, ["sentiment_zh"], ["members=3"]) == (
-        "bench/results/sentiment_zh_members3.json"
-    )
-    assert bench.results_path(default, ["sentiment_en"], ["dropout=0.5"]) == (
-        "bench/results/sentiment_en_dropout0_5.json"
-    )
+    named = bench.results_path(default, ["sentiment_zh"], ["members=3"])
+    assert named == str(tmp_path / "sentiment_zh_members3.json")
+    named = bench.results_path(default, ["sentiment_en"], ["dropout=0.5"])
+    assert named == str(tmp_path / "sentiment_en_dropout0_5.json")
