@@ -411,7 +411,10 @@ def from_zoo(workdir, path=None):
             f"{workdir}/metrics.json has no provenance (command, machine, date): "
             "it comes from a run before the zoo recorded them."
         )
-    record = {"title": f"Zoo: {model}", **origin, "measures": rows}
+    path = pathlib.Path(path or DIRECTORY / f"zoo_{model}.json")
+    # The file's name titles it: "Zoo: lm_ptb_small" for --name zoo_lm_ptb_small.
+    title = path.stem.removeprefix("zoo_") if path.stem.startswith("zoo_") else model
+    record = {"title": f"Zoo: {title}", **origin, "measures": rows}
     choice = metrics.get("length_penalty_choice")
     if choice:
         record["notes"] = (
@@ -421,7 +424,6 @@ def from_zoo(workdir, path=None):
             + f" (beam {choice['beam_width']})."
         )
     check(record, workdir / "metrics.json")
-    path = pathlib.Path(path or DIRECTORY / f"zoo_{model}.json")
     path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
     print(f"results written to {path}")
     return path

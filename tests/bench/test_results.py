@@ -248,6 +248,7 @@ def test_lm_ptb_runs_meet_zaremba_for_their_size(tmp_path, monkeypatch):
         (tmp_path / "metrics.json").write_text(json.dumps(metrics))
         results.main(["zoo", str(tmp_path), "--name", "zoo_lm_ptb_small"])
         record = json.loads((tmp_path / "zoo_lm_ptb_small.json").read_text())
+        assert record["title"] == "Zoo: lm_ptb_small"
         test, valid = record["measures"]
         assert (test["value"], valid["value"]) == (113.9, 118.0)
         if want is None:  # no paper figure for this size: no target
