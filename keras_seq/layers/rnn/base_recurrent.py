@@ -47,6 +47,15 @@ def time_loop(step, carry, inputs, return_sequences, unroll=False):
     return carry, (ys if return_sequences else None)
 
 
+def _jax_on_cpu():
+    """Whether Keras runs on JAX and JAX computes on the CPU."""
+    if keras.backend.backend() != "jax":
+        return False
+    import jax
+
+    return jax.default_backend() == "cpu"
+
+
 def _torch_time_loop(step, carry, inputs, return_sequences):
     """The loop on PyTorch, eager as Keras's own: the inputs split into
     their steps once (`torch.unbind`, whose gradient is one `stack`).
@@ -379,13 +388,13 @@ class BaseRecurrent(keras.layers.Layer):
                 save_for_backward=gradient_may_be_taken(),
             )
         else:
-            # On JAX each step projects its own inputs inside the scan, as
-            # Keras's layers do: one matmul for all steps before the loop
-            # writes a (time, batch, gates * units) tensor that every step
-            # reads back, and took 1.8 times as long at batch 64 x 100 steps
-            # on the CPU. Elsewhere (PyTorch's eager loop) the one matmul
-            # before the loop saves a call per step.
-            per_step = keras.backend.backend() == "jax"
+            # On JAX on the CPU each step projects its own inputs inside the
+            # scan, as Keras's layers do: one matmul for all steps before the
+            # loop writes a (time, batch, gates * units) tensor that every
+            # step reads back, and took 1.8 times as long at batch 64 x 100
+            # steps. Elsewhere (PyTorch's eager loop, a GPU's large matmuls)
+            # the one matmul before the loop stays.
+            per_step = _jax_on_cpu()
             if not per_step:
                 inputs = (cell.input_projection(inputs[0]), *inputs[1:])
 
