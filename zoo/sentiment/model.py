@@ -217,13 +217,13 @@ def combine(config, networks):
     """The classifier of `config.members` networks (`build_classifier`),
     the k-th with the weights of `networks[k]`, each a one-network
     classifier of the same sizes trained on its own."""
-    vocabulary_size = networks[0].get_layer("embedding").input_dim
-    num_classes = networks[0].output.shape[-1]
-    classifier = build_classifier(config, vocabulary_size, num_classes)
     if len(networks) != config.members:
         raise ValueError(
             f"Expected {config.members} networks (config.members), got {len(networks)}."
         )
+    vocabulary_size = networks[0].get_layer("embedding").input_dim
+    num_classes = networks[0].output.shape[-1]
+    classifier = build_classifier(config, vocabulary_size, num_classes)
     for k, network in enumerate(networks):
         for part, name in _member_names(k).items():
             classifier.get_layer(name).set_weights(
