@@ -91,14 +91,19 @@ def test_marked_tables_are_rendered_from_their_file(tmp_path, monkeypatch):
     assert new.endswith("<!-- end results -->\nafter\n")
 
 
-def test_zoo_run_becomes_a_results_file(tmp_path):
-    provenance = {
-        "command": "python -m zoo train pos_zh",
+def provenance_of(command):
+    """A zoo run's recorded provenance, for `metrics.json` files of tests."""
+    return {
+        "command": command,
         "date": "2026-01-01",
         "machine": "m",
         "versions": {"keras": "3"},
         "commit": "abc",
     }
+
+
+def test_zoo_run_becomes_a_results_file(tmp_path):
+    provenance = provenance_of("python -m zoo train pos_zh")
     metrics = {
         "model": "pos_zh",
         "provenance": provenance,
@@ -226,13 +231,7 @@ def test_a_benchmark_writes_a_complete_file(tmp_path):
 
 def test_lm_ptb_runs_meet_zaremba_for_their_size(tmp_path, monkeypatch):
     monkeypatch.setattr(results, "DIRECTORY", tmp_path)
-    provenance = {
-        "command": "python -m zoo train lm_ptb --preset small",
-        "date": "2026-01-01",
-        "machine": "m",
-        "versions": {"keras": "3"},
-        "commit": "abc",
-    }
+    provenance = provenance_of("python -m zoo train lm_ptb --preset small")
     for units, tied, want in [
         (200, False, 114.5),
         (650, False, 82.7),

@@ -132,21 +132,17 @@ def train_and_evaluate(config, workdir, strategy=None):
             scorer.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         history = joined_history(histories, classifier)
     served = {}
+    test = evaluation_batches(splits.test, config.batch_size, vectorizer)
     if config.members > 1:
         served["valid_accuracy"] = float(
             scorer.evaluate(valid, verbose=0, return_dict=True)["accuracy"]
         )
-        test = evaluation_batches(splits.test, config.batch_size, vectorizer)
         for network, member in zip(networks, members):
             member["test_accuracy"] = float(
                 network.evaluate(test, verbose=0, return_dict=True)["accuracy"]
             )
         served["members"] = members
-    scores = scorer.evaluate(
-        evaluation_batches(splits.test, config.batch_size, vectorizer),
-        verbose=0,
-        return_dict=True,
-    )
+    scores = scorer.evaluate(test, verbose=0, return_dict=True)
     test_loss, test_accuracy = scores["loss"], scores["accuracy"]
     model = build_text_model(vectorizer, classifier)
     label_names = splits.label_names
