@@ -352,10 +352,15 @@ ZOO["translate_transformer"].append(
         "length_penalty_choice.chosen_test_bleu",
         "",
         "translate_rnn",
-        "results:zoo_translate_rnn",
+        # translate_rnn's results file of the same data: this file's name
+        # with translate_rnn for translate_transformer.
+        "results:{translate_rnn}",
         {"on": "ratio", "at_least": 1.0},
     )
 )
+# The targets hold on the default data (Bible en->es); a run of another
+# preset (`ding_de_en`) or TSV gets its figures without them.
+TARGET_DATA = {"translate_rnn": "bible_en_es", "translate_transformer": "bible_en_es"}
 # Rows read from what a later script adds to metrics.json: left out until then.
 OPTIONAL = ("length_penalty_choice.",)
 
@@ -367,12 +372,17 @@ def _get(metrics, key):
     return value
 
 
-def _peer_value(metrics, peer_key, name):
+def _peer_value(metrics, peer_key, name, path):
     """The peer's figure: a metrics.json key, or `results:FILE`, the measure
-    of the same name in another results file (None while it has none)."""
+    of the same name in another results file (None while it has none).
+    `{translate_rnn}` in FILE: the name of `path`, the file being written,
+    with translate_rnn for translate_transformer."""
     if not peer_key.startswith("results:"):
         return _get(metrics, peer_key)
-    path = DIRECTORY / f"{peer_key.split(':', 1)[1]}.json"
+    stem = peer_key.split(":", 1)[1].format(
+        translate_rnn=path.stem.replace("translate_transformer", "translate_rnn")
+    )
+    path = path.parent / f"{stem}.json"
     if not path.exists():
         return None
     rows = json.loads(path.read_text(encoding="utf-8"))["measures"]
@@ -388,6 +398,9 @@ def from_zoo(workdir, path=None):
         raise SystemExit(f"No headline figures are listed for {model!r} in ZOO.")
     rows = []
     config = {"length_penalty": 0.7, **metrics.get("config", {})}
+    path = pathlib.Path(path or DIRECTORY / f"zoo_{model}.json")
+    data = TARGET_DATA.get(model)
+    targets = data is None or config.get("dataset", data) == data
     for name, key, unit, peer, peer_key, target in ZOO[model]:
         key = key.format(**config)
         try:
@@ -399,7 +412,8 @@ def from_zoo(workdir, path=None):
             raise
         if target == "lm_ptb":
             target = lm_ptb_target(config)
-        peer_value = _peer_value(metrics, peer_key, name) if peer_key else None
+        target = target if targets else None
+        peer_value = _peer_value(metrics, peer_key, name, path) if peer_key else None
         if peer_key and peer_value is None:
             print(f"{name}: no figure of {peer} to compare with yet")
             peer = None
@@ -411,7 +425,6 @@ def from_zoo(workdir, path=None):
             f"{workdir}/metrics.json has no provenance (command, machine, date): "
             "it comes from a run before the zoo recorded them."
         )
-    path = pathlib.Path(path or DIRECTORY / f"zoo_{model}.json")
     # The file's name titles it: "Zoo: lm_ptb_small" for --name zoo_lm_ptb_small.
     title = path.stem.removeprefix("zoo_") if path.stem.startswith("zoo_") else model
     record = {"title": f"Zoo: {title}", **origin, "measures": rows}

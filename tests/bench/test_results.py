@@ -196,6 +196,28 @@ def test_translation_runs_and_the_length_penalty_choice(tmp_path, monkeypatch):
     assert "target" not in rows[results.CHOSEN]
 
 
+def test_translation_targets_hold_on_the_default_data_only(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+
+    def rows(model, name):
+        metrics = translation_metrics(model, 12.0)
+        metrics["config"] = {"dataset": "ding_de_en"}
+        (run / "metrics.json").write_text(json.dumps(metrics))
+        record = json.loads(results.from_zoo(run, tmp_path / name).read_text())
+        return {row["measure"]: row for row in record["measures"]}
+
+    # A Ding run: its figures, no Bible target.
+    chosen = rows("translate_rnn", "zoo_translate_rnn_ding.json")[results.CHOSEN]
+    assert chosen["value"] == 12.0 and "target" not in chosen
+    # The transformer's peer: translate_rnn's file of the same name.
+    chosen = rows("translate_transformer", "zoo_translate_transformer_ding.json")[
+        results.CHOSEN
+    ]
+    assert (chosen["peer"], chosen["peer_value"]) == ("translate_rnn", 12.0)
+    assert "target" not in chosen
+
+
 def test_a_benchmark_writes_a_complete_file(tmp_path):
     out = tmp_path / "attention.json"
     subprocess.run(
