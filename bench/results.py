@@ -389,8 +389,18 @@ def _peer_value(metrics, peer_key, name, path):
     return next((row["value"] for row in rows if row["measure"] == name), None)
 
 
+def run_name(metrics):
+    """`<model>`, or `<model>_<preset>` for a run of another preset than
+    `default` (the `--preset` of the run's recorded command)."""
+    command = (metrics.get("provenance") or {}).get("command", "")
+    found = re.search(r"--preset[ =](\S+)", command)
+    preset = found.group(1) if found else "default"
+    return metrics["model"] if preset == "default" else f"{metrics['model']}_{preset}"
+
+
 def from_zoo(workdir, path=None):
-    """Writes `bench/results/zoo_<model>.json` from a zoo run's metrics.json."""
+    """Writes `bench/results/zoo_<model>[_<preset>].json` (`run_name`) from a
+    zoo run's metrics.json."""
     workdir = pathlib.Path(workdir)
     metrics = json.loads((workdir / "metrics.json").read_text(encoding="utf-8"))
     model = metrics["model"]
@@ -398,7 +408,7 @@ def from_zoo(workdir, path=None):
         raise SystemExit(f"No headline figures are listed for {model!r} in ZOO.")
     rows = []
     config = {"length_penalty": 0.7, **metrics.get("config", {})}
-    path = pathlib.Path(path or DIRECTORY / f"zoo_{model}.json")
+    path = pathlib.Path(path or DIRECTORY / f"zoo_{run_name(metrics)}.json")
     data = TARGET_DATA.get(model)
     targets = data is None or config.get("dataset", data) == data
     for name, key, unit, peer, peer_key, target in ZOO[model]:
@@ -451,8 +461,8 @@ def main(argv=None):
     zoo.add_argument("workdir")
     zoo.add_argument(
         "--name",
-        help="the results file's name, default zoo_<model> (e.g. zoo_lm_ptb_small "
-        "for one of a model's presets)",
+        help="the results file's name, default zoo_<model>, or "
+        "zoo_<model>_<preset> for a run of another preset (zoo_lm_ptb_small)",
     )
     args = parser.parse_args(argv)
     if args.command == "zoo":

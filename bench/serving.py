@@ -5,7 +5,8 @@ this process (`tf.saved_model.load`, the `serving_default` signature) and
 times it on real test texts: batches of `--batch` texts (texts/s) and single
 texts (milliseconds per request). Training throughput comes from the run's
 `metrics.json` (examples or words per second of `fit`). Each model's figures
-go to its results file, `serving_<model>.json` in `bench/results/`
+go to its results file, `serving_<model>.json` in `bench/results/`, or
+`serving_<model>_<preset>.json` for a run of a preset other than `default`
 (`--results DIRECTORY` for another folder, `''` for none).
 
     python bench/serving.py runs/sentiment_zh runs/pos_zh runs/lm_ptb
@@ -26,7 +27,7 @@ import os
 import statistics
 import time
 
-from results import DIRECTORY, measure, write
+from results import DIRECTORY, measure, run_name, write
 
 import zoo
 
@@ -172,7 +173,7 @@ def main():
         default=None,
         help="results file (--runtimes) or folder of the per-model files; '' "
         f"for none; default {DIRECTORY.name}/serving_runtimes.json or "
-        f"{DIRECTORY.name}/serving_<model>.json",
+        f"{DIRECTORY.name}/serving_<model>[_<preset>].json",
     )
     args = parser.parse_args()
     if args.runtimes:
@@ -242,9 +243,10 @@ def main():
             ),
         ]
         if args.results:
+            run = run_name(metrics)
             write(
-                os.path.join(args.results, f"serving_{name}.json"),
-                f"Serving {name} (`bench/serving.py`)",
+                os.path.join(args.results, f"serving_{run}.json"),
+                f"Serving {run} (`bench/serving.py`)",
                 rows,
                 notes=(
                     f"The exported SavedModel ({workdir}/export) loaded with "

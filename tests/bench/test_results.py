@@ -276,3 +276,31 @@ def test_lm_ptb_runs_meet_zaremba_for_their_size(tmp_path, monkeypatch):
             assert "target" not in test
         else:
             assert test["target"] == {"on": "value", "at_most": want}
+
+
+@pytest.mark.parametrize(
+    "command, name",
+    [
+        ("python -m zoo train lm_ptb", "lm_ptb"),
+        ("python -m zoo train lm_ptb --preset default", "lm_ptb"),
+        (
+            "python -m zoo train lm_ptb --preset small_tied --workdir r",
+            "lm_ptb_small_tied",
+        ),
+        ("python -m zoo train lm_ptb --preset=medium", "lm_ptb_medium"),
+    ],
+)
+def test_a_runs_results_are_named_by_its_preset(tmp_path, monkeypatch, command, name):
+    monkeypatch.setattr(results, "DIRECTORY", tmp_path)
+    metrics = {
+        "model": "lm_ptb",
+        "provenance": provenance_of(command),
+        "config": {"units": 200},
+        "test_perplexity": 113.9,
+        "valid_perplexity": 118.0,
+    }
+    assert results.run_name(metrics) == name
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    results.main(["zoo", str(tmp_path)])
+    record = json.loads((tmp_path / f"zoo_{name}.json").read_text())
+    assert record["title"] == f"Zoo: {name}"
