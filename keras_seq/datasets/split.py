@@ -74,12 +74,13 @@ class Split:
                     "`sort_window` sorts texts by length; this split holds "
                     f"{type(self.inputs[0]).__name__}s. Use sort_window=0."
                 )
-            return _sorted_batches(data, batch_size, int(sort_window), seed)
+            return _sorted_batches(data, len(self), batch_size, int(sort_window), seed)
         return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def _sorted_batches(data, batch_size, window, seed):
-    """Batches of `data` sorted by text length within windows of batches."""
+def _sorted_batches(data, size, batch_size, window, seed):
+    """Batches of `data` (`size` examples) sorted by text length within
+    windows of batches."""
     import tensorflow as tf
 
     def length(element):
@@ -97,6 +98,10 @@ def _sorted_batches(data, batch_size, window, seed):
         .map(by_length)
         .unbatch()
         .batch(batch_size)
+        # `unbatch` hides the count, and Keras would warn at the end of the
+        # first epoch that the input "ran out of data". Every window but the
+        # last is whole batches, so there are as many as without sorting.
+        .apply(tf.data.experimental.assert_cardinality(-(-size // batch_size)))
         .shuffle(window, seed=seed, reshuffle_each_iteration=True)
         .prefetch(tf.data.AUTOTUNE)
     )

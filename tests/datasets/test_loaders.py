@@ -468,3 +468,29 @@ def test_bible_en_es_pairs_verses_and_splits():
 def test_bible_en_es_missing_names_apt(tmp_path):
     with pytest.raises(FileNotFoundError, match="sword-text-web"):
         datasets.load_bible_en_es(path=str(tmp_path / "nowhere"))
+
+
+@pytest.mark.parametrize("size, batch, window", [(403, 16, 5), (400, 16, 5), (7, 4, 3)])
+def test_sorted_batches_keep_their_count(size, batch, window):
+    """Keras reads the count: no "ran out of data" warning after epoch one."""
+    import warnings
+
+    import keras
+    import tensorflow as tf
+
+    rng = np.random.default_rng(1)
+    sources = ["s" * int(n) for n in rng.integers(1, 50, size)]
+    split = datasets.Split(sources, np.arange(size, dtype="float32"))
+    data = split.dataset(batch, shuffle=True, sort_window=window)
+    expected = -(-size // batch)
+    assert int(data.cardinality()) == expected
+    assert len(list(data)) == expected  # assert_cardinality checks as it goes
+    features = data.map(
+        lambda texts, y: (tf.cast(tf.strings.length(texts), "float32")[:, None], y)
+    )
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(features, epochs=2, verbose=0)
+    assert not [w for w in caught if "ran out of data" in str(w.message)]
