@@ -12,10 +12,24 @@ candidate, so the first two blocks swap places. They run where the kernel
 computes what the layer would: tanh and sigmoid, no peepholes, no mask, no
 recurrent dropout, float32, not unrolled; everything else goes through the
 layer's own loop.
+
+The kernels read their weights as `(out, in)` matrices; the layer's kernels
+are `(in, out)`. A transposed view is slower to read (at batch 1, a
+forward pass takes nearly twice as long), so the weights are copied into
+torch's layout:
+once per call while a gradient may be taken (the copy is part of the graph),
+and kept between calls otherwise (`predict`, serving), until a variable
+changes.
 """
+
+import weakref
 
 import keras
 from keras import ops
+
+# cell -> (the variables' storage and versions, the kernel's parameters):
+# inference-time copies of the weights in torch's layout.
+_KEPT = weakref.WeakKeyDictionary()
 
 
 def _applies(cell, sequences, mask, unroll):
@@ -63,11 +77,29 @@ def fused_call(layer, kernel, sequences, initial_state, mask):
     return globals()[kernel](sequences, initial_state, layer.cell, layer.go_backwards)
 
 
-def _run(kernel, sequences, states, weights, bias, go_backwards):
+def _parameters(cell, build):
+    """`build()`, the kernel's weight list from the cell's variables; kept
+    for the next call while no gradient is taken and no variable changes
+    (an assignment bumps the tensor's `_version`)."""
+    import torch
+
+    if torch.is_grad_enabled():
+        return build()
+    values = [ops.convert_to_tensor(v.value) for v in cell.weights]
+    key = tuple((v.data_ptr(), v._version, v.dtype) for v in values)
+    kept = _KEPT.get(cell)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    parameters = build()
+    _KEPT[cell] = (key, parameters)
+    return parameters
+
+
+def _run(kernel, sequences, states, parameters, has_biases, go_backwards):
     """`kernel` (`torch.lstm` / `torch.gru` / `torch.rnn_tanh`) over
     `sequences` (batch first), one layer, one direction, from `states`:
-    `(outputs, *states)`. `weights`: the input and recurrent kernels
-    `(out, in)`; `bias`: the input and recurrent bias vectors, or None."""
+    `(outputs, *states)`. `parameters`: the input and recurrent kernels
+    `(out, in)`, then the input and recurrent bias vectors if `has_biases`."""
     import torch
 
     x = ops.convert_to_tensor(sequences)
@@ -77,8 +109,8 @@ def _run(kernel, sequences, states, weights, bias, go_backwards):
     return kernel(
         x,
         states if len(states) > 1 else states[0],
-        [*weights, *(bias or [])],
-        bias is not None,  # has_biases
+        parameters,
+        has_biases,
         1,  # num_layers
         0.0,  # dropout (between layers)
         # Keeps what the backward pass needs only when a gradient may be taken.
@@ -89,12 +121,13 @@ def _run(kernel, sequences, states, weights, bias, go_backwards):
 
 
 def _weights(cell, arrange=ops.convert_to_tensor):
-    """The cell's kernels as torch's `(out, in)` weights, blocks `arrange`d."""
+    """The cell's kernels as torch's contiguous `(out, in)` weights, blocks
+    `arrange`d."""
     import torch
 
     return [
-        torch.transpose(arrange(cell.kernel), 0, 1),
-        torch.transpose(arrange(cell.recurrent_kernel), 0, 1),
+        torch.transpose(arrange(cell.kernel), 0, 1).contiguous(),
+        torch.transpose(arrange(cell.recurrent_kernel), 0, 1).contiguous(),
     ]
 
 
@@ -108,14 +141,31 @@ def _one_bias(bias):
     return [bias, torch.zeros_like(bias)]
 
 
+def _run_cell(kernel, sequences, states, cell, go_backwards, weights, biases):
+    """`_run` with the cell's parameters, `weights()` and `biases()` (a list,
+    or None without biases)."""
+    has_biases = cell.bias is not None
+
+    def build():
+        return [*weights(), *(biases() if has_biases else [])]
+
+    parameters = _parameters(cell, build)
+    return _run(kernel, sequences, states, parameters, has_biases, go_backwards)
+
+
 def lstm(sequences, states, cell, go_backwards):
     """`(last_output, outputs, [h, c])` of an LSTM over `sequences`
     `(batch, time, features)` from states `[h, c]`, by `torch.lstm`."""
     import torch
 
-    bias = _one_bias(cell._input_bias())
-    outputs, h, c = _run(
-        torch.lstm, sequences, states, _weights(cell), bias, go_backwards
+    outputs, h, c = _run_cell(
+        torch.lstm,
+        sequences,
+        states,
+        cell,
+        go_backwards,
+        lambda: _weights(cell),
+        lambda: _one_bias(cell._input_bias()),
     )
     return h[0], outputs, [h[0], c[0]]
 
@@ -135,9 +185,15 @@ def gru(sequences, states, cell, go_backwards):
     the cell's bias `(2, 3 * units)` holds the input and recurrent rows."""
     import torch
 
-    bias = None if cell.bias is None else list(_reset_first(cell.bias))
-    weights = _weights(cell, _reset_first)
-    outputs, h = _run(torch.gru, sequences, states, weights, bias, go_backwards)
+    outputs, h = _run_cell(
+        torch.gru,
+        sequences,
+        states,
+        cell,
+        go_backwards,
+        lambda: _weights(cell, _reset_first),
+        lambda: list(_reset_first(cell.bias)),
+    )
     return h[0], outputs, [h[0]]
 
 
@@ -146,8 +202,13 @@ def simple_rnn(sequences, states, cell, go_backwards):
     `(batch, time, features)` from states `[h]`, by `torch.rnn_tanh`."""
     import torch
 
-    bias = _one_bias(cell.bias)
-    outputs, h = _run(
-        torch.rnn_tanh, sequences, states, _weights(cell), bias, go_backwards
+    outputs, h = _run_cell(
+        torch.rnn_tanh,
+        sequences,
+        states,
+        cell,
+        go_backwards,
+        lambda: _weights(cell),
+        lambda: _one_bias(cell.bias),
     )
     return h[0], outputs, [h[0]]

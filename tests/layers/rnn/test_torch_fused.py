@@ -98,3 +98,38 @@ def test_the_loop_runs_where_the_kernel_differs(cls, options, masked, monkeypatc
     mask = np.array([[True] * 4, [True, True, False, False]]) if masked else None
     layer = cls(5, **options)
     assert layer(x, mask=mask).shape == (2, 5)
+
+
+@pytest.mark.parametrize("cls", [LSTM, GRU, SimpleRNN])
+def test_inference_keeps_its_weights_until_a_variable_changes(cls):
+    """Without a gradient the weights in torch's layout are kept between calls;
+    an assignment (an optimizer step, `set_weights`) makes new ones."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(2, 5, 3)).astype("float32")
+    layer = cls(4, return_sequences=True)
+    model = keras.Sequential([keras.Input((5, 3)), layer])
+    first = model.predict_on_batch(x)
+    kept = torch_fused._KEPT[layer.cell][1]
+    np.testing.assert_array_equal(model.predict_on_batch(x), first)
+    assert torch_fused._KEPT[layer.cell][1] is kept  # not rebuilt
+    assert all(weight.is_contiguous() for weight in kept)
+    new = [w * 0.5 + 0.1 for w in layer.get_weights()]
+    layer.set_weights(new)
+    after = model.predict_on_batch(x)
+    assert torch_fused._KEPT[layer.cell][1] is not kept
+    loop = cls(4, return_sequences=True, use_cudnn=False)
+    loop.build(x.shape)
+    loop.set_weights(new)
+    np.testing.assert_allclose(
+        after, keras.ops.convert_to_numpy(loop(x)), rtol=1e-5, atol=1e-5
+    )
+    # One training step changes the variables in place: the next prediction
+    # reads the new values.
+    model.compile("sgd", "mse")
+    model.train_on_batch(x, np.ones_like(after))
+    trained = model.predict_on_batch(x)
+    loop.set_weights(layer.get_weights())
+    np.testing.assert_allclose(
+        trained, keras.ops.convert_to_numpy(loop(x)), rtol=1e-5, atol=1e-5
+    )
+    assert not np.allclose(trained, after)
