@@ -1,5 +1,7 @@
 """The shared fast recurrent layer behind SimpleRNN, LSTM and GRU (not exported)."""
 
+import contextlib
+
 import keras
 from keras import ops, tree
 
@@ -397,19 +399,30 @@ class BaseRecurrent(keras.layers.Layer):
             per_step = _jax_on_cpu()
             if not per_step:
                 inputs = (cell.input_projection(inputs[0]), *inputs[1:])
+            # The variables as tensors once, not at each step (each Keras op
+            # on a variable converts and checks it: tens of microseconds a
+            # step on PyTorch); `h @ kernel` is the backend's own matmul.
+            kernel = ops.convert_to_tensor(kernel)
+            recurrent_bias = cell._recurrent_bias()
+            if recurrent_bias is not None:
+                recurrent_bias = ops.convert_to_tensor(recurrent_bias)
 
             def step(carry, xs):
                 h_in = carry[0] if recurrent_mask is None else carry[0] * recurrent_mask
                 step_mask = xs[1] if mask is not None else None
-                recurrent_t = ops.matmul(h_in, kernel)
-                if cell._recurrent_bias() is not None:
-                    recurrent_t = recurrent_t + cell._recurrent_bias()
+                recurrent_t = h_in @ kernel
+                if recurrent_bias is not None:
+                    recurrent_t = recurrent_t + recurrent_bias
                 projected = cell.input_projection(xs[0]) if per_step else xs[0]
                 return self._gate_step(projected, recurrent_t, carry, step_mask, h_in)
 
-            final, outputs = time_loop(
-                step, carry, inputs, self.return_sequences, unroll=self.unroll
-            )
+            # PyTorch runs each step's ops eagerly: what the gates derive from
+            # the variables is computed once (JAX traces the step once anyway).
+            eager = keras.backend.backend() == "torch"
+            with cell.reading() if eager else contextlib.nullcontext():
+                final, outputs = time_loop(
+                    step, carry, inputs, self.return_sequences, unroll=self.unroll
+                )
         num_states = len(initial_state)
         states = list(final[:num_states])
         # Without a mask the output of the last step is the new `h` (state 0).

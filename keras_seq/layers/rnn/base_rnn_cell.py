@@ -1,5 +1,8 @@
 """The shared skeleton of the keras_seq recurrent cells (not exported)."""
 
+import contextlib
+import weakref
+
 import keras
 from keras import ops
 
@@ -7,6 +10,10 @@ from keras_seq.utils import checks
 from keras_seq.utils.compat import DropoutRNNCell
 from keras_seq.utils.exporting import is_exporting
 from keras_seq.utils.initializers import fresh
+
+# cell -> {name: tensor}: what `gates` reads from the cell's variables, read
+# once for a whole sequence while a layer's loop runs (`BaseRNNCell.reading`).
+_READ = weakref.WeakKeyDictionary()
 
 
 class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
@@ -195,6 +202,29 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
         if not nested and self._state_count == 1:
             return output, new_states[0]
         return output, new_states
+
+    @contextlib.contextmanager
+    def reading(self):
+        """Within it, `read` computes each value once: a layer's loop on
+        PyTorch (eager ops, each costing microseconds of dispatch) reads the
+        variables once for all its steps. Not for traced loops: the
+        TensorFlow loop's gradient reads the variables inside each step, and
+        JAX traces the step once."""
+        _READ[self] = {}
+        try:
+            yield
+        finally:
+            _READ.pop(self, None)
+
+    def read(self, name, compute):
+        """`compute()`, a value derived from the cell's variables (a cast, a
+        slice), once per sequence within `reading()`, else at each call."""
+        kept = _READ.get(self)
+        if kept is None:
+            return compute()
+        if name not in kept:
+            kept[name] = compute()
+        return kept[name]
 
     def get_initial_state(self, batch_size=None):
         return [

@@ -150,7 +150,12 @@ class GRUCell(BaseRNNCell):
             r = self.recurrent_activation(x_r + u_r)
             # Cast explicitly: the TensorFlow loop's backward pass reads the
             # (float32) variable outside Keras's autocast scope.
-            u_h = ops.cast(self.recurrent_kernel[:, 2 * self.units :], h_in.dtype)
+            u_h = self.read(
+                "candidate_kernel",
+                lambda: ops.cast(
+                    self.recurrent_kernel[:, 2 * self.units :], h_in.dtype
+                ),
+            )
             candidate = self.activation(x_h + ops.matmul(r * h_in, u_h))
         h = z * h_tm1 + (1.0 - z) * candidate
         return h, [h]

@@ -1,3 +1,5 @@
+import functools
+
 import keras
 from keras import ops
 
@@ -212,11 +214,11 @@ class PeepholeLSTMCell(BaseRNNCell):
             # Cast explicitly: the TensorFlow loop's backward pass reads the
             # (float32) variables outside Keras's autocast scope.
             p_i, p_f, p_o = (
-                ops.cast(w, c_tm1.dtype)
-                for w in (
-                    self.input_gate_peephole_weights,
-                    self.forget_gate_peephole_weights,
-                    self.output_gate_peephole_weights,
+                self.read(gate, functools.partial(ops.cast, weights, c_tm1.dtype))
+                for gate, weights in (
+                    ("input_peephole", self.input_gate_peephole_weights),
+                    ("forget_peephole", self.forget_gate_peephole_weights),
+                    ("output_peephole", self.output_gate_peephole_weights),
                 )
             )
             z_i = z_i + p_i * c_tm1

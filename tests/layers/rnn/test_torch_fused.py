@@ -2,7 +2,8 @@
 `torch.lstm` / `torch.gru` / `torch.rnn_tanh` (the kernels of `torch.nn`'s
 `LSTM` / `GRU` / `RNN`): outputs, states and
 every gradient equal the layer's own loop, and the loop runs wherever the
-kernel would compute something else."""
+kernel would compute something else; the loop reads its variables once per
+sequence."""
 
 import keras
 import numpy as np
@@ -133,3 +134,52 @@ def test_inference_keeps_its_weights_until_a_variable_changes(cls):
         trained, keras.ops.convert_to_numpy(loop(x)), rtol=1e-5, atol=1e-5
     )
     assert not np.allclose(trained, after)
+
+
+@pytest.mark.parametrize(
+    "cls, options",
+    [
+        (LSTM, {"use_peepholes": True}),
+        (LSTM, {"use_peepholes": True, "use_recurrent_bias": True}),
+        (GRU, {"reset_after": False}),
+    ],
+)
+def test_the_loop_reads_its_variables_once_with_every_gradient(cls, options):
+    """The eager loop reads the peepholes (GRU: its candidate kernel) once per
+    sequence; outputs and gradients equal the cell's own step-by-step call
+    (`keras.layers.RNN`, which reads them at every step)."""
+    import torch
+
+    from keras_seq.layers.rnn import base_rnn_cell
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3, 6, 5)).astype("float32")
+    layer = cls(4, return_sequences=True, **options)
+    layer.build(x.shape)
+    for variable in layer.weights:
+        variable.assign(rng.normal(size=variable.shape).astype("float32") * 0.5)
+    computed = []
+    real = layer.cell.read
+    layer.cell.read = lambda name, compute: real(
+        name, lambda: computed.append(name) or compute()
+    )
+
+    def outputs_and_gradients(model):
+        inputs = torch.tensor(x, requires_grad=True)
+        outputs = model(inputs)
+        loss = (outputs * torch.linspace(-1, 1, outputs.shape[-1])).sum()
+        variables = [v.value for v in layer.trainable_variables]
+        gradients = torch.autograd.grad(loss, [inputs, *variables])
+        return [t.detach().numpy() for t in [outputs, *gradients]]
+
+    fused = outputs_and_gradients(layer)
+    names = sorted(set(computed))
+    assert sorted(computed) == names  # each once, for the whole sequence
+    assert not base_rnn_cell._READ  # nothing kept after the call
+    computed.clear()
+    cell_by_cell = outputs_and_gradients(
+        keras.layers.RNN(layer.cell, return_sequences=True)
+    )
+    assert len(computed) >= len(names) * x.shape[1]  # at every step
+    for a, b in zip(fused, cell_by_cell):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
