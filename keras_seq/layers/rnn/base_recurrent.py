@@ -419,7 +419,7 @@ class BaseRecurrent(keras.layers.Layer):
             # PyTorch runs each step's ops eagerly: what the gates derive from
             # the variables is computed once (JAX traces the step once anyway).
             eager = keras.backend.backend() == "torch"
-            with cell.reading() if eager else contextlib.nullcontext():
+            with cell._reading() if eager else contextlib.nullcontext():
                 final, outputs = time_loop(
                     step, carry, inputs, self.return_sequences, unroll=self.unroll
                 )

@@ -12,7 +12,7 @@ from keras_seq.utils.exporting import is_exporting
 from keras_seq.utils.initializers import fresh
 
 # cell -> {name: tensor}: what `gates` reads from the cell's variables, read
-# once for a whole sequence while a layer's loop runs (`BaseRNNCell.reading`).
+# once for a whole sequence while a layer's loop runs (`BaseRNNCell._reading`).
 _READ = weakref.WeakKeyDictionary()
 
 
@@ -204,8 +204,8 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
         return output, new_states
 
     @contextlib.contextmanager
-    def reading(self):
-        """Within it, `read` computes each value once: a layer's loop on
+    def _reading(self):
+        """Within it, `_read` computes each value once: a layer's loop on
         PyTorch (eager ops, each costing microseconds of dispatch) reads the
         variables once for all its steps. Not for traced loops: the
         TensorFlow loop's gradient reads the variables inside each step, and
@@ -216,9 +216,9 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
         finally:
             _READ.pop(self, None)
 
-    def read(self, name, compute):
+    def _read(self, name, compute):
         """`compute()`, a value derived from the cell's variables (a cast, a
-        slice), once per sequence within `reading()`, else at each call."""
+        slice), once per sequence within `_reading()`, else at each call."""
         kept = _READ.get(self)
         if kept is None:
             return compute()

@@ -150,7 +150,7 @@ class GRUCell(BaseRNNCell):
             r = self.recurrent_activation(x_r + u_r)
             # Cast explicitly: the TensorFlow loop's backward pass reads the
             # (float32) variable outside Keras's autocast scope.
-            u_h = self.read(
+            u_h = self._read(
                 "candidate_kernel",
                 lambda: ops.cast(
                     self.recurrent_kernel[:, 2 * self.units :], h_in.dtype

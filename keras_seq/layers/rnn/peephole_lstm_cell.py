@@ -214,7 +214,7 @@ class PeepholeLSTMCell(BaseRNNCell):
             # Cast explicitly: the TensorFlow loop's backward pass reads the
             # (float32) variables outside Keras's autocast scope.
             p_i, p_f, p_o = (
-                self.read(gate, functools.partial(ops.cast, weights, c_tm1.dtype))
+                self._read(gate, functools.partial(ops.cast, weights, c_tm1.dtype))
                 for gate, weights in (
                     ("input_peephole", self.input_gate_peephole_weights),
                     ("forget_peephole", self.forget_gate_peephole_weights),

@@ -16,10 +16,9 @@ layer's own loop.
 The kernels read their weights as `(out, in)` matrices; the layer's kernels
 are `(in, out)`. A transposed view is slower to read (at batch 1, a
 forward pass takes nearly twice as long), so the weights are copied into
-torch's layout:
-once per call while a gradient may be taken (the copy is part of the graph),
-and kept between calls otherwise (`predict`, serving), until a variable
-changes.
+torch's layout: once per call while a gradient may be taken (the copy is
+part of the graph), and kept between calls otherwise (`predict`, serving),
+until a variable changes.
 """
 
 import weakref

@@ -159,8 +159,8 @@ def test_the_loop_reads_its_variables_once_with_every_gradient(cls, options):
     for variable in layer.weights:
         variable.assign(rng.normal(size=variable.shape).astype("float32") * 0.5)
     computed = []
-    real = layer.cell.read
-    layer.cell.read = lambda name, compute: real(
+    real = layer.cell._read
+    layer.cell._read = lambda name, compute: real(
         name, lambda: computed.append(name) or compute()
     )
 
