@@ -31,7 +31,10 @@ def command(argv=None):
         head = ["python", "-m", name]
     else:
         head = ["python", _relative(argv[0])]
-    return " ".join(prefix + head + list(argv[1:]))
+    # Absolute paths inside the working directory (the repository) as
+    # relative ones: `--results bench/results/x.json`, not the machine's.
+    rest = [_relative(a) if os.path.isabs(a) else a for a in argv[1:]]
+    return " ".join(prefix + head + rest)
 
 
 def _relative(path):

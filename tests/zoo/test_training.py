@@ -247,3 +247,26 @@ def test_fit_and_finish_write_what_every_run_writes(tmp_path):
     np.testing.assert_allclose(
         restored.predict(x, verbose=0), model.predict(x, verbose=0)
     )
+
+
+def test_recorded_command_reads_as_typed_in_the_repository(monkeypatch, tmp_path):
+    """Paths inside the working directory are recorded relative to it;
+    others (a work directory elsewhere) as given."""
+    from zoo import records
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    (tmp_path / "bench").mkdir()
+    argv = [
+        str(tmp_path / "bench" / "x.py"),
+        "/elsewhere/runs/seed0",
+        "--results",
+        str(tmp_path / "bench" / "results" / "x.json"),
+        "--n",
+        "3",
+    ]
+    assert records.command(argv) == (
+        "python bench/x.py /elsewhere/runs/seed0 --results bench/results/x.json --n 3"
+    )
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    assert records.command(argv[:1]) == "KERAS_BACKEND=jax python bench/x.py"
