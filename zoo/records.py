@@ -32,7 +32,7 @@ def command(argv=None):
     else:
         head = ["python", _relative(argv[0])]
     # Absolute paths inside the working directory (the repository) as
-    # relative ones: `--results bench/results/x.json`, not the machine's.
+    # relative ones: `--results bench/results/rnn.json`, not the machine's.
     rest = [_relative(a) if os.path.isabs(a) else a for a in argv[1:]]
     return " ".join(prefix + head + rest)
 

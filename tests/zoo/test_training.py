@@ -258,15 +258,15 @@ def test_recorded_command_reads_as_typed_in_the_repository(monkeypatch, tmp_path
     monkeypatch.delenv("KERAS_BACKEND", raising=False)
     (tmp_path / "bench").mkdir()
     argv = [
-        str(tmp_path / "bench" / "x.py"),
+        str(tmp_path / "bench" / "rnn.py"),
         "/elsewhere/runs/seed0",
         "--results",
-        str(tmp_path / "bench" / "results" / "x.json"),
+        str(tmp_path / "bench" / "results" / "rnn.json"),
         "--n",
         "3",
     ]
     assert records.command(argv) == (
-        "python bench/x.py /elsewhere/runs/seed0 --results bench/results/x.json --n 3"
+        "python bench/rnn.py /elsewhere/runs/seed0 --results bench/results/rnn.json --n 3"
     )
     monkeypatch.setenv("KERAS_BACKEND", "jax")
-    assert records.command(argv[:1]) == "KERAS_BACKEND=jax python bench/x.py"
+    assert records.command(argv[:1]) == "KERAS_BACKEND=jax python bench/rnn.py"
