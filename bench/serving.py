@@ -201,6 +201,7 @@ def main():
         with open(os.path.join(workdir, "metrics.json"), encoding="utf-8") as f:
             metrics = json.load(f)
         name = metrics["model"]
+        run = run_name(metrics)  # the model, and its preset if not `default`
         settings = {k: v for k, v in metrics["config"].items() if k != "name"}
         config = zoo.config(name, **settings)
         # train_seconds are of the last process: a resumed run's epochs after
@@ -222,28 +223,27 @@ def main():
         batch_seconds = timed(served, texts, args.repeats)
         one_seconds = timed(served, texts[:1], args.repeats)
         print(
-            f"| {name} | {training} | {len(texts) / batch_seconds:,.0f} "
+            f"| {run} | {training} | {len(texts) / batch_seconds:,.0f} "
             f"| {one_seconds * 1e3:.1f} |",
             flush=True,
         )
         one_ms = round(one_seconds * 1e3, 2)
         target = ONE_TEXT_AT_MOST_MS.get(name)
         rows = [
-            measure(f"{name}, training (fit)", round(rate_value, 1), rate_unit),
+            measure(f"{run}, training (fit)", round(rate_value, 1), rate_unit),
             measure(
-                f"{name}, SavedModel, batch of {len(texts)}",
+                f"{run}, SavedModel, batch of {len(texts)}",
                 round(len(texts) / batch_seconds, 1),
                 "texts/s",
             ),
             measure(
-                f"{name}, SavedModel, one text",
+                f"{run}, SavedModel, one text",
                 one_ms,
                 "ms",
                 target=None if target is None else {"on": "value", "at_most": target},
             ),
         ]
         if args.results:
-            run = run_name(metrics)
             write(
                 os.path.join(args.results, f"serving_{run}.json"),
                 f"Serving {run} (`bench/serving.py`)",
