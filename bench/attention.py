@@ -91,7 +91,8 @@ def main():
         notes=(
             f"A model of one self-attention layer, batch {args.batch}, length "
             f"{args.length}, {args.heads} heads of {args.key_dim}; medians of "
-            f"{args.repeats}, the two layers alternated, same weights."
+            f"{args.repeats}, the two layers alternated, same weights, the "
+            f"training steps first, then the forward passes."
         ),
     )
 

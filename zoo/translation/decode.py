@@ -178,8 +178,11 @@ class Translator:
         key = (beam_width, alpha, num_return)
         if key not in self._compiled:
             # Graph mode: keras-hub tokenizers give Python lists when eager.
+            # One trace for every batch size (a split's last batch is shorter).
             self._compiled[key] = tf.function(
-                lambda texts: self.strings(texts, *key), autograph=False
+                lambda texts: self.strings(texts, *key),
+                autograph=False,
+                input_signature=[tf.TensorSpec([None], tf.string)],
             )
         strings, _ = self._compiled[key](text_batch(texts))
         rows = [[s.decode() for s in row] for row in strings.numpy()]
