@@ -104,6 +104,10 @@ def test_saved_model_in_a_fresh_process_equals_python(trained):
     # One string is one text, in Python as served (not one per character).
     assert translator.translate(TEXTS[0]) == expected["serving_default"][:1]
     assert served.translate(TEXTS[0]) == expected["serving_default"][:1]
+    # Batches of any size share one trace of each search.
+    assert len(TEXTS) > 1
+    for search in translator._compiled.values():
+        assert search.experimental_get_tracing_count() == 1
 
 
 @needs_ding
