@@ -200,9 +200,11 @@ def markdown_files():
 
 
 def summary(link):
-    """One row per results file: its targets met and not met. `link`: the
-    results page, relative to the file the table goes in."""
+    """One row per results file with targets: those met and not met; then
+    one row linking the files without a target. `link`: the results page,
+    relative to the file the table goes in."""
     lines = ["| results | targets met | not met |", "|---|---|---|"]
+    untargeted = []
     for name in names():
         record = load(name)
         statuses = [_status(row) for row in record["measures"]]
@@ -213,12 +215,17 @@ def summary(link):
         ]
         met = sum(status == "met" for _, status in statuses)
         anchor = re.sub(r"[^\w\- ]", "", record["title"].lower()).replace(" ", "-")
-        count = f"{met} of {met + len(missed)}" if met + len(missed) else "no target"
+        if not met + len(missed):
+            untargeted.append(f"[{record['title']}]({link}#{anchor})")
+            continue
+        count = f"{met} of {met + len(missed)}"
         if len(missed) > 3:  # the page lists them all
             missed = [*missed[:3], f"{len(missed) - 3} more"]
         lines.append(
             f"| [{record['title']}]({link}#{anchor}) | {count} | {'; '.join(missed)} |"
         )
+    if untargeted:
+        lines.append(f"| figures without a target: {', '.join(untargeted)} | | |")
     return "\n".join(lines) + "\n"
 
 

@@ -304,3 +304,29 @@ def test_a_runs_results_are_named_by_its_preset(tmp_path, monkeypatch, command, 
     results.main(["zoo", str(tmp_path)])
     record = json.loads((tmp_path / f"zoo_{name}.json").read_text())
     assert record["title"] == f"Zoo: {name}"
+
+
+def test_summary_lists_targets_and_links_the_rest_in_one_row(tmp_path, monkeypatch):
+    monkeypatch.setattr(results, "DIRECTORY", tmp_path)
+    files = {
+        "a": (
+            "Speed",
+            [
+                results.measure(
+                    "x", 2.0, "ms", "peer", 4.0, {"on": "ratio", "at_most": 1.0}
+                )
+            ],
+        ),
+        "b": ("Serving b", [results.measure("y", 3.0, "ms")]),
+        "c": ("Serving c", [results.measure("z", 5.0, "ms")]),
+    }
+    for name, (title, rows) in files.items():
+        record = {"title": title, **provenance_of("python x.py"), "measures": rows}
+        (tmp_path / f"{name}.json").write_text(json.dumps(record))
+    lines = results.summary("results.md").splitlines()
+    assert lines[2] == "| [Speed](results.md#speed) | 1 of 1 |  |"
+    assert lines[3] == (
+        "| figures without a target: [Serving b](results.md#serving-b), "
+        "[Serving c](results.md#serving-c) | | |"
+    )
+    assert len(lines) == 4
