@@ -94,11 +94,12 @@ def _parameters(cell, build):
     return parameters
 
 
-def _run(kernel, sequences, states, parameters, has_biases, go_backwards):
+def _run(kernel, sequences, states, cell, go_backwards, build):
     """`kernel` (`torch.lstm` / `torch.gru` / `torch.rnn_tanh`) over
     `sequences` (batch first), one layer, one direction, from `states`:
-    `(outputs, *states)`. `parameters`: the input and recurrent kernels
-    `(out, in)`, then the input and recurrent bias vectors if `has_biases`."""
+    `(outputs, *states)`. `build()`: the cell's input and recurrent kernels
+    `(out, in)`, then, if the cell has a bias, the input and recurrent bias
+    vectors (`_parameters` keeps them between calls)."""
     import torch
 
     x = ops.convert_to_tensor(sequences)
@@ -108,8 +109,8 @@ def _run(kernel, sequences, states, parameters, has_biases, go_backwards):
     return kernel(
         x,
         states if len(states) > 1 else states[0],
-        parameters,
-        has_biases,
+        _parameters(cell, build),
+        cell.bias is not None,  # has_biases
         1,  # num_layers
         0.0,  # dropout (between layers)
         # Keeps what the backward pass needs only when a gradient may be taken.
@@ -131,25 +132,14 @@ def _weights(cell, arrange=ops.convert_to_tensor):
 
 
 def _one_bias(bias):
-    """A single bias vector as torch's input and (zero) recurrent biases."""
+    """A single bias vector as torch's input and (zero) recurrent biases
+    (none without a bias)."""
     import torch
 
     if bias is None:
-        return None
+        return []
     bias = ops.convert_to_tensor(bias)
     return [bias, torch.zeros_like(bias)]
-
-
-def _run_cell(kernel, sequences, states, cell, go_backwards, weights, biases):
-    """`_run` with the cell's parameters, `weights()` and `biases()` (a list,
-    or None without biases)."""
-    has_biases = cell.bias is not None
-
-    def build():
-        return [*weights(), *(biases() if has_biases else [])]
-
-    parameters = _parameters(cell, build)
-    return _run(kernel, sequences, states, parameters, has_biases, go_backwards)
 
 
 def lstm(sequences, states, cell, go_backwards):
@@ -157,14 +147,13 @@ def lstm(sequences, states, cell, go_backwards):
     `(batch, time, features)` from states `[h, c]`, by `torch.lstm`."""
     import torch
 
-    outputs, h, c = _run_cell(
+    outputs, h, c = _run(
         torch.lstm,
         sequences,
         states,
         cell,
         go_backwards,
-        lambda: _weights(cell),
-        lambda: _one_bias(cell._input_bias()),
+        lambda: _weights(cell) + _one_bias(cell._input_bias()),
     )
     return h[0], outputs, [h[0], c[0]]
 
@@ -184,14 +173,16 @@ def gru(sequences, states, cell, go_backwards):
     the cell's bias `(2, 3 * units)` holds the input and recurrent rows."""
     import torch
 
-    outputs, h = _run_cell(
+    outputs, h = _run(
         torch.gru,
         sequences,
         states,
         cell,
         go_backwards,
-        lambda: _weights(cell, _reset_first),
-        lambda: list(_reset_first(cell.bias)),
+        lambda: (
+            _weights(cell, _reset_first)
+            + ([] if cell.bias is None else list(_reset_first(cell.bias)))
+        ),
     )
     return h[0], outputs, [h[0]]
 
@@ -201,13 +192,12 @@ def simple_rnn(sequences, states, cell, go_backwards):
     `(batch, time, features)` from states `[h]`, by `torch.rnn_tanh`."""
     import torch
 
-    outputs, h = _run_cell(
+    outputs, h = _run(
         torch.rnn_tanh,
         sequences,
         states,
         cell,
         go_backwards,
-        lambda: _weights(cell),
-        lambda: _one_bias(cell.bias),
+        lambda: _weights(cell) + _one_bias(cell.bias),
     )
     return h[0], outputs, [h[0]]
