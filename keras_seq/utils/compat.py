@@ -12,6 +12,9 @@ there, by name, rather than somewhere inside a layer.
   "stop every tape", which `tf.GradientTape` does not offer.
 - `get_keras_mask` / `set_keras_mask`: read and attach the mask Keras carries
   on a tensor (the ported peer tests in tests/compat use them).
+- `in_xla_context`: whether a graph is being built for XLA
+  (`control_flow_util.GraphOrParentsInXlaContext`), where the C++ LSTM op
+  (`keras_seq.layers.rnn.native_lstm`) has no kernel.
 """
 
 import inspect
@@ -25,6 +28,7 @@ __all__ = [
     "fused_gru",
     "fused_lstm",
     "get_keras_mask",
+    "in_xla_context",
     "set_keras_mask",
     "tape_record",
 ]
@@ -57,3 +61,17 @@ def tape_record():
     from tensorflow.python.eager import record
 
     return record
+
+
+def in_xla_context():
+    """Whether the graph being built is inside an XLA-compiled function
+    (`tf.function(jit_compile=True)`), where an op without an XLA kernel
+    cannot run. False outside `tf.function`."""
+    import tensorflow as tf
+    from tensorflow.python.ops import control_flow_util
+
+    if tf.executing_eagerly():
+        return False
+    return control_flow_util.GraphOrParentsInXlaContext(
+        tf.compat.v1.get_default_graph()
+    )

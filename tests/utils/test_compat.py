@@ -81,3 +81,23 @@ def test_tape_record_module():
         assert record.could_possibly_record()
         with record.stop_recording():
             assert not record.could_possibly_record()
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="TensorFlow's XLA context"
+)
+def test_in_xla_context():
+    import tensorflow as tf
+
+    seen = []
+
+    def record(x):
+        seen.append(compat.in_xla_context())
+        return x
+
+    assert not compat.in_xla_context()  # eager
+    tf.function(record)(tf.ones(1))
+    tf.function(record, jit_compile=True)(tf.ones(1))
+    # A plain function called from a compiled one is compiled with it.
+    tf.function(lambda x: tf.function(record)(x), jit_compile=True)(tf.ones(2))
+    assert seen == [False, True, True]

@@ -254,6 +254,11 @@ class BaseRecurrent(keras.layers.Layer):
         """Returns `(last_output, outputs, states)` from a fused kernel, or None."""
         return
 
+    def _native_call(self, sequences, initial_state, mask, recurrent_mask):
+        """TensorFlow only: `(last_output, outputs, states)` from a C++ op of
+        the whole loop, or None."""
+        return
+
     def call(self, sequences, initial_state=None, mask=None, training=False):
         checks.check_rank("sequences", sequences.shape, 3, "(batch, time, features)")
         sequences = checks.as_floating("sequences", sequences, self.compute_dtype)
@@ -308,6 +313,8 @@ class BaseRecurrent(keras.layers.Layer):
                 "mask). Pass "
                 "`use_cudnn='auto'` to fall back to the compiled loop."
             )
+        if fused is None and keras.backend.backend() == "tensorflow":
+            fused = self._native_call(sequences, initial_state, mask, recurrent_mask)
         if fused is not None:
             last_output, outputs, states = fused
         else:

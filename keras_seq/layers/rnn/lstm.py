@@ -194,3 +194,49 @@ class LSTM(BaseRecurrent):
         # cuDNN ops are not XLA-compatible (as in keras.layers.LSTM).
         self.supports_jit = False
         return last_output, outputs, list(states)
+
+    def _native_call(self, sequences, initial_state, mask, recurrent_mask):
+        from keras_seq.layers.rnn import native_lstm
+
+        cell = self.cell
+        if not native_lstm.usable(
+            cell, sequences, mask, recurrent_mask, self.unroll, self.jit_compile
+        ):
+            return None
+        import tensorflow as tf
+
+        from keras_seq.layers.rnn.tf_recurrence import gradient_may_be_taken
+
+        inputs = tf.transpose(sequences, (1, 0, 2))  # (time, batch, features)
+        if self.go_backwards:
+            inputs = tf.reverse(inputs, [0])
+        units = cell.units
+        if cell.use_bias:
+            bias = tf.convert_to_tensor(cell._input_bias())
+        else:
+            bias = tf.zeros((4 * units,), tf.float32)
+        if cell.use_peepholes:
+            peepholes = tf.stack(
+                [
+                    tf.convert_to_tensor(weights)
+                    for weights in (
+                        cell.input_gate_peephole_weights,
+                        cell.forget_gate_peephole_weights,
+                        cell.output_gate_peephole_weights,
+                    )
+                ]
+            )
+        else:
+            peepholes = tf.zeros((0, units), tf.float32)
+        h, c = native_lstm.lstm(
+            inputs,
+            tf.convert_to_tensor(cell.kernel),
+            bias,
+            tf.convert_to_tensor(cell.recurrent_kernel),
+            peepholes,
+            initial_state[0],
+            initial_state[1],
+            save_gates=gradient_may_be_taken(),
+        )
+        outputs = tf.transpose(h, (1, 0, 2)) if self.return_sequences else None
+        return h[-1], outputs, [h[-1], c[-1]]
