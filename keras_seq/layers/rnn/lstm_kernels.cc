@@ -220,6 +220,10 @@ Matrix Pack(const ConstMap& full, int units, Slice s) {
   return packed;
 }
 
+ConstMap Const2d(const Matrix& m) {
+  return ConstMap(m.data(), m.rows(), m.cols(), Eigen::OuterStride<>(m.cols()));
+}
+
 ConstMap Const2d(const Tensor& t, int64_t rows, int64_t cols) {
   return ConstMap(t.flat<float>().data(), rows, cols, Eigen::OuterStride<>(cols));
 }
@@ -315,8 +319,14 @@ class LstmOp : public OpKernel {
     auto work = [&](int k) {
       const Slice s = UnitsOf(k, count, H);
       const int n = s.size;
-      const Matrix Wk = Pack(W, H, s);
-      const Matrix Uk = Pack(U, H, s);
+      // One worker reads W and U as they are; several, their packed slices.
+      Matrix Wk_packed, Uk_packed;
+      if (count > 1) {
+        Wk_packed = Pack(W, H, s);
+        Uk_packed = Pack(U, H, s);
+      }
+      const ConstMap Wk = count > 1 ? Const2d(Wk_packed) : W;
+      const ConstMap Uk = count > 1 ? Const2d(Uk_packed) : U;
       Row bk(4 * n);
       for (int gate = 0; gate < 4; ++gate) {
         bk.segment(gate * n, n) =
@@ -328,6 +338,16 @@ class LstmOp : public OpKernel {
         pf = Eigen::Map<const Row>(P + H + s.begin, n);
         po = Eigen::Map<const Row>(P + 2 * H + s.begin, n);
       }
+      // Small batches (serving) project the inputs of all steps in one
+      // matmul before the loop: a step's x_t W would read all of W for a
+      // few rows. Large ones project step by step, so that the projections
+      // (T * B * 4 * units floats) need not come back from memory.
+      const bool hoist = T * B * 4 * n <= (1 << 18);
+      Matrix projected;
+      if (hoist) {
+        projected.noalias() = Const2d(x, T * B, I) * Wk;
+        projected.rowwise() += bk.matrix();
+      }
       Matrix z(B, 4 * n);
       for (int64_t t = 0; t < T; ++t) {
         const ConstMap x_t(xs + t * B * I, B, I, Eigen::OuterStride<>(I));
@@ -336,9 +356,13 @@ class LstmOp : public OpKernel {
         const float* c_prev_data =
             (t == 0 ? c0.flat<float>().data() : cs + (t - 1) * B * H) + s.begin;
         const ConstMap c_prev(c_prev_data, B, n, Eigen::OuterStride<>(H));
-        z.noalias() = x_t * Wk;
+        if (hoist) {
+          z = projected.middleRows(t * B, B);
+        } else {
+          z.noalias() = x_t * Wk;
+          z.rowwise() += bk.matrix();
+        }
         z.noalias() += h_prev * Uk;
-        z.rowwise() += bk.matrix();
         // The gates in place of their pre-activations.
         auto i = z.middleCols(0, n).array();
         auto f = z.middleCols(n, n).array();
