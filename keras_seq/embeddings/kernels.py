@@ -28,7 +28,7 @@ def load():
 
 
 if __name__ == "__main__":
-    from keras_seq.layers.rnn import native_lstm
+    from keras_seq.layers.rnn import native_rnn
 
     print(build(verbose=True))
-    print(native_ops.build(native_lstm.SOURCE, verbose=True))
+    print(native_ops.build(native_rnn.SOURCE, verbose=True))

@@ -14,7 +14,7 @@ there, by name, rather than somewhere inside a layer.
   on a tensor (the ported peer tests in tests/compat use them).
 - `in_xla_context`: whether a graph is being built for XLA
   (`control_flow_util.GraphOrParentsInXlaContext`), where the C++ LSTM op
-  (`keras_seq.layers.rnn.native_lstm`) has no kernel.
+  (`keras_seq.layers.rnn.native_rnn`) has no kernel.
 """
 
 import inspect

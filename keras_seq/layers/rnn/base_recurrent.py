@@ -255,9 +255,11 @@ class BaseRecurrent(keras.layers.Layer):
         return
 
     def _native_call(self, sequences, initial_state, mask, recurrent_mask):
-        """TensorFlow only: `(last_output, outputs, states)` from a C++ op of
-        the whole loop, or None."""
-        return
+        """TensorFlow only: `(last_output, outputs, states)` from the C++ op
+        of the whole loop (`keras_seq.layers.rnn.native_rnn`), or None."""
+        from keras_seq.layers.rnn import native_rnn
+
+        return native_rnn.call(self, sequences, initial_state, mask, recurrent_mask)
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         checks.check_rank("sequences", sequences.shape, 3, "(batch, time, features)")

@@ -11,11 +11,13 @@ class LSTM(BaseRecurrent):
 
     The equations are those of `keras_seq.layers.PeepholeLSTMCell`. With
     `use_peepholes=False` (the default) this is `keras.layers.LSTM` with the same
-    arguments and weight layout. How the loop runs (XLA-compiled on
-    TensorFlow, with the weight gradients as one matmul each): docs/layers.md.
-    On TensorFlow with a GPU and a cuDNN-compatible
-    configuration (no peepholes, tanh / sigmoid, bias, no recurrent dropout, not
-    unrolled, right-padded mask) it runs Keras's fused cuDNN kernel instead;
+    arguments and weight layout. How the loop runs: docs/layers.md. On
+    TensorFlow on a CPU it is a C++ op whose threads split each step by
+    units (sigmoid / tanh, float32, no mask, no recurrent dropout:
+    `keras_seq.layers.rnn.native_rnn`), else a loop compiled with XLA. On
+    TensorFlow with a GPU and a cuDNN-compatible configuration (no
+    peepholes, tanh / sigmoid, bias, no recurrent dropout, not unrolled,
+    right-padded mask) it runs Keras's fused cuDNN kernel instead;
     on PyTorch (no peepholes, tanh / sigmoid, no mask, float32, not unrolled)
     `torch.lstm`, the kernel of `torch.nn.LSTM`, on a CPU or a GPU.
 
@@ -63,8 +65,9 @@ class LSTM(BaseRecurrent):
             sigmoid, no peepholes, no mask, float32, not unrolled
             (`keras_seq.layers.rnn.torch_fused`); True asks for it on a GPU.
         jit_compile: TensorFlow only: compile the time loops with XLA (True),
-            not (False), or as measured fastest for the cell ("auto",
-            default: XLA for LSTM and GRU).
+            not (False), or as measured fastest ("auto", default: on a CPU
+            the C++ op of `keras_seq.layers.rnn.native_rnn` where it
+            applies, else XLA).
 
     Call arguments:
         sequences: `(batch, time, features)` float tensor.
@@ -194,49 +197,3 @@ class LSTM(BaseRecurrent):
         # cuDNN ops are not XLA-compatible (as in keras.layers.LSTM).
         self.supports_jit = False
         return last_output, outputs, list(states)
-
-    def _native_call(self, sequences, initial_state, mask, recurrent_mask):
-        from keras_seq.layers.rnn import native_lstm
-
-        cell = self.cell
-        if not native_lstm.usable(
-            cell, sequences, mask, recurrent_mask, self.unroll, self.jit_compile
-        ):
-            return None
-        import tensorflow as tf
-
-        from keras_seq.layers.rnn.tf_recurrence import gradient_may_be_taken
-
-        inputs = tf.transpose(sequences, (1, 0, 2))  # (time, batch, features)
-        if self.go_backwards:
-            inputs = tf.reverse(inputs, [0])
-        units = cell.units
-        if cell.use_bias:
-            bias = tf.convert_to_tensor(cell._input_bias())
-        else:
-            bias = tf.zeros((4 * units,), tf.float32)
-        if cell.use_peepholes:
-            peepholes = tf.stack(
-                [
-                    tf.convert_to_tensor(weights)
-                    for weights in (
-                        cell.input_gate_peephole_weights,
-                        cell.forget_gate_peephole_weights,
-                        cell.output_gate_peephole_weights,
-                    )
-                ]
-            )
-        else:
-            peepholes = tf.zeros((0, units), tf.float32)
-        h, c = native_lstm.lstm(
-            inputs,
-            tf.convert_to_tensor(cell.kernel),
-            bias,
-            tf.convert_to_tensor(cell.recurrent_kernel),
-            peepholes,
-            initial_state[0],
-            initial_state[1],
-            save_gates=gradient_may_be_taken(),
-        )
-        outputs = tf.transpose(h, (1, 0, 2)) if self.return_sequences else None
-        return h[-1], outputs, [h[-1], c[-1]]

@@ -1,11 +1,11 @@
-"""The C++ LSTM ops (`lstm_kernels.cc`) against NumPy, TensorFlow autodiff and
-the XLA-compiled loop they replace."""
+"""The C++ recurrent ops (`rnn_kernels.cc`) against NumPy, TensorFlow
+autodiff and the compiled loops they replace."""
 
 import keras
 import numpy as np
 import pytest
 
-from keras_seq.layers import LSTM, Bidirectional
+from keras_seq.layers import GRU, LSTM, Bidirectional, SimpleRNN
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow", reason="TensorFlow-only code path"
@@ -74,10 +74,10 @@ def _tf_lstm(inputs, kernel, bias, recurrent_kernel, peepholes, h0, c0):
 
 @pytest.fixture(scope="module")
 def library():
-    from keras_seq.layers.rnn import native_lstm
+    from keras_seq.layers.rnn import native_rnn
 
-    loaded = native_lstm.library()
-    assert loaded is not None, "the LSTM op did not build"
+    loaded = native_rnn.library()
+    assert loaded is not None, "the recurrent ops did not build"
     return loaded
 
 
@@ -119,7 +119,7 @@ def test_gradient_matches_autodiff(library, peepholes, threads, save_gates):
         h, c, _ = library.keras_seq_lstm(*args, threads=threads, save_gates=save_gates)
         return h, c
 
-    from keras_seq.layers.rnn import native_lstm  # noqa: F401 - the gradient
+    from keras_seq.layers.rnn import native_rnn  # noqa: F401 - the gradient
 
     ours = gradients(native)
     expected = gradients(_tf_lstm)
@@ -144,43 +144,171 @@ def test_bad_shapes_are_named(library):
         library.keras_seq_lstm(**a)
 
 
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _gru_arrays(seed=0):
+    rng = np.random.default_rng(seed)
+    return [
+        (rng.normal(size=shape) * scale).astype("float32")
+        for shape, scale in [
+            ((T, B, I), 1.0),
+            ((I, 3 * H), 0.4),
+            ((3 * H,), 0.2),
+            ((H, 3 * H), 0.2),
+            ((3 * H,), 0.2),
+            ((B, H), 0.5),
+        ]
+    ]
+
+
+def _numpy_gru(inputs, kernel, input_bias, recurrent_kernel, recurrent_bias, h0):
+    """Keras's GRU with `reset_after=True`, in float64."""
+    h = h0.astype(np.float64)
+    hs = []
+    for x_t in inputs:
+        x_z, x_r, x_h = np.split(x_t @ kernel + input_bias, 3, axis=-1)
+        u_z, u_r, u_h = np.split(h @ recurrent_kernel + recurrent_bias, 3, axis=-1)
+        z, r = _sigmoid(x_z + u_z), _sigmoid(x_r + u_r)
+        h = z * h + (1 - z) * np.tanh(x_h + r * u_h)
+        hs.append(h)
+    return np.stack(hs)
+
+
+def _tf_gru(inputs, kernel, input_bias, recurrent_kernel, recurrent_bias, h0):
+    import tensorflow as tf
+
+    h, hs = h0, []
+    for t in range(inputs.shape[0]):
+        x_z, x_r, x_h = tf.split(inputs[t] @ kernel + input_bias, 3, axis=-1)
+        u_z, u_r, u_h = tf.split(h @ recurrent_kernel + recurrent_bias, 3, axis=-1)
+        z, r = tf.sigmoid(x_z + u_z), tf.sigmoid(x_r + u_r)
+        h = z * h + (1 - z) * tf.tanh(x_h + r * u_h)
+        hs.append(h)
+    return tf.stack(hs)
+
+
+def _rnn_arrays(seed=0):
+    rng = np.random.default_rng(seed)
+    return [
+        (rng.normal(size=shape) * scale).astype("float32")
+        for shape, scale in [
+            ((T, B, I), 1.0),
+            ((I, H), 0.3),
+            ((H,), 0.2),
+            ((H, H), 0.15),
+            ((B, H), 0.5),
+        ]
+    ]
+
+
+def _rnn_reference(tanh, stack):
+    def run(inputs, kernel, bias, recurrent_kernel, h0):
+        h, hs = h0, []
+        for t in range(inputs.shape[0]):
+            h = tanh(inputs[t] @ kernel + bias + h @ recurrent_kernel)
+            hs.append(h)
+        return stack(hs)
+
+    return run
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_gru_matches_numpy_and_autodiff(library, threads):
+    import tensorflow as tf
+
+    arrays = _gru_arrays()
+    h, saved = library.keras_seq_gru(*arrays, threads=threads)
+    np.testing.assert_allclose(h, _numpy_gru(*arrays), atol=2e-6)
+    assert saved.shape == (T, B, 4 * H)
+    sources = [tf.constant(a) for a in arrays]
+    seeds = tf.constant(np.random.default_rng(1).normal(size=(T, B, H)), tf.float32)
+    for save_gates in (True, False):
+        with tf.GradientTape() as tape:
+            tape.watch(sources)
+            got = library.keras_seq_gru(
+                *sources, threads=threads, save_gates=save_gates
+            )[0]
+            loss = tf.reduce_sum(got * seeds)
+        ours = tape.gradient(loss, sources)
+        with tf.GradientTape() as tape:
+            tape.watch(sources)
+            loss = tf.reduce_sum(_tf_gru(*sources) * seeds)
+        for got, want in zip(ours, tape.gradient(loss, sources)):
+            np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_simple_rnn_matches_numpy_and_autodiff(library, threads):
+    import tensorflow as tf
+
+    arrays = _rnn_arrays()
+    h = library.keras_seq_rnn(*arrays, threads=threads)
+    expected = _rnn_reference(np.tanh, np.stack)(
+        *[a.astype(np.float64) for a in arrays]
+    )
+    np.testing.assert_allclose(h, expected, atol=2e-6)
+    sources = [tf.constant(a) for a in arrays]
+    seeds = tf.constant(np.random.default_rng(1).normal(size=(T, B, H)), tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(sources)
+        loss = tf.reduce_sum(library.keras_seq_rnn(*sources, threads=threads) * seeds)
+    ours = tape.gradient(loss, sources)
+    with tf.GradientTape() as tape:
+        tape.watch(sources)
+        loss = tf.reduce_sum(_rnn_reference(tf.tanh, tf.stack)(*sources) * seeds)
+    for got, want in zip(ours, tape.gradient(loss, sources)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
 LAYER_CASES = {
-    "sequences": {"return_sequences": True},
-    "peepholes_state": {"use_peepholes": True, "return_state": True},
-    "backwards": {"go_backwards": True, "return_sequences": True, "use_bias": False},
-    "recurrent_bias": {"use_recurrent_bias": True, "use_peepholes": True},
+    "lstm_sequences": (LSTM, {"return_sequences": True}),
+    "lstm_peepholes_state": (LSTM, {"use_peepholes": True, "return_state": True}),
+    "lstm_backwards": (
+        LSTM,
+        {"go_backwards": True, "return_sequences": True, "use_bias": False},
+    ),
+    "lstm_recurrent_bias": (LSTM, {"use_recurrent_bias": True, "use_peepholes": True}),
+    "gru_sequences_state": (GRU, {"return_sequences": True, "return_state": True}),
+    "gru_backwards": (GRU, {"go_backwards": True, "use_bias": False}),
+    "simple_rnn_sequences": (SimpleRNN, {"return_sequences": True}),
+    "simple_rnn_backwards_state": (
+        SimpleRNN,
+        {"go_backwards": True, "return_state": True, "use_bias": False},
+    ),
 }
 
 
-def _fit_step(layer_kwargs, native, monkeypatch, initial_state=False):
+def _fit_step(layer_class, layer_kwargs, native, monkeypatch):
     """Outputs and one SGD step's weights of a model with the layer."""
     import tensorflow as tf
 
-    from keras_seq.layers.rnn import native_lstm
+    from keras_seq.layers.rnn import native_rnn
 
-    monkeypatch.setenv("KERAS_SEQ_NATIVE_LSTM", "1" if native else "0")
+    monkeypatch.setenv("KERAS_SEQ_NATIVE_RNN", "1" if native else "0")
     calls = []
-    usable = native_lstm.usable
+    usable = native_rnn.usable
 
     def spy(*args, **kwargs):
         calls.append(usable(*args, **kwargs))
         return calls[-1]
 
-    monkeypatch.setattr(native_lstm, "usable", spy)
+    monkeypatch.setattr(native_rnn, "usable", spy)
     keras.utils.set_random_seed(0)
     inputs = keras.Input((T, I))
-    states = [keras.Input((H,)), keras.Input((H,))] if initial_state else None
-    outputs = LSTM(H, **layer_kwargs)(inputs, initial_state=states)
+    layer = layer_class(H, **layer_kwargs)
+    states = [keras.Input((H,)) for _ in layer.state_size]
+    outputs = layer(inputs, initial_state=states)
     outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
     flat = keras.layers.Concatenate()(
         [keras.layers.Flatten()(o) if len(o.shape) == 3 else o for o in outputs]
     )
-    model = keras.Model([inputs, *(states or [])], keras.layers.Dense(1)(flat))
+    model = keras.Model([inputs, *states], keras.layers.Dense(1)(flat))
     model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
     rng = np.random.default_rng(3)
     x = [rng.normal(size=(8, T, I)).astype("float32")]
-    if initial_state:
-        x += [rng.normal(size=(8, H)).astype("float32") for _ in range(2)]
+    x += [rng.normal(size=(8, H)).astype("float32") for _ in states]
     y = rng.normal(size=(8, 1)).astype("float32")
     before = model.predict_on_batch(x)
     model.train_on_batch(x, y)
@@ -190,11 +318,13 @@ def _fit_step(layer_kwargs, native, monkeypatch, initial_state=False):
 
 
 @pytest.mark.parametrize("case", sorted(LAYER_CASES))
-def test_layer_matches_xla_loop(case, monkeypatch):
-    kwargs = LAYER_CASES[case]
-    before, weights = _fit_step(kwargs, True, monkeypatch, initial_state=True)
+def test_layer_matches_compiled_loop(case, monkeypatch):
+    """A prediction and an SGD step through the op equal those through the
+    loop of `tf_recurrence` (XLA-compiled for LSTM and GRU)."""
+    layer_class, kwargs = LAYER_CASES[case]
+    before, weights = _fit_step(layer_class, kwargs, True, monkeypatch)
     expected_before, expected_weights = _fit_step(
-        kwargs, False, monkeypatch, initial_state=True
+        layer_class, kwargs, False, monkeypatch
     )
     np.testing.assert_allclose(before, expected_before, atol=2e-5)
     for got, want in zip(weights, expected_weights):
@@ -206,16 +336,16 @@ def test_falls_back_where_it_cannot_run(monkeypatch):
     the XLA / core-op loop, with the op's numbers."""
     import tensorflow as tf
 
-    from keras_seq.layers.rnn import native_lstm
+    from keras_seq.layers.rnn import native_rnn
 
-    monkeypatch.setenv("KERAS_SEQ_NATIVE_LSTM", "1")
+    monkeypatch.setenv("KERAS_SEQ_NATIVE_RNN", "1")
     layer = LSTM(H, return_sequences=True)
     x = np.random.default_rng(4).normal(size=(B, T, I)).astype("float32")
     native = layer(x).numpy()
     calls = []
-    usable = native_lstm.usable
+    usable = native_rnn.usable
     monkeypatch.setattr(
-        native_lstm,
+        native_rnn,
         "usable",
         lambda *a, **k: calls.append(usable(*a, **k)) or calls[-1],
     )
@@ -227,6 +357,14 @@ def test_falls_back_where_it_cannot_run(monkeypatch):
     dropout = LSTM(H, recurrent_dropout=0.5)
     dropout(x, training=True)
     assert calls[-1] is False
+    for other in (
+        GRU(H, reset_after=False),
+        SimpleRNN(H, activation="relu"),
+        LSTM(H, activation="relu"),
+        LSTM(H, jit_compile=True),
+    ):
+        other(x)
+        assert calls[-1] is False, other.get_config()
     layer(x)
     assert calls[-1] is True
 
@@ -236,9 +374,9 @@ def test_bidirectional_runs_both_directions(monkeypatch):
     parallel by the graph executor): the second runs on one worker."""
     import tensorflow as tf
 
-    monkeypatch.setenv("KERAS_SEQ_NATIVE_LSTM", "1")
+    monkeypatch.setenv("KERAS_SEQ_NATIVE_RNN", "1")
     x = np.random.default_rng(5).normal(size=(16, 40, I)).astype("float32")
     layer = Bidirectional(LSTM(64, return_sequences=True))
     got = tf.function(layer)(x).numpy()
-    monkeypatch.setenv("KERAS_SEQ_NATIVE_LSTM", "0")
+    monkeypatch.setenv("KERAS_SEQ_NATIVE_RNN", "0")
     np.testing.assert_allclose(tf.function(layer)(x), got, atol=5e-6)

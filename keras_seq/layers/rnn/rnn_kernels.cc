@@ -1,0 +1,1123 @@
+// The LSTM time loop on the CPU as two TensorFlow ops: forward and backward.
+//
+// `KerasSeqLstm` runs the whole sequence of `keras_seq.layers.LSTM` (sigmoid
+// gates, tanh, optional diagonal peepholes) in one op, and
+// `KerasSeqLstmGrad` its gradient. keras_seq/layers/rnn/native_rnn.py
+// builds, loads and calls them (and registers the gradient);
+// tests/layers/rnn/test_native_rnn.py checks both against the compiled
+// TensorFlow loop and against NumPy.
+//
+// Shapes: inputs x (T, B, I); kernel W (I, 4H); bias b (4H); recurrent
+// kernel U (H, 4H); peepholes P (3, H) (rows i, f, o; (0, H) for none);
+// h0, c0 (B, H). The gates are ordered i, f, g, o as in Keras. For each step:
+//   z = x_t W + b + h_{t-1} U
+//   i = sigmoid(z_i + p_i * c_{t-1}),  f = sigmoid(z_f + p_f * c_{t-1})
+//   g = tanh(z_g),  c_t = f * c_{t-1} + i * g
+//   o = sigmoid(z_o + p_o * c_t),  h_t = o * tanh(c_t)
+//
+// Why an op of its own: under XLA on a CPU each step's matmuls run on one
+// core. Here the units are split between `threads` workers; worker k owns
+// units [k H / n, (k + 1) H / n) of every gate, computes their four gate
+// columns (its own packed slice of W and U, so its matmuls are contiguous),
+// their c and h, then waits at a barrier until every worker has written its
+// part of h_t, which all of them read in the next step. The backward loop
+// splits the same way: each worker computes the gate gradients dz of its
+// units and accumulates its columns of dW, dU and db; after a barrier each
+// computes its units of dh_{t-1} = dz U^T. dx = dz W^T is one matmul after
+// the loop, its rows split between the workers.
+
+#define EIGEN_USE_THREADS
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "Eigen/Core"
+#include "tensorflow/core/framework/op.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/shape_inference.h"
+#include "tensorflow/core/platform/blocking_counter.h"
+
+namespace keras_seq {
+
+using ::tensorflow::DEVICE_CPU;
+using ::tensorflow::OpKernel;
+using ::tensorflow::OpKernelConstruction;
+using ::tensorflow::OpKernelContext;
+using ::tensorflow::Tensor;
+using ::tensorflow::TensorShape;
+using ::tensorflow::errors::InvalidArgument;
+using ::tensorflow::shape_inference::DimensionHandle;
+using ::tensorflow::shape_inference::InferenceContext;
+using ::tensorflow::shape_inference::ShapeHandle;
+
+using Matrix =
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Map = Eigen::Map<Matrix, Eigen::Unaligned, Eigen::OuterStride<>>;
+using ConstMap =
+    Eigen::Map<const Matrix, Eigen::Unaligned, Eigen::OuterStride<>>;
+using Row = Eigen::Array<float, 1, Eigen::Dynamic>;
+// Row-major like the matrices: a column-major array would transpose at
+// every assignment.
+using Array =
+    Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+REGISTER_OP("KerasSeqLstm")
+    .Input("inputs: float")
+    .Input("kernel: float")
+    .Input("bias: float")
+    .Input("recurrent_kernel: float")
+    .Input("peepholes: float")
+    .Input("h0: float")
+    .Input("c0: float")
+    .Attr("save_gates: bool = true")
+    .Attr("threads: int = 0")
+    .Output("h: float")
+    .Output("c: float")
+    .Output("gates: float")
+    .SetShapeFn([](InferenceContext* c) {
+      ShapeHandle x, h0;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 3, &x));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(5), 2, &h0));
+      DimensionHandle units = c->Dim(h0, 1);
+      ShapeHandle sequence = c->MakeShape({c->Dim(x, 0), c->Dim(x, 1), units});
+      c->set_output(0, sequence);
+      c->set_output(1, sequence);
+      bool save = true;
+      TF_RETURN_IF_ERROR(c->GetAttr("save_gates", &save));
+      DimensionHandle width;
+      TF_RETURN_IF_ERROR(c->Multiply(units, 4, &width));
+      c->set_output(2, save ? c->MakeShape({c->Dim(x, 0), c->Dim(x, 1), width})
+                            : c->MakeShape({0, c->Dim(x, 1), width}));
+      return absl::OkStatus();
+    });
+
+REGISTER_OP("KerasSeqLstmGrad")
+    .Input("inputs: float")
+    .Input("kernel: float")
+    .Input("recurrent_kernel: float")
+    .Input("peepholes: float")
+    .Input("h0: float")
+    .Input("c0: float")
+    .Input("h: float")
+    .Input("c: float")
+    .Input("gates: float")
+    .Input("dh: float")
+    .Input("dc: float")
+    .Attr("threads: int = 0")
+    .Output("d_inputs: float")
+    .Output("d_kernel: float")
+    .Output("d_bias: float")
+    .Output("d_recurrent_kernel: float")
+    .Output("d_peepholes: float")
+    .Output("d_h0: float")
+    .Output("d_c0: float")
+    .SetShapeFn([](InferenceContext* c) {
+      c->set_output(0, c->input(0));
+      c->set_output(1, c->input(1));
+      ShapeHandle kernel;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 2, &kernel));
+      c->set_output(2, c->Vector(c->Dim(kernel, 1)));
+      c->set_output(3, c->input(2));
+      c->set_output(4, c->input(3));
+      c->set_output(5, c->input(4));
+      c->set_output(6, c->input(5));
+      return absl::OkStatus();
+    });
+
+REGISTER_OP("KerasSeqGru")
+    .Input("inputs: float")
+    .Input("kernel: float")
+    .Input("input_bias: float")
+    .Input("recurrent_kernel: float")
+    .Input("recurrent_bias: float")
+    .Input("h0: float")
+    .Attr("save_gates: bool = true")
+    .Attr("threads: int = 0")
+    .Output("h: float")
+    .Output("saved: float")
+    .SetShapeFn([](InferenceContext* c) {
+      ShapeHandle x, h0;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 3, &x));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(5), 2, &h0));
+      DimensionHandle units = c->Dim(h0, 1);
+      c->set_output(0, c->MakeShape({c->Dim(x, 0), c->Dim(x, 1), units}));
+      bool save = true;
+      TF_RETURN_IF_ERROR(c->GetAttr("save_gates", &save));
+      DimensionHandle width;
+      TF_RETURN_IF_ERROR(c->Multiply(units, 4, &width));
+      c->set_output(1, save ? c->MakeShape({c->Dim(x, 0), c->Dim(x, 1), width})
+                            : c->MakeShape({0, c->Dim(x, 1), width}));
+      return absl::OkStatus();
+    });
+
+REGISTER_OP("KerasSeqGruGrad")
+    .Input("inputs: float")
+    .Input("kernel: float")
+    .Input("recurrent_kernel: float")
+    .Input("h0: float")
+    .Input("h: float")
+    .Input("saved: float")
+    .Input("dh: float")
+    .Attr("threads: int = 0")
+    .Output("d_inputs: float")
+    .Output("d_kernel: float")
+    .Output("d_input_bias: float")
+    .Output("d_recurrent_kernel: float")
+    .Output("d_recurrent_bias: float")
+    .Output("d_h0: float")
+    .SetShapeFn([](InferenceContext* c) {
+      ShapeHandle kernel;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 2, &kernel));
+      c->set_output(0, c->input(0));
+      c->set_output(1, c->input(1));
+      c->set_output(2, c->Vector(c->Dim(kernel, 1)));
+      c->set_output(3, c->input(2));
+      c->set_output(4, c->Vector(c->Dim(kernel, 1)));
+      c->set_output(5, c->input(3));
+      return absl::OkStatus();
+    });
+
+REGISTER_OP("KerasSeqRnn")
+    .Input("inputs: float")
+    .Input("kernel: float")
+    .Input("bias: float")
+    .Input("recurrent_kernel: float")
+    .Input("h0: float")
+    .Attr("threads: int = 0")
+    .Output("h: float")
+    .SetShapeFn([](InferenceContext* c) {
+      ShapeHandle x, h0;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 3, &x));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(4), 2, &h0));
+      c->set_output(0, c->MakeShape({c->Dim(x, 0), c->Dim(x, 1), c->Dim(h0, 1)}));
+      return absl::OkStatus();
+    });
+
+REGISTER_OP("KerasSeqRnnGrad")
+    .Input("inputs: float")
+    .Input("kernel: float")
+    .Input("recurrent_kernel: float")
+    .Input("h0: float")
+    .Input("h: float")
+    .Input("dh: float")
+    .Attr("threads: int = 0")
+    .Output("d_inputs: float")
+    .Output("d_kernel: float")
+    .Output("d_bias: float")
+    .Output("d_recurrent_kernel: float")
+    .Output("d_h0: float")
+    .SetShapeFn([](InferenceContext* c) {
+      ShapeHandle kernel;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 2, &kernel));
+      c->set_output(0, c->input(0));
+      c->set_output(1, c->input(1));
+      c->set_output(2, c->Vector(c->Dim(kernel, 1)));
+      c->set_output(3, c->input(2));
+      c->set_output(4, c->input(3));
+      return absl::OkStatus();
+    });
+
+// Workers that meet after every step. Spins (the steps take microseconds),
+// then yields, so that a worker descheduled by the OS does not stall the
+// others' cores for long.
+class Barrier {
+ public:
+  explicit Barrier(int count) : count_(count) {}
+
+  void Wait() {
+    if (count_ == 1) return;
+    const int generation = generation_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) == count_ - 1) {
+      arrived_.store(0, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
+      return;
+    }
+    for (int spin = 0; generation_.load(std::memory_order_acquire) == generation;
+         ++spin) {
+      if (spin < 20000) {
+        __builtin_ia32_pause();
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  }
+
+ private:
+  const int count_;
+  std::atomic<int> arrived_{0};
+  std::atomic<int> generation_{0};
+};
+
+// LSTM ops running now in this process: a second one (the other direction
+// of a Bidirectional layer) runs on one worker, so that two ops never spin
+// against each other for the same cores.
+std::atomic<int> running_ops{0};
+
+// How many workers split `units` units for a step of `flops` operations.
+int Workers(OpKernelContext* context, int requested, int units, double flops) {
+  const int pool =
+      context->device()->tensorflow_cpu_worker_threads()->num_threads;
+  int count = requested > 0 ? requested : pool;
+  // A step under ~2 MFLOP takes less than the barrier's risk of a worker
+  // descheduled mid-sequence (batch 1 serving): one worker.
+  if (requested <= 0 && flops < 2e6) count = 1;
+  // At least 16 units each, so that the packed slices stay wide; no more
+  // than the pool's threads, so that every worker runs (the others wait for
+  // it at each step) even when the calling thread is one of them.
+  count = std::max(1, std::min({count, units / 16, pool}));
+  return count;
+}
+
+// Runs `work(k)` for k in [0, count): k = 0 on the calling thread, the others
+// on the intra-op thread pool.
+void RunWorkers(OpKernelContext* context, int count,
+                const std::function<void(int)>& work) {
+  if (count == 1) {
+    work(0);
+    return;
+  }
+  auto* pool = context->device()->tensorflow_cpu_worker_threads()->workers;
+  tensorflow::BlockingCounter done(count - 1);
+  for (int k = 1; k < count; ++k) {
+    pool->Schedule([&work, &done, k] {
+      work(k);
+      done.DecrementCount();
+    });
+  }
+  work(0);
+  done.Wait();
+}
+
+struct Slice {
+  int begin;
+  int size;
+};
+
+Slice UnitsOf(int k, int count, int units) {
+  const int begin = static_cast<int>(static_cast<int64_t>(units) * k / count);
+  const int end = static_cast<int>(static_cast<int64_t>(units) * (k + 1) / count);
+  return {begin, end - begin};
+}
+
+// Columns [gate * units + begin, + size) of each of the `gates` gates of
+// `full` (rows, gates * units), side by side: (rows, gates * size).
+Matrix Pack(const ConstMap& full, int units, Slice s, int gates) {
+  Matrix packed(full.rows(), gates * s.size);
+  for (int gate = 0; gate < gates; ++gate) {
+    packed.middleCols(gate * s.size, s.size) =
+        full.middleCols(gate * units + s.begin, s.size);
+  }
+  return packed;
+}
+
+// The same slices of a (gates * units) vector.
+Row PackRow(const float* full, int units, Slice s, int gates) {
+  Row packed(gates * s.size);
+  for (int gate = 0; gate < gates; ++gate) {
+    packed.segment(gate * s.size, s.size) =
+        Eigen::Map<const Row>(full + gate * units + s.begin, s.size);
+  }
+  return packed;
+}
+
+// Writes the packed (rows, gates * size) `part` back into its columns of
+// `full` (rows, gates * units).
+template <typename Part>
+void Unpack(const Part& part, int units, Slice s, int gates, Map full) {
+  for (int gate = 0; gate < gates; ++gate) {
+    full.middleCols(gate * units + s.begin, s.size) =
+        part.middleCols(gate * s.size, s.size);
+  }
+}
+
+ConstMap Const2d(const Matrix& m) {
+  return ConstMap(m.data(), m.rows(), m.cols(), Eigen::OuterStride<>(m.cols()));
+}
+
+ConstMap Const2d(const Tensor& t, int64_t rows, int64_t cols) {
+  return ConstMap(t.flat<float>().data(), rows, cols, Eigen::OuterStride<>(cols));
+}
+
+Map Mutable2d(Tensor* t, int64_t rows, int64_t cols) {
+  return Map(t->flat<float>().data(), rows, cols, Eigen::OuterStride<>(cols));
+}
+
+// Validates the shapes every op reads, for a cell of `gates` gates; sets
+// T, B, I, H.
+absl::Status CheckCommon(const Tensor& x, const Tensor& kernel,
+                         const Tensor& recurrent_kernel, const Tensor& h0,
+                         int gates, int64_t* T, int64_t* B, int64_t* I,
+                         int64_t* H) {
+  if (x.dims() != 3) {
+    return InvalidArgument("inputs must be (time, batch, features), got ",
+                           x.shape().DebugString());
+  }
+  *T = x.dim_size(0);
+  *B = x.dim_size(1);
+  *I = x.dim_size(2);
+  if (h0.dims() != 2 || h0.dim_size(0) != *B) {
+    return InvalidArgument("h0 must be (batch, units) with batch ", *B, ", got ",
+                           h0.shape().DebugString());
+  }
+  *H = h0.dim_size(1);
+  if (kernel.shape() != TensorShape({*I, gates * *H})) {
+    return InvalidArgument("kernel must be (features, ", gates,
+                           " * units) = (", *I, ", ", gates * *H, "), got ",
+                           kernel.shape().DebugString());
+  }
+  if (recurrent_kernel.shape() != TensorShape({*H, gates * *H})) {
+    return InvalidArgument("recurrent_kernel must be (units, ", gates,
+                           " * units) = (", *H, ", ", gates * *H, "), got ",
+                           recurrent_kernel.shape().DebugString());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckVector(const Tensor& v, const char* name, int64_t size) {
+  if (v.shape() != TensorShape({size})) {
+    return InvalidArgument(name, " must be (", size, ",), got ",
+                           v.shape().DebugString());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSequence(const Tensor& v, const char* name, int64_t T,
+                           int64_t B, int64_t width) {
+  if (v.shape() != TensorShape({T, B, width})) {
+    return InvalidArgument(name, " must be (", T, ", ", B, ", ", width,
+                           "), got ", v.shape().DebugString());
+  }
+  return absl::OkStatus();
+}
+
+// The LSTM's shapes: the common ones, c0 and the peepholes.
+absl::Status CheckShapes(const Tensor& x, const Tensor& kernel,
+                         const Tensor& recurrent_kernel, const Tensor& peepholes,
+                         const Tensor& h0, const Tensor& c0, int64_t* T,
+                         int64_t* B, int64_t* I, int64_t* H) {
+  TF_RETURN_IF_ERROR(CheckCommon(x, kernel, recurrent_kernel, h0, 4, T, B, I, H));
+  if (c0.shape() != h0.shape()) {
+    return InvalidArgument("c0 must have the shape of h0, ",
+                           h0.shape().DebugString(), ", got ",
+                           c0.shape().DebugString());
+  }
+  if (peepholes.dims() != 2 ||
+      (peepholes.dim_size(0) != 3 && peepholes.dim_size(0) != 0) ||
+      peepholes.dim_size(1) != *H) {
+    return InvalidArgument("peepholes must be (3, units) or (0, units), got ",
+                           peepholes.shape().DebugString());
+  }
+  return absl::OkStatus();
+}
+
+class LstmOp : public OpKernel {
+ public:
+  explicit LstmOp(OpKernelConstruction* context) : OpKernel(context) {
+    OP_REQUIRES_OK(context, context->GetAttr("save_gates", &save_gates_));
+    OP_REQUIRES_OK(context, context->GetAttr("threads", &threads_));
+  }
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& x = context->input(0);
+    const Tensor& kernel = context->input(1);
+    const Tensor& bias = context->input(2);
+    const Tensor& recurrent_kernel = context->input(3);
+    const Tensor& peepholes = context->input(4);
+    const Tensor& h0 = context->input(5);
+    const Tensor& c0 = context->input(6);
+    int64_t T, B, I, H;
+    OP_REQUIRES_OK(context, CheckShapes(x, kernel, recurrent_kernel, peepholes,
+                                        h0, c0, &T, &B, &I, &H));
+    OP_REQUIRES(context, bias.dims() == 1 && bias.dim_size(0) == 4 * H,
+                InvalidArgument("bias must be (4 * units,), got ",
+                                bias.shape().DebugString()));
+    Tensor *h_out, *c_out, *gates_out;
+    OP_REQUIRES_OK(context, context->allocate_output(0, {T, B, H}, &h_out));
+    OP_REQUIRES_OK(context, context->allocate_output(1, {T, B, H}, &c_out));
+    OP_REQUIRES_OK(context, context->allocate_output(
+                                2, {save_gates_ ? T : 0, B, 4 * H}, &gates_out));
+    if (T == 0 || B == 0 || H == 0) return;
+
+    const bool peep = peepholes.dim_size(0) == 3;
+    const auto W = Const2d(kernel, I, 4 * H);
+    const auto U = Const2d(recurrent_kernel, H, 4 * H);
+    const float* b = bias.flat<float>().data();
+    const float* P = peepholes.flat<float>().data();
+    const float* xs = x.flat<float>().data();
+    float* hs = h_out->flat<float>().data();
+    float* cs = c_out->flat<float>().data();
+    float* gs = save_gates_ ? gates_out->flat<float>().data() : nullptr;
+
+    const bool alone = running_ops.fetch_add(1) == 0;
+    const int count = alone ? Workers(context, threads_, H, 2.0 * B * (I + H) * 4 * H)
+                            : 1;
+    Barrier barrier(count);
+
+    auto work = [&](int k) {
+      const Slice s = UnitsOf(k, count, H);
+      const int n = s.size;
+      // One worker reads W and U as they are; several, their packed slices.
+      Matrix Wk_packed, Uk_packed;
+      if (count > 1) {
+        Wk_packed = Pack(W, H, s, 4);
+        Uk_packed = Pack(U, H, s, 4);
+      }
+      const ConstMap Wk = count > 1 ? Const2d(Wk_packed) : W;
+      const ConstMap Uk = count > 1 ? Const2d(Uk_packed) : U;
+      Row bk(4 * n);
+      for (int gate = 0; gate < 4; ++gate) {
+        bk.segment(gate * n, n) =
+            Eigen::Map<const Row>(b + gate * H + s.begin, n);
+      }
+      Row pi, pf, po;
+      if (peep) {
+        pi = Eigen::Map<const Row>(P + s.begin, n);
+        pf = Eigen::Map<const Row>(P + H + s.begin, n);
+        po = Eigen::Map<const Row>(P + 2 * H + s.begin, n);
+      }
+      // Small batches (serving) project the inputs of all steps in one
+      // matmul before the loop: a step's x_t W would read all of W for a
+      // few rows. Large ones project step by step, so that the projections
+      // (T * B * 4 * units floats) need not come back from memory.
+      const bool hoist = T * B * 4 * n <= (1 << 18);
+      Matrix projected;
+      if (hoist) {
+        projected.noalias() = Const2d(x, T * B, I) * Wk;
+        projected.rowwise() += bk.matrix();
+      }
+      Matrix z(B, 4 * n);
+      for (int64_t t = 0; t < T; ++t) {
+        const ConstMap x_t(xs + t * B * I, B, I, Eigen::OuterStride<>(I));
+        const float* h_prev_data = t == 0 ? h0.flat<float>().data() : hs + (t - 1) * B * H;
+        const ConstMap h_prev(h_prev_data, B, H, Eigen::OuterStride<>(H));
+        const float* c_prev_data =
+            (t == 0 ? c0.flat<float>().data() : cs + (t - 1) * B * H) + s.begin;
+        const ConstMap c_prev(c_prev_data, B, n, Eigen::OuterStride<>(H));
+        if (hoist) {
+          z = projected.middleRows(t * B, B);
+        } else {
+          z.noalias() = x_t * Wk;
+          z.rowwise() += bk.matrix();
+        }
+        z.noalias() += h_prev * Uk;
+        // The gates in place of their pre-activations.
+        auto i = z.middleCols(0, n).array();
+        auto f = z.middleCols(n, n).array();
+        auto g = z.middleCols(2 * n, n).array();
+        auto o = z.middleCols(3 * n, n).array();
+        if (peep) {
+          i += c_prev.array().rowwise() * pi;
+          f += c_prev.array().rowwise() * pf;
+        }
+        i = i.logistic();
+        f = f.logistic();
+        g = g.tanh();
+        Map c_t(cs + t * B * H + s.begin, B, n, Eigen::OuterStride<>(H));
+        c_t.array() = f * c_prev.array() + i * g;
+        if (peep) o += c_t.array().rowwise() * po;
+        o = o.logistic();
+        Map h_t(hs + t * B * H + s.begin, B, n, Eigen::OuterStride<>(H));
+        h_t.array() = o * c_t.array().tanh();
+        if (gs != nullptr) {
+          float* g_t = gs + t * B * 4 * H;
+          for (int index = 0; index < 4; ++index) {
+            Map(g_t + index * H + s.begin, B, n, Eigen::OuterStride<>(4 * H)) =
+                z.middleCols(index * n, n);
+          }
+        }
+        barrier.Wait();
+      }
+    };
+    RunWorkers(context, count, work);
+    running_ops.fetch_sub(1);
+  }
+
+ private:
+  bool save_gates_;
+  int threads_;
+};
+
+class LstmGradOp : public OpKernel {
+ public:
+  explicit LstmGradOp(OpKernelConstruction* context) : OpKernel(context) {
+    OP_REQUIRES_OK(context, context->GetAttr("threads", &threads_));
+  }
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& x = context->input(0);
+    const Tensor& kernel = context->input(1);
+    const Tensor& recurrent_kernel = context->input(2);
+    const Tensor& peepholes = context->input(3);
+    const Tensor& h0 = context->input(4);
+    const Tensor& c0 = context->input(5);
+    const Tensor& h = context->input(6);
+    const Tensor& c = context->input(7);
+    const Tensor& gates = context->input(8);
+    const Tensor& dh = context->input(9);
+    const Tensor& dc = context->input(10);
+    int64_t T, B, I, H;
+    OP_REQUIRES_OK(context, CheckShapes(x, kernel, recurrent_kernel, peepholes,
+                                        h0, c0, &T, &B, &I, &H));
+    const TensorShape sequence({T, B, H});
+    OP_REQUIRES(context, h.shape() == sequence && c.shape() == sequence,
+                InvalidArgument("h and c must be ", sequence.DebugString()));
+    OP_REQUIRES(context, gates.shape() == TensorShape({T, B, 4 * H}),
+                InvalidArgument("gates must be (time, batch, 4 * units), got ",
+                                gates.shape().DebugString()));
+    OP_REQUIRES(context, dh.shape() == sequence && dc.shape() == sequence,
+                InvalidArgument("dh and dc must be ", sequence.DebugString()));
+
+    Tensor *dx_out, *dw_out, *db_out, *du_out, *dp_out, *dh0_out, *dc0_out;
+    OP_REQUIRES_OK(context, context->allocate_output(0, x.shape(), &dx_out));
+    OP_REQUIRES_OK(context, context->allocate_output(1, kernel.shape(), &dw_out));
+    OP_REQUIRES_OK(context, context->allocate_output(2, {4 * H}, &db_out));
+    OP_REQUIRES_OK(context,
+                   context->allocate_output(3, recurrent_kernel.shape(), &du_out));
+    OP_REQUIRES_OK(context, context->allocate_output(4, peepholes.shape(), &dp_out));
+    OP_REQUIRES_OK(context, context->allocate_output(5, h0.shape(), &dh0_out));
+    OP_REQUIRES_OK(context, context->allocate_output(6, c0.shape(), &dc0_out));
+    dx_out->flat<float>().setZero();
+    dw_out->flat<float>().setZero();
+    db_out->flat<float>().setZero();
+    du_out->flat<float>().setZero();
+    dp_out->flat<float>().setZero();
+    dh0_out->flat<float>().setZero();
+    dc0_out->flat<float>().setZero();
+    if (T == 0 || B == 0 || H == 0) return;
+
+    // dz of every step (T * B, 4H), for dx = dz W^T after the loop.
+    Tensor dz_all;
+    OP_REQUIRES_OK(context, context->allocate_temp(tensorflow::DT_FLOAT,
+                                                   {T * B, 4 * H}, &dz_all));
+    float* dzs = dz_all.flat<float>().data();
+
+    const bool peep = peepholes.dim_size(0) == 3;
+    const auto W = Const2d(kernel, I, 4 * H);
+    const float* U = recurrent_kernel.flat<float>().data();
+    const float* P = peepholes.flat<float>().data();
+    const float* xs = x.flat<float>().data();
+    const float* hs = h.flat<float>().data();
+    const float* cs = c.flat<float>().data();
+    const float* gs = gates.flat<float>().data();
+    const float* dhs = dh.flat<float>().data();
+    const float* dcs = dc.flat<float>().data();
+
+    const bool alone = running_ops.fetch_add(1) == 0;
+    const int count =
+        alone ? Workers(context, threads_, H, 2.0 * B * (I + 2 * H) * 4 * H) : 1;
+    Barrier barrier(count);
+
+    auto work = [&](int k) {
+      const Slice s = UnitsOf(k, count, H);
+      const int n = s.size;
+      Row pi, pf, po;
+      if (peep) {
+        pi = Eigen::Map<const Row>(P + s.begin, n);
+        pf = Eigen::Map<const Row>(P + H + s.begin, n);
+        po = Eigen::Map<const Row>(P + 2 * H + s.begin, n);
+      }
+      Row dpi = Row::Zero(n), dpf = Row::Zero(n), dpo = Row::Zero(n);
+      Matrix dWk = Matrix::Zero(I, 4 * n);
+      Matrix dUk = Matrix::Zero(H, 4 * n);
+      Row dbk = Row::Zero(4 * n);
+      // U's rows of this worker's units: dh_{t-1}[:, units] = dz U[units]^T.
+      const ConstMap Uk(U + s.begin * 4 * H, n, 4 * H, Eigen::OuterStride<>(4 * H));
+      Matrix dz(B, 4 * n);
+      Array dh_next = Array::Zero(B, n);
+      Array dc_next = Array::Zero(B, n);
+      Array dh_t(B, n), dc_t(B, n), tc(B, n), dzo(B, n);
+      for (int64_t t = T - 1; t >= 0; --t) {
+        const int64_t at = t * B * H + s.begin;
+        auto sequence_of = [&](const float* data) {
+          return ConstMap(data, B, n, Eigen::OuterStride<>(H));
+        };
+        const float* gate_t = gs + t * B * 4 * H + s.begin;
+        auto gate = [&](int index) {
+          return ConstMap(gate_t + index * H, B, n, Eigen::OuterStride<>(4 * H))
+              .array();
+        };
+        const auto i = gate(0);
+        const auto f = gate(1);
+        const auto g = gate(2);
+        const auto o = gate(3);
+        const auto c_t = sequence_of(cs + at).array();
+        const auto c_prev =
+            (t == 0 ? sequence_of(c0.flat<float>().data() + s.begin)
+                    : sequence_of(cs + at - B * H))
+                .array();
+        dh_t = dh_next + sequence_of(dhs + at).array();
+        tc = c_t.tanh();
+        dzo = dh_t * tc * o * (1.0f - o);
+        dc_t = dc_next + sequence_of(dcs + at).array() +
+               dh_t * o * (1.0f - tc * tc);
+        if (peep) dc_t += dzo.rowwise() * po;
+        auto dzi = dz.middleCols(0, n).array();
+        auto dzf = dz.middleCols(n, n).array();
+        dzi = dc_t * g * i * (1.0f - i);
+        dzf = dc_t * c_prev * f * (1.0f - f);
+        dz.middleCols(2 * n, n).array() = dc_t * i * (1.0f - g * g);
+        dz.middleCols(3 * n, n).array() = dzo;
+        dc_next = dc_t * f;
+        if (peep) {
+          dc_next += dzi.rowwise() * pi + dzf.rowwise() * pf;
+          dpi += (dzi * c_prev).colwise().sum();
+          dpf += (dzf * c_prev).colwise().sum();
+          dpo += (dzo * c_t).colwise().sum();
+        }
+        float* dz_t = dzs + t * B * 4 * H;
+        for (int index = 0; index < 4; ++index) {
+          Map(dz_t + index * H + s.begin, B, n, Eigen::OuterStride<>(4 * H)) =
+              dz.middleCols(index * n, n);
+        }
+        const ConstMap x_t(xs + t * B * I, B, I, Eigen::OuterStride<>(I));
+        const float* h_prev_data =
+            t == 0 ? h0.flat<float>().data() : hs + (t - 1) * B * H;
+        const ConstMap h_prev(h_prev_data, B, H, Eigen::OuterStride<>(H));
+        dWk.noalias() += x_t.transpose() * dz;
+        dUk.noalias() += h_prev.transpose() * dz;
+        dbk += dz.colwise().sum().array();
+        barrier.Wait();
+        const ConstMap dz_full(dz_t, B, 4 * H, Eigen::OuterStride<>(4 * H));
+        dh_next = (dz_full * Uk.transpose()).array();
+      }
+      // Each worker's columns of the weight gradients, back in Keras's layout.
+      auto dW = Mutable2d(dw_out, I, 4 * H);
+      auto dU = Mutable2d(du_out, H, 4 * H);
+      float* db = db_out->flat<float>().data();
+      for (int index = 0; index < 4; ++index) {
+        dW.middleCols(index * H + s.begin, n) = dWk.middleCols(index * n, n);
+        dU.middleCols(index * H + s.begin, n) = dUk.middleCols(index * n, n);
+        Eigen::Map<Row>(db + index * H + s.begin, n) = dbk.segment(index * n, n);
+      }
+      if (peep) {
+        float* dp = dp_out->flat<float>().data();
+        Eigen::Map<Row>(dp + s.begin, n) = dpi;
+        Eigen::Map<Row>(dp + H + s.begin, n) = dpf;
+        Eigen::Map<Row>(dp + 2 * H + s.begin, n) = dpo;
+      }
+      Mutable2d(dh0_out, B, H).middleCols(s.begin, n) = dh_next.matrix();
+      Mutable2d(dc0_out, B, H).middleCols(s.begin, n) = dc_next.matrix();
+      // dx = dz W^T, this worker's share of the T * B rows.
+      const int64_t rows = T * B;
+      const int64_t first = rows * k / count, last = rows * (k + 1) / count;
+      const ConstMap dz_rows(dzs + first * 4 * H, last - first, 4 * H,
+                             Eigen::OuterStride<>(4 * H));
+      Map dx_rows(dx_out->flat<float>().data() + first * I, last - first, I,
+                  Eigen::OuterStride<>(I));
+      barrier.Wait();  // every worker's dz of step 0 is written
+      dx_rows.noalias() = dz_rows * W.transpose();
+    };
+    RunWorkers(context, count, work);
+    running_ops.fetch_sub(1);
+  }
+
+ private:
+  int threads_;
+};
+
+// GRU with the reset gate after the recurrent matmul (Keras's
+// `reset_after=True`, cuDNN's): gates z, r, h; input bias b_i and
+// recurrent bias b_r, each (3H).
+//   x_z, x_r, x_h = x_t W + b_i;   u_z, u_r, u_h = h_{t-1} U + b_r
+//   z = sigmoid(x_z + u_z),  r = sigmoid(x_r + u_r)
+//   g = tanh(x_h + r * u_h),  h_t = z * h_{t-1} + (1 - z) * g
+// Saved for the gradient, (T, B, 4H): z, r, g, u_h.
+class GruOp : public OpKernel {
+ public:
+  explicit GruOp(OpKernelConstruction* context) : OpKernel(context) {
+    OP_REQUIRES_OK(context, context->GetAttr("save_gates", &save_gates_));
+    OP_REQUIRES_OK(context, context->GetAttr("threads", &threads_));
+  }
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& x = context->input(0);
+    const Tensor& kernel = context->input(1);
+    const Tensor& input_bias = context->input(2);
+    const Tensor& recurrent_kernel = context->input(3);
+    const Tensor& recurrent_bias = context->input(4);
+    const Tensor& h0 = context->input(5);
+    int64_t T, B, I, H;
+    OP_REQUIRES_OK(context, CheckCommon(x, kernel, recurrent_kernel, h0, 3, &T,
+                                        &B, &I, &H));
+    OP_REQUIRES_OK(context, CheckVector(input_bias, "input_bias", 3 * H));
+    OP_REQUIRES_OK(context, CheckVector(recurrent_bias, "recurrent_bias", 3 * H));
+    Tensor *h_out, *saved_out;
+    OP_REQUIRES_OK(context, context->allocate_output(0, {T, B, H}, &h_out));
+    OP_REQUIRES_OK(context, context->allocate_output(
+                                1, {save_gates_ ? T : 0, B, 4 * H}, &saved_out));
+    if (T == 0 || B == 0 || H == 0) return;
+
+    const auto W = Const2d(kernel, I, 3 * H);
+    const auto U = Const2d(recurrent_kernel, H, 3 * H);
+    const float* xs = x.flat<float>().data();
+    float* hs = h_out->flat<float>().data();
+    float* saved = save_gates_ ? saved_out->flat<float>().data() : nullptr;
+
+    const bool alone = running_ops.fetch_add(1) == 0;
+    const int count =
+        alone ? Workers(context, threads_, H, 2.0 * B * (I + H) * 3 * H) : 1;
+    Barrier barrier(count);
+
+    auto work = [&](int k) {
+      const Slice s = UnitsOf(k, count, H);
+      const int n = s.size;
+      Matrix Wk_packed, Uk_packed;
+      if (count > 1) {
+        Wk_packed = Pack(W, H, s, 3);
+        Uk_packed = Pack(U, H, s, 3);
+      }
+      const ConstMap Wk = count > 1 ? Const2d(Wk_packed) : W;
+      const ConstMap Uk = count > 1 ? Const2d(Uk_packed) : U;
+      const Row bi = PackRow(input_bias.flat<float>().data(), H, s, 3);
+      const Row br = PackRow(recurrent_bias.flat<float>().data(), H, s, 3);
+      const bool hoist = T * B * 3 * n <= (1 << 18);
+      Matrix projected;
+      if (hoist) {
+        projected.noalias() = Const2d(x, T * B, I) * Wk;
+        projected.rowwise() += bi.matrix();
+      }
+      Matrix zx(B, 3 * n), zh(B, 3 * n);
+      for (int64_t t = 0; t < T; ++t) {
+        const float* h_prev_data =
+            t == 0 ? h0.flat<float>().data() : hs + (t - 1) * B * H;
+        const ConstMap h_prev(h_prev_data, B, H, Eigen::OuterStride<>(H));
+        if (hoist) {
+          zx = projected.middleRows(t * B, B);
+        } else {
+          const ConstMap x_t(xs + t * B * I, B, I, Eigen::OuterStride<>(I));
+          zx.noalias() = x_t * Wk;
+          zx.rowwise() += bi.matrix();
+        }
+        zh.noalias() = h_prev * Uk;
+        zh.rowwise() += br.matrix();
+        // The gates in place of the input projections.
+        auto z = zx.middleCols(0, n).array();
+        auto r = zx.middleCols(n, n).array();
+        auto g = zx.middleCols(2 * n, n).array();
+        z = (z + zh.middleCols(0, n).array()).logistic();
+        r = (r + zh.middleCols(n, n).array()).logistic();
+        g = (g + r * zh.middleCols(2 * n, n).array()).tanh();
+        Map h_t(hs + t * B * H + s.begin, B, n, Eigen::OuterStride<>(H));
+        h_t.array() = z * h_prev.middleCols(s.begin, n).array() + (1.0f - z) * g;
+        if (saved != nullptr) {
+          float* saved_t = saved + t * B * 4 * H + s.begin;
+          for (int index = 0; index < 3; ++index) {
+            Map(saved_t + index * H, B, n, Eigen::OuterStride<>(4 * H)) =
+                zx.middleCols(index * n, n);
+          }
+          Map(saved_t + 3 * H, B, n, Eigen::OuterStride<>(4 * H)) =
+              zh.middleCols(2 * n, n);
+        }
+        barrier.Wait();
+      }
+    };
+    RunWorkers(context, count, work);
+    running_ops.fetch_sub(1);
+  }
+
+ private:
+  bool save_gates_;
+  int threads_;
+};
+
+class GruGradOp : public OpKernel {
+ public:
+  explicit GruGradOp(OpKernelConstruction* context) : OpKernel(context) {
+    OP_REQUIRES_OK(context, context->GetAttr("threads", &threads_));
+  }
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& x = context->input(0);
+    const Tensor& kernel = context->input(1);
+    const Tensor& recurrent_kernel = context->input(2);
+    const Tensor& h0 = context->input(3);
+    const Tensor& h = context->input(4);
+    const Tensor& saved = context->input(5);
+    const Tensor& dh = context->input(6);
+    int64_t T, B, I, H;
+    OP_REQUIRES_OK(context, CheckCommon(x, kernel, recurrent_kernel, h0, 3, &T,
+                                        &B, &I, &H));
+    OP_REQUIRES_OK(context, CheckSequence(h, "h", T, B, H));
+    OP_REQUIRES_OK(context, CheckSequence(saved, "saved", T, B, 4 * H));
+    OP_REQUIRES_OK(context, CheckSequence(dh, "dh", T, B, H));
+    Tensor *dx_out, *dw_out, *dbi_out, *du_out, *dbr_out, *dh0_out;
+    OP_REQUIRES_OK(context, context->allocate_output(0, x.shape(), &dx_out));
+    OP_REQUIRES_OK(context, context->allocate_output(1, kernel.shape(), &dw_out));
+    OP_REQUIRES_OK(context, context->allocate_output(2, {3 * H}, &dbi_out));
+    OP_REQUIRES_OK(context,
+                   context->allocate_output(3, recurrent_kernel.shape(), &du_out));
+    OP_REQUIRES_OK(context, context->allocate_output(4, {3 * H}, &dbr_out));
+    OP_REQUIRES_OK(context, context->allocate_output(5, h0.shape(), &dh0_out));
+    for (Tensor* out : {dx_out, dw_out, dbi_out, du_out, dbr_out, dh0_out}) {
+      out->flat<float>().setZero();
+    }
+    if (T == 0 || B == 0 || H == 0) return;
+
+    // The input-side gate gradients of every step (T * B, 3H), for
+    // dx = d W^T after the loop; the recurrent side's of one step, twice
+    // (a worker may write step t - 1's while another reads step t's).
+    Tensor input_side, recurrent_side;
+    OP_REQUIRES_OK(context, context->allocate_temp(tensorflow::DT_FLOAT,
+                                                   {T * B, 3 * H}, &input_side));
+    OP_REQUIRES_OK(context, context->allocate_temp(tensorflow::DT_FLOAT,
+                                                   {2 * B, 3 * H}, &recurrent_side));
+    float* dxg = input_side.flat<float>().data();
+    float* drg = recurrent_side.flat<float>().data();
+    const auto W = Const2d(kernel, I, 3 * H);
+    const float* U = recurrent_kernel.flat<float>().data();
+    const float* xs = x.flat<float>().data();
+    const float* hs = h.flat<float>().data();
+    const float* ss = saved.flat<float>().data();
+    const float* dhs = dh.flat<float>().data();
+
+    const bool alone = running_ops.fetch_add(1) == 0;
+    const int count =
+        alone ? Workers(context, threads_, H, 2.0 * B * (I + 2 * H) * 3 * H) : 1;
+    Barrier barrier(count);
+
+    auto work = [&](int k) {
+      const Slice s = UnitsOf(k, count, H);
+      const int n = s.size;
+      // U's rows of this worker's units: dh_{t-1}[:, units] = d U[units]^T.
+      const ConstMap Uk(U + s.begin * 3 * H, n, 3 * H, Eigen::OuterStride<>(3 * H));
+      Matrix dWk = Matrix::Zero(I, 3 * n), dUk = Matrix::Zero(H, 3 * n);
+      Row dbi = Row::Zero(3 * n), dbr = Row::Zero(3 * n);
+      Matrix gx(B, 3 * n), gr(B, 3 * n);
+      Array dh_next = Array::Zero(B, n), dh_t(B, n);
+      for (int64_t t = T - 1; t >= 0; --t) {
+        const float* saved_t = ss + t * B * 4 * H + s.begin;
+        auto part = [&](int index) {
+          return ConstMap(saved_t + index * H, B, n, Eigen::OuterStride<>(4 * H))
+              .array();
+        };
+        const auto z = part(0);
+        const auto r = part(1);
+        const auto g = part(2);
+        const auto u_h = part(3);
+        const float* h_prev_data =
+            t == 0 ? h0.flat<float>().data() : hs + (t - 1) * B * H;
+        const ConstMap h_prev(h_prev_data, B, H, Eigen::OuterStride<>(H));
+        dh_t = dh_next +
+               ConstMap(dhs + t * B * H + s.begin, B, n, Eigen::OuterStride<>(H))
+                   .array();
+        auto dz = gx.middleCols(0, n).array();
+        auto dr = gx.middleCols(n, n).array();
+        auto dg = gx.middleCols(2 * n, n).array();
+        dz = dh_t * (h_prev.middleCols(s.begin, n).array() - g) * z * (1.0f - z);
+        dg = dh_t * (1.0f - z) * (1.0f - g * g);
+        dr = dg * u_h * r * (1.0f - r);
+        gr.middleCols(0, 2 * n) = gx.middleCols(0, 2 * n);
+        gr.middleCols(2 * n, n).array() = dg * r;
+        Unpack(gx, H, s, 3, Map(dxg + t * B * 3 * H, B, 3 * H,
+                                Eigen::OuterStride<>(3 * H)));
+        float* drg_t = drg + (t % 2) * B * 3 * H;
+        Unpack(gr, H, s, 3, Map(drg_t, B, 3 * H, Eigen::OuterStride<>(3 * H)));
+        const ConstMap x_t(xs + t * B * I, B, I, Eigen::OuterStride<>(I));
+        dWk.noalias() += x_t.transpose() * gx;
+        dUk.noalias() += h_prev.transpose() * gr;
+        dbi += gx.colwise().sum().array();
+        dbr += gr.colwise().sum().array();
+        barrier.Wait();
+        const ConstMap gr_full(drg_t, B, 3 * H, Eigen::OuterStride<>(3 * H));
+        dh_next = dh_t * z + (gr_full * Uk.transpose()).array();
+      }
+      Unpack(dWk, H, s, 3, Mutable2d(dw_out, I, 3 * H));
+      Unpack(dUk, H, s, 3, Mutable2d(du_out, H, 3 * H));
+      Unpack(dbi.matrix(), H, s, 3, Mutable2d(dbi_out, 1, 3 * H));
+      Unpack(dbr.matrix(), H, s, 3, Mutable2d(dbr_out, 1, 3 * H));
+      Mutable2d(dh0_out, B, H).middleCols(s.begin, n) = dh_next.matrix();
+      const int64_t rows = T * B;
+      const int64_t first = rows * k / count, last = rows * (k + 1) / count;
+      barrier.Wait();  // every worker's gradients of step 0 are written
+      Map(dx_out->flat<float>().data() + first * I, last - first, I,
+          Eigen::OuterStride<>(I))
+          .noalias() = ConstMap(dxg + first * 3 * H, last - first, 3 * H,
+                                Eigen::OuterStride<>(3 * H)) *
+                       W.transpose();
+    };
+    RunWorkers(context, count, work);
+    running_ops.fetch_sub(1);
+  }
+
+ private:
+  int threads_;
+};
+
+// SimpleRNN with tanh: h_t = tanh(x_t W + b + h_{t-1} U). The gradient
+// reads h alone.
+class RnnOp : public OpKernel {
+ public:
+  explicit RnnOp(OpKernelConstruction* context) : OpKernel(context) {
+    OP_REQUIRES_OK(context, context->GetAttr("threads", &threads_));
+  }
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& x = context->input(0);
+    const Tensor& kernel = context->input(1);
+    const Tensor& bias = context->input(2);
+    const Tensor& recurrent_kernel = context->input(3);
+    const Tensor& h0 = context->input(4);
+    int64_t T, B, I, H;
+    OP_REQUIRES_OK(context, CheckCommon(x, kernel, recurrent_kernel, h0, 1, &T,
+                                        &B, &I, &H));
+    OP_REQUIRES_OK(context, CheckVector(bias, "bias", H));
+    Tensor* h_out;
+    OP_REQUIRES_OK(context, context->allocate_output(0, {T, B, H}, &h_out));
+    if (T == 0 || B == 0 || H == 0) return;
+
+    const auto W = Const2d(kernel, I, H);
+    const auto U = Const2d(recurrent_kernel, H, H);
+    const float* xs = x.flat<float>().data();
+    float* hs = h_out->flat<float>().data();
+
+    const bool alone = running_ops.fetch_add(1) == 0;
+    const int count = alone ? Workers(context, threads_, H, 2.0 * B * (I + H) * H) : 1;
+    Barrier barrier(count);
+
+    auto work = [&](int k) {
+      const Slice s = UnitsOf(k, count, H);
+      const int n = s.size;
+      Matrix Wk_packed, Uk_packed;
+      if (count > 1) {
+        Wk_packed = Pack(W, H, s, 1);
+        Uk_packed = Pack(U, H, s, 1);
+      }
+      const ConstMap Wk = count > 1 ? Const2d(Wk_packed) : W;
+      const ConstMap Uk = count > 1 ? Const2d(Uk_packed) : U;
+      const Row bk = PackRow(bias.flat<float>().data(), H, s, 1);
+      const bool hoist = T * B * n <= (1 << 18);
+      Matrix projected;
+      if (hoist) {
+        projected.noalias() = Const2d(x, T * B, I) * Wk;
+        projected.rowwise() += bk.matrix();
+      }
+      Matrix z(B, n);
+      for (int64_t t = 0; t < T; ++t) {
+        const float* h_prev_data =
+            t == 0 ? h0.flat<float>().data() : hs + (t - 1) * B * H;
+        const ConstMap h_prev(h_prev_data, B, H, Eigen::OuterStride<>(H));
+        if (hoist) {
+          z = projected.middleRows(t * B, B);
+        } else {
+          const ConstMap x_t(xs + t * B * I, B, I, Eigen::OuterStride<>(I));
+          z.noalias() = x_t * Wk;
+          z.rowwise() += bk.matrix();
+        }
+        z.noalias() += h_prev * Uk;
+        Map(hs + t * B * H + s.begin, B, n, Eigen::OuterStride<>(H)).array() =
+            z.array().tanh();
+        barrier.Wait();
+      }
+    };
+    RunWorkers(context, count, work);
+    running_ops.fetch_sub(1);
+  }
+
+ private:
+  int threads_;
+};
+
+class RnnGradOp : public OpKernel {
+ public:
+  explicit RnnGradOp(OpKernelConstruction* context) : OpKernel(context) {
+    OP_REQUIRES_OK(context, context->GetAttr("threads", &threads_));
+  }
+
+  void Compute(OpKernelContext* context) override {
+    const Tensor& x = context->input(0);
+    const Tensor& kernel = context->input(1);
+    const Tensor& recurrent_kernel = context->input(2);
+    const Tensor& h0 = context->input(3);
+    const Tensor& h = context->input(4);
+    const Tensor& dh = context->input(5);
+    int64_t T, B, I, H;
+    OP_REQUIRES_OK(context, CheckCommon(x, kernel, recurrent_kernel, h0, 1, &T,
+                                        &B, &I, &H));
+    OP_REQUIRES_OK(context, CheckSequence(h, "h", T, B, H));
+    OP_REQUIRES_OK(context, CheckSequence(dh, "dh", T, B, H));
+    Tensor *dx_out, *dw_out, *db_out, *du_out, *dh0_out;
+    OP_REQUIRES_OK(context, context->allocate_output(0, x.shape(), &dx_out));
+    OP_REQUIRES_OK(context, context->allocate_output(1, kernel.shape(), &dw_out));
+    OP_REQUIRES_OK(context, context->allocate_output(2, {H}, &db_out));
+    OP_REQUIRES_OK(context,
+                   context->allocate_output(3, recurrent_kernel.shape(), &du_out));
+    OP_REQUIRES_OK(context, context->allocate_output(4, h0.shape(), &dh0_out));
+    for (Tensor* out : {dx_out, dw_out, db_out, du_out, dh0_out}) {
+      out->flat<float>().setZero();
+    }
+    if (T == 0 || B == 0 || H == 0) return;
+
+    Tensor pre;  // d(pre-activation) of every step, (T * B, H)
+    OP_REQUIRES_OK(context,
+                   context->allocate_temp(tensorflow::DT_FLOAT, {T * B, H}, &pre));
+    float* dps = pre.flat<float>().data();
+    const auto W = Const2d(kernel, I, H);
+    const float* U = recurrent_kernel.flat<float>().data();
+    const float* xs = x.flat<float>().data();
+    const float* hs = h.flat<float>().data();
+    const float* dhs = dh.flat<float>().data();
+
+    const bool alone = running_ops.fetch_add(1) == 0;
+    const int count =
+        alone ? Workers(context, threads_, H, 2.0 * B * (I + 2 * H) * H) : 1;
+    Barrier barrier(count);
+
+    auto work = [&](int k) {
+      const Slice s = UnitsOf(k, count, H);
+      const int n = s.size;
+      const ConstMap Uk(U + s.begin * H, n, H, Eigen::OuterStride<>(H));
+      Matrix dWk = Matrix::Zero(I, n), dUk = Matrix::Zero(H, n);
+      Row dbk = Row::Zero(n);
+      Matrix dp(B, n);
+      Array dh_next = Array::Zero(B, n);
+      for (int64_t t = T - 1; t >= 0; --t) {
+        const auto own = [&](const float* data) {
+          return ConstMap(data + t * B * H + s.begin, B, n, Eigen::OuterStride<>(H))
+              .array();
+        };
+        const auto h_t = own(hs);
+        dp.array() = (dh_next + own(dhs)) * (1.0f - h_t * h_t);
+        Map(dps + t * B * H + s.begin, B, n, Eigen::OuterStride<>(H)) = dp;
+        const float* h_prev_data =
+            t == 0 ? h0.flat<float>().data() : hs + (t - 1) * B * H;
+        const ConstMap h_prev(h_prev_data, B, H, Eigen::OuterStride<>(H));
+        const ConstMap x_t(xs + t * B * I, B, I, Eigen::OuterStride<>(I));
+        dWk.noalias() += x_t.transpose() * dp;
+        dUk.noalias() += h_prev.transpose() * dp;
+        dbk += dp.colwise().sum().array();
+        barrier.Wait();
+        const ConstMap dp_full(dps + t * B * H, B, H, Eigen::OuterStride<>(H));
+        dh_next = (dp_full * Uk.transpose()).array();
+      }
+      Mutable2d(dw_out, I, H).middleCols(s.begin, n) = dWk;
+      Mutable2d(du_out, H, H).middleCols(s.begin, n) = dUk;
+      Eigen::Map<Row>(db_out->flat<float>().data() + s.begin, n) = dbk;
+      Mutable2d(dh0_out, B, H).middleCols(s.begin, n) = dh_next.matrix();
+      const int64_t rows = T * B;
+      const int64_t first = rows * k / count, last = rows * (k + 1) / count;
+      barrier.Wait();
+      Map(dx_out->flat<float>().data() + first * I, last - first, I,
+          Eigen::OuterStride<>(I))
+          .noalias() =
+          ConstMap(dps + first * H, last - first, H, Eigen::OuterStride<>(H)) *
+          W.transpose();
+    };
+    RunWorkers(context, count, work);
+    running_ops.fetch_sub(1);
+  }
+
+ private:
+  int threads_;
+};
+
+REGISTER_KERNEL_BUILDER(Name("KerasSeqLstm").Device(DEVICE_CPU), LstmOp);
+REGISTER_KERNEL_BUILDER(Name("KerasSeqLstmGrad").Device(DEVICE_CPU), LstmGradOp);
+REGISTER_KERNEL_BUILDER(Name("KerasSeqGru").Device(DEVICE_CPU), GruOp);
+REGISTER_KERNEL_BUILDER(Name("KerasSeqGruGrad").Device(DEVICE_CPU), GruGradOp);
+REGISTER_KERNEL_BUILDER(Name("KerasSeqRnn").Device(DEVICE_CPU), RnnOp);
+REGISTER_KERNEL_BUILDER(Name("KerasSeqRnnGrad").Device(DEVICE_CPU), RnnGradOp);
+
+}  // namespace keras_seq
