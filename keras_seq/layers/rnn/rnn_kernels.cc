@@ -333,6 +333,44 @@ void Unpack(const Part& part, int units, Slice s, int gates, Map full) {
   }
 }
 
+// Small batches take the weight gradients after the loop, as matmuls over
+// all steps: per step, `x_t^T dz_t` with a few rows would read and write all
+// of dW and dU at every step. Large batches accumulate them step by step,
+// on blocks still in cache.
+inline bool WeightGradientsAfterLoop(int64_t batch) { return batch < 16; }
+
+// A worker's columns of `d_side` (rows, gates * units) = `inputs^T d`, and of
+// `d_bias` their sums, from the stacked step gradients `d` (T * B rows of
+// `width`): `inputs` is X (T * B, I) for the kernel; for the recurrent
+// kernel, the previous states: h0 (B, H) for step 0, then h_0 .. h_{T-2}.
+void SideGradients(const float* first, const float* rest, int64_t T, int64_t B,
+                   int64_t features, const float* d, int64_t width, int units,
+                   Slice s, int gates, float* d_side, float* d_bias) {
+  for (int gate = 0; gate < gates; ++gate) {
+    const int64_t column = gate * units + s.begin;
+    const ConstMap d_gate(d + column, T * B, s.size, Eigen::OuterStride<>(width));
+    Map out(d_side + column, features, s.size, Eigen::OuterStride<>(width));
+    if (rest == nullptr) {  // the kernel: `first` is X, all T * B rows
+      out.noalias() =
+          ConstMap(first, T * B, features, Eigen::OuterStride<>(features))
+              .transpose() *
+          d_gate;
+    } else {
+      out.noalias() =
+          ConstMap(first, B, features, Eigen::OuterStride<>(features))
+              .transpose() *
+          d_gate.topRows(B);
+      if (T > 1) {
+        out.noalias() +=
+            ConstMap(rest, (T - 1) * B, features, Eigen::OuterStride<>(features))
+                .transpose() *
+            d_gate.bottomRows((T - 1) * B);
+      }
+    }
+    Eigen::Map<Row>(d_bias + column, s.size) = d_gate.colwise().sum().array();
+  }
+}
+
 ConstMap Const2d(const Matrix& m) {
   return ConstMap(m.data(), m.rows(), m.cols(), Eigen::OuterStride<>(m.cols()));
 }
@@ -620,9 +658,14 @@ class LstmGradOp : public OpKernel {
         po = Eigen::Map<const Row>(P + 2 * H + s.begin, n);
       }
       Row dpi = Row::Zero(n), dpf = Row::Zero(n), dpo = Row::Zero(n);
-      Matrix dWk = Matrix::Zero(I, 4 * n);
-      Matrix dUk = Matrix::Zero(H, 4 * n);
-      Row dbk = Row::Zero(4 * n);
+      const bool after = WeightGradientsAfterLoop(B);
+      Matrix dWk, dUk;
+      Row dbk;
+      if (!after) {
+        dWk = Matrix::Zero(I, 4 * n);
+        dUk = Matrix::Zero(H, 4 * n);
+        dbk = Row::Zero(4 * n);
+      }
       // U's rows of this worker's units: dh_{t-1}[:, units] = dz U[units]^T.
       const ConstMap Uk(U + s.begin * 4 * H, n, 4 * H, Eigen::OuterStride<>(4 * H));
       Matrix dz(B, 4 * n);
@@ -676,9 +719,11 @@ class LstmGradOp : public OpKernel {
         const float* h_prev_data =
             t == 0 ? h0.flat<float>().data() : hs + (t - 1) * B * H;
         const ConstMap h_prev(h_prev_data, B, H, Eigen::OuterStride<>(H));
-        dWk.noalias() += x_t.transpose() * dz;
-        dUk.noalias() += h_prev.transpose() * dz;
-        dbk += dz.colwise().sum().array();
+        if (!after) {
+          dWk.noalias() += x_t.transpose() * dz;
+          dUk.noalias() += h_prev.transpose() * dz;
+          dbk += dz.colwise().sum().array();
+        }
         barrier.Wait();
         const ConstMap dz_full(dz_t, B, 4 * H, Eigen::OuterStride<>(4 * H));
         dh_next = (dz_full * Uk.transpose()).array();
@@ -687,7 +732,7 @@ class LstmGradOp : public OpKernel {
       auto dW = Mutable2d(dw_out, I, 4 * H);
       auto dU = Mutable2d(du_out, H, 4 * H);
       float* db = db_out->flat<float>().data();
-      for (int index = 0; index < 4; ++index) {
+      for (int index = 0; !after && index < 4; ++index) {
         dW.middleCols(index * H + s.begin, n) = dWk.middleCols(index * n, n);
         dU.middleCols(index * H + s.begin, n) = dUk.middleCols(index * n, n);
         Eigen::Map<Row>(db + index * H + s.begin, n) = dbk.segment(index * n, n);
@@ -709,6 +754,12 @@ class LstmGradOp : public OpKernel {
                   Eigen::OuterStride<>(I));
       barrier.Wait();  // every worker's dz of step 0 is written
       dx_rows.noalias() = dz_rows * W.transpose();
+      if (after) {
+        SideGradients(xs, nullptr, T, B, I, dzs, 4 * H, H, s, 4, dW.data(), db);
+        Row unused(4 * H);
+        SideGradients(h0.flat<float>().data(), hs, T, B, H, dzs, 4 * H, H, s, 4,
+                      dU.data(), unused.data());
+      }
     };
     RunWorkers(context, count, work);
     running_ops.fetch_sub(1);
@@ -858,12 +909,16 @@ class GruGradOp : public OpKernel {
 
     // The input-side gate gradients of every step (T * B, 3H), for
     // dx = d W^T after the loop; the recurrent side's of one step, twice
-    // (a worker may write step t - 1's while another reads step t's).
+    // (a worker may write step t - 1's while another reads step t's), or of
+    // every step where the weight gradients come after the loop.
+    const bool after = WeightGradientsAfterLoop(B);
     Tensor input_side, recurrent_side;
     OP_REQUIRES_OK(context, context->allocate_temp(tensorflow::DT_FLOAT,
                                                    {T * B, 3 * H}, &input_side));
-    OP_REQUIRES_OK(context, context->allocate_temp(tensorflow::DT_FLOAT,
-                                                   {2 * B, 3 * H}, &recurrent_side));
+    OP_REQUIRES_OK(context,
+                   context->allocate_temp(tensorflow::DT_FLOAT,
+                                          {(after ? T : 2) * B, 3 * H},
+                                          &recurrent_side));
     float* dxg = input_side.flat<float>().data();
     float* drg = recurrent_side.flat<float>().data();
     const auto W = Const2d(kernel, I, 3 * H);
@@ -883,8 +938,14 @@ class GruGradOp : public OpKernel {
       const int n = s.size;
       // U's rows of this worker's units: dh_{t-1}[:, units] = d U[units]^T.
       const ConstMap Uk(U + s.begin * 3 * H, n, 3 * H, Eigen::OuterStride<>(3 * H));
-      Matrix dWk = Matrix::Zero(I, 3 * n), dUk = Matrix::Zero(H, 3 * n);
-      Row dbi = Row::Zero(3 * n), dbr = Row::Zero(3 * n);
+      Matrix dWk, dUk;
+      Row dbi, dbr;
+      if (!after) {
+        dWk = Matrix::Zero(I, 3 * n);
+        dUk = Matrix::Zero(H, 3 * n);
+        dbi = Row::Zero(3 * n);
+        dbr = Row::Zero(3 * n);
+      }
       Matrix gx(B, 3 * n), gr(B, 3 * n);
       Array dh_next = Array::Zero(B, n), dh_t(B, n);
       for (int64_t t = T - 1; t >= 0; --t) {
@@ -913,21 +974,25 @@ class GruGradOp : public OpKernel {
         gr.middleCols(2 * n, n).array() = dg * r;
         Unpack(gx, H, s, 3, Map(dxg + t * B * 3 * H, B, 3 * H,
                                 Eigen::OuterStride<>(3 * H)));
-        float* drg_t = drg + (t % 2) * B * 3 * H;
+        float* drg_t = drg + (after ? t : t % 2) * B * 3 * H;
         Unpack(gr, H, s, 3, Map(drg_t, B, 3 * H, Eigen::OuterStride<>(3 * H)));
         const ConstMap x_t(xs + t * B * I, B, I, Eigen::OuterStride<>(I));
-        dWk.noalias() += x_t.transpose() * gx;
-        dUk.noalias() += h_prev.transpose() * gr;
-        dbi += gx.colwise().sum().array();
-        dbr += gr.colwise().sum().array();
+        if (!after) {
+          dWk.noalias() += x_t.transpose() * gx;
+          dUk.noalias() += h_prev.transpose() * gr;
+          dbi += gx.colwise().sum().array();
+          dbr += gr.colwise().sum().array();
+        }
         barrier.Wait();
         const ConstMap gr_full(drg_t, B, 3 * H, Eigen::OuterStride<>(3 * H));
         dh_next = dh_t * z + (gr_full * Uk.transpose()).array();
       }
-      Unpack(dWk, H, s, 3, Mutable2d(dw_out, I, 3 * H));
-      Unpack(dUk, H, s, 3, Mutable2d(du_out, H, 3 * H));
-      Unpack(dbi.matrix(), H, s, 3, Mutable2d(dbi_out, 1, 3 * H));
-      Unpack(dbr.matrix(), H, s, 3, Mutable2d(dbr_out, 1, 3 * H));
+      if (!after) {
+        Unpack(dWk, H, s, 3, Mutable2d(dw_out, I, 3 * H));
+        Unpack(dUk, H, s, 3, Mutable2d(du_out, H, 3 * H));
+        Unpack(dbi.matrix(), H, s, 3, Mutable2d(dbi_out, 1, 3 * H));
+        Unpack(dbr.matrix(), H, s, 3, Mutable2d(dbr_out, 1, 3 * H));
+      }
       Mutable2d(dh0_out, B, H).middleCols(s.begin, n) = dh_next.matrix();
       const int64_t rows = T * B;
       const int64_t first = rows * k / count, last = rows * (k + 1) / count;
@@ -937,6 +1002,12 @@ class GruGradOp : public OpKernel {
           .noalias() = ConstMap(dxg + first * 3 * H, last - first, 3 * H,
                                 Eigen::OuterStride<>(3 * H)) *
                        W.transpose();
+      if (after) {
+        SideGradients(xs, nullptr, T, B, I, dxg, 3 * H, H, s, 3,
+                      dw_out->flat<float>().data(), dbi_out->flat<float>().data());
+        SideGradients(h0.flat<float>().data(), hs, T, B, H, drg, 3 * H, H, s, 3,
+                      du_out->flat<float>().data(), dbr_out->flat<float>().data());
+      }
     };
     RunWorkers(context, count, work);
     running_ops.fetch_sub(1);
@@ -1069,8 +1140,14 @@ class RnnGradOp : public OpKernel {
       const Slice s = UnitsOf(k, count, H);
       const int n = s.size;
       const ConstMap Uk(U + s.begin * H, n, H, Eigen::OuterStride<>(H));
-      Matrix dWk = Matrix::Zero(I, n), dUk = Matrix::Zero(H, n);
-      Row dbk = Row::Zero(n);
+      const bool after = WeightGradientsAfterLoop(B);
+      Matrix dWk, dUk;
+      Row dbk;
+      if (!after) {
+        dWk = Matrix::Zero(I, n);
+        dUk = Matrix::Zero(H, n);
+        dbk = Row::Zero(n);
+      }
       Matrix dp(B, n);
       Array dh_next = Array::Zero(B, n);
       for (int64_t t = T - 1; t >= 0; --t) {
@@ -1085,16 +1162,20 @@ class RnnGradOp : public OpKernel {
             t == 0 ? h0.flat<float>().data() : hs + (t - 1) * B * H;
         const ConstMap h_prev(h_prev_data, B, H, Eigen::OuterStride<>(H));
         const ConstMap x_t(xs + t * B * I, B, I, Eigen::OuterStride<>(I));
-        dWk.noalias() += x_t.transpose() * dp;
-        dUk.noalias() += h_prev.transpose() * dp;
-        dbk += dp.colwise().sum().array();
+        if (!after) {
+          dWk.noalias() += x_t.transpose() * dp;
+          dUk.noalias() += h_prev.transpose() * dp;
+          dbk += dp.colwise().sum().array();
+        }
         barrier.Wait();
         const ConstMap dp_full(dps + t * B * H, B, H, Eigen::OuterStride<>(H));
         dh_next = (dp_full * Uk.transpose()).array();
       }
-      Mutable2d(dw_out, I, H).middleCols(s.begin, n) = dWk;
-      Mutable2d(du_out, H, H).middleCols(s.begin, n) = dUk;
-      Eigen::Map<Row>(db_out->flat<float>().data() + s.begin, n) = dbk;
+      if (!after) {
+        Mutable2d(dw_out, I, H).middleCols(s.begin, n) = dWk;
+        Mutable2d(du_out, H, H).middleCols(s.begin, n) = dUk;
+        Eigen::Map<Row>(db_out->flat<float>().data() + s.begin, n) = dbk;
+      }
       Mutable2d(dh0_out, B, H).middleCols(s.begin, n) = dh_next.matrix();
       const int64_t rows = T * B;
       const int64_t first = rows * k / count, last = rows * (k + 1) / count;
@@ -1104,6 +1185,13 @@ class RnnGradOp : public OpKernel {
           .noalias() =
           ConstMap(dps + first * H, last - first, H, Eigen::OuterStride<>(H)) *
           W.transpose();
+      if (after) {
+        SideGradients(xs, nullptr, T, B, I, dps, H, H, s, 1,
+                      dw_out->flat<float>().data(), db_out->flat<float>().data());
+        Row unused(H);
+        SideGradients(h0.flat<float>().data(), hs, T, B, H, dps, H, H, s, 1,
+                      du_out->flat<float>().data(), unused.data());
+      }
     };
     RunWorkers(context, count, work);
     running_ops.fetch_sub(1);

@@ -12,22 +12,25 @@ pytestmark = pytest.mark.skipif(
 )
 
 T, B, I, H = 6, 3, 5, 48  # 48 units: up to three workers of 16
+# Batches under 16 take the weight gradients after the loop, larger ones
+# step by step (`WeightGradientsAfterLoop` in rnn_kernels.cc): both.
+BATCHES = [B, 17]
 
 
-def _arrays(peepholes, seed=0):
+def _arrays(peepholes, seed=0, batch=B):
     rng = np.random.default_rng(seed)
 
     def normal(*shape, scale=0.4):
         return (rng.normal(size=shape) * scale).astype("float32")
 
     return {
-        "inputs": normal(T, B, I, scale=1.0),
+        "inputs": normal(T, batch, I, scale=1.0),
         "kernel": normal(I, 4 * H),
         "bias": normal(4 * H, scale=0.2),
         "recurrent_kernel": normal(H, 4 * H, scale=0.2),
         "peepholes": normal(3, H) if peepholes else np.zeros((0, H), "float32"),
-        "h0": normal(B, H, scale=0.5),
-        "c0": normal(B, H, scale=1.0),
+        "h0": normal(batch, H, scale=0.5),
+        "c0": normal(batch, H, scale=1.0),
     }
 
 
@@ -98,14 +101,15 @@ def test_forward_matches_numpy(library, peepholes, threads):
 @pytest.mark.parametrize("peepholes", [False, True])
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("save_gates", [True, False])
-def test_gradient_matches_autodiff(library, peepholes, threads, save_gates):
+@pytest.mark.parametrize("batch", BATCHES)
+def test_gradient_matches_autodiff(library, peepholes, threads, save_gates, batch):
     import tensorflow as tf
 
-    a = _arrays(peepholes, seed=1)
+    a = _arrays(peepholes, seed=1, batch=batch)
     sources = [tf.constant(v) for v in a.values()]
     rng = np.random.default_rng(2)
-    seeds_h = tf.constant(rng.normal(size=(T, B, H)).astype("float32"))
-    seeds_c = tf.constant(rng.normal(size=(B, H)).astype("float32"))
+    seeds_h = tf.constant(rng.normal(size=(T, batch, H)).astype("float32"))
+    seeds_c = tf.constant(rng.normal(size=(batch, H)).astype("float32"))
 
     def gradients(run):
         with tf.GradientTape() as tape:
@@ -148,17 +152,17 @@ def _sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
 
-def _gru_arrays(seed=0):
+def _gru_arrays(seed=0, batch=B):
     rng = np.random.default_rng(seed)
     return [
         (rng.normal(size=shape) * scale).astype("float32")
         for shape, scale in [
-            ((T, B, I), 1.0),
+            ((T, batch, I), 1.0),
             ((I, 3 * H), 0.4),
             ((3 * H,), 0.2),
             ((H, 3 * H), 0.2),
             ((3 * H,), 0.2),
-            ((B, H), 0.5),
+            ((batch, H), 0.5),
         ]
     ]
 
@@ -189,16 +193,16 @@ def _tf_gru(inputs, kernel, input_bias, recurrent_kernel, recurrent_bias, h0):
     return tf.stack(hs)
 
 
-def _rnn_arrays(seed=0):
+def _rnn_arrays(seed=0, batch=B):
     rng = np.random.default_rng(seed)
     return [
         (rng.normal(size=shape) * scale).astype("float32")
         for shape, scale in [
-            ((T, B, I), 1.0),
+            ((T, batch, I), 1.0),
             ((I, H), 0.3),
             ((H,), 0.2),
             ((H, H), 0.15),
-            ((B, H), 0.5),
+            ((batch, H), 0.5),
         ]
     ]
 
@@ -215,15 +219,16 @@ def _rnn_reference(tanh, stack):
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_gru_matches_numpy_and_autodiff(library, threads):
+@pytest.mark.parametrize("batch", BATCHES)
+def test_gru_matches_numpy_and_autodiff(library, threads, batch):
     import tensorflow as tf
 
-    arrays = _gru_arrays()
+    arrays = _gru_arrays(batch=batch)
     h, saved = library.keras_seq_gru(*arrays, threads=threads)
     np.testing.assert_allclose(h, _numpy_gru(*arrays), atol=2e-6)
-    assert saved.shape == (T, B, 4 * H)
+    assert saved.shape == (T, batch, 4 * H)
     sources = [tf.constant(a) for a in arrays]
-    seeds = tf.constant(np.random.default_rng(1).normal(size=(T, B, H)), tf.float32)
+    seeds = tf.constant(np.random.default_rng(1).normal(size=(T, batch, H)), tf.float32)
     for save_gates in (True, False):
         with tf.GradientTape() as tape:
             tape.watch(sources)
@@ -240,17 +245,18 @@ def test_gru_matches_numpy_and_autodiff(library, threads):
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_simple_rnn_matches_numpy_and_autodiff(library, threads):
+@pytest.mark.parametrize("batch", BATCHES)
+def test_simple_rnn_matches_numpy_and_autodiff(library, threads, batch):
     import tensorflow as tf
 
-    arrays = _rnn_arrays()
+    arrays = _rnn_arrays(batch=batch)
     h = library.keras_seq_rnn(*arrays, threads=threads)
     expected = _rnn_reference(np.tanh, np.stack)(
         *[a.astype(np.float64) for a in arrays]
     )
     np.testing.assert_allclose(h, expected, atol=2e-6)
     sources = [tf.constant(a) for a in arrays]
-    seeds = tf.constant(np.random.default_rng(1).normal(size=(T, B, H)), tf.float32)
+    seeds = tf.constant(np.random.default_rng(1).normal(size=(T, batch, H)), tf.float32)
     with tf.GradientTape() as tape:
         tape.watch(sources)
         loss = tf.reduce_sum(library.keras_seq_rnn(*sources, threads=threads) * seeds)
