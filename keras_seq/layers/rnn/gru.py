@@ -11,8 +11,11 @@ class GRU(BaseRecurrent):
 
     The equations are those of `keras_seq.layers.GRUCell`; this is a drop-in for
     `keras.layers.GRU` (same arguments and weight layout for both values of
-    `reset_after`). How the loop runs (XLA-compiled on TensorFlow, with the
-    weight gradients as one matmul each): docs/layers.md. On TensorFlow with a GPU and a cuDNN-compatible configuration
+    `reset_after`). How the loop runs: docs/layers.md. On TensorFlow on a
+    CPU, `reset_after=True` runs a C++ op whose threads split each step by
+    units (sigmoid / tanh, float32, no mask, no recurrent dropout:
+    `keras_seq.layers.rnn.native_rnn`), else a loop compiled with XLA. On
+    TensorFlow with a GPU and a cuDNN-compatible configuration
     (`reset_after=True`, tanh / sigmoid, bias, no recurrent dropout, not
     unrolled, right-padded mask) it runs Keras's fused cuDNN kernel instead;
     on PyTorch (`reset_after=True`, tanh / sigmoid, no mask, float32, not
@@ -58,8 +61,9 @@ class GRU(BaseRecurrent):
             `torch.nn.GRU` (`keras_seq.layers.rnn.torch_fused`); True asks
             for it on a GPU.
         jit_compile: TensorFlow only: compile the time loops with XLA (True),
-            not (False), or as measured fastest for the cell ("auto",
-            default: XLA for LSTM and GRU).
+            not (False), or as measured fastest ("auto", default: on a CPU
+            the C++ op of `keras_seq.layers.rnn.native_rnn` where it
+            applies, else XLA).
 
     Call arguments:
         sequences: `(batch, time, features)` float tensor.

@@ -10,9 +10,11 @@ class SimpleRNN(BaseRecurrent):
     """Fast vanilla RNN layer: `h_t = activation(x_t W + h_{t-1} U + b)`.
 
     A drop-in for `keras.layers.SimpleRNN` (same arguments and weight layout).
-    How the loop runs (on TensorFlow with the weight gradients as one matmul
-    each): docs/layers.md. On PyTorch (tanh, no mask, float32, not unrolled)
-    it runs `torch.rnn_tanh`, the kernel of `torch.nn.RNN`, instead.
+    How the loop runs: docs/layers.md. On TensorFlow on a CPU, with tanh, it
+    is a C++ op whose threads split each step by units (float32, no mask, no
+    recurrent dropout: `keras_seq.layers.rnn.native_rnn`), else a loop of
+    TensorFlow ops. On PyTorch (tanh, no mask, float32, not unrolled) it
+    runs `torch.rnn_tanh`, the kernel of `torch.nn.RNN`, instead.
 
     Args:
         units: Positive integer, size of the state.
@@ -44,8 +46,9 @@ class SimpleRNN(BaseRecurrent):
         zero_output_for_mask: Output zeros (instead of the previous output) at
             masked steps. Default False, as Keras.
         jit_compile: TensorFlow only: compile the time loops with XLA (True),
-            not (False), or as measured fastest for the cell ("auto",
-            default: XLA for LSTM and GRU).
+            not (False), or as measured fastest ("auto", default: on a CPU
+            the C++ op of `keras_seq.layers.rnn.native_rnn` where it
+            applies, else no XLA).
 
     Call arguments:
         sequences: `(batch, time, features)` float tensor.
