@@ -106,7 +106,7 @@ def call(layer, sequences, initial_state, mask, recurrent_mask):
             )
         else:
             peepholes = tf.zeros((0, units))
-        h, c, _ = library().keras_seq_lstm(
+        h, _, _, h_last, c_last = library().keras_seq_lstm(
             inputs,
             kernel,
             bias,
@@ -115,14 +115,14 @@ def call(layer, sequences, initial_state, mask, recurrent_mask):
             *initial_state,
             save_gates=save,
         )
-        states = [h[-1], c[-1]]
+        states = [h_last, c_last]
     elif kind == "gru":
         if cell.use_bias:
             input_bias = tf.convert_to_tensor(cell.bias[0])
             recurrent_bias = tf.convert_to_tensor(cell.bias[1])
         else:
             input_bias = recurrent_bias = tf.zeros((3 * units,))
-        h, _ = library().keras_seq_gru(
+        h, _, h_last = library().keras_seq_gru(
             inputs,
             kernel,
             input_bias,
@@ -131,28 +131,49 @@ def call(layer, sequences, initial_state, mask, recurrent_mask):
             initial_state[0],
             save_gates=save,
         )
-        states = [h[-1]]
+        states = [h_last]
     else:
         bias = tf.convert_to_tensor(cell.bias) if cell.use_bias else tf.zeros((units,))
-        h = library().keras_seq_rnn(
+        h, h_last = library().keras_seq_rnn(
             inputs, kernel, bias, recurrent_kernel, initial_state[0]
         )
-        states = [h[-1]]
+        states = [h_last]
+    # Only a layer returning the sequence reads `h`: otherwise no gradient
+    # flows into it (the gradient ops take an empty `dh`, not T steps of
+    # zeros).
     outputs = tf.transpose(h, (1, 0, 2)) if layer.return_sequences else None
-    return h[-1], outputs, states
+    return h_last, outputs, states
 
 
 def _or_zeros(gradient, like):
     return tf.zeros_like(like) if gradient is None else gradient
 
 
+def _each_step(gradient, h):
+    """`dh` for a gradient op: the gradient of every step's h, or, where no
+    gradient reached `h` (only the last state was used), (0, batch, units)."""
+    if gradient is not None:
+        return gradient
+    return tf.zeros(tf.concat([[0], tf.shape(h)[1:]], 0), h.dtype)
+
+
+def _input_gradient(op, d_pre, kernel):
+    """`dx = d_pre kernel^T`, (time, batch, features); None where the inputs
+    need no gradient (eager tapes say so; graphs prune the matmul)."""
+    if 0 in (getattr(op, "skip_input_indices", None) or ()):
+        return None
+    inputs = op.inputs[0]
+    flat = tf.reshape(d_pre, (-1, d_pre.shape[-1]))
+    return tf.reshape(tf.matmul(flat, kernel, transpose_b=True), tf.shape(inputs))
+
+
 @tf.RegisterGradient("KerasSeqLstm")
-def _lstm_gradient(op, d_h, d_c, _):
+def _lstm_gradient(op, d_h, _, __, d_h_last, d_c_last):
     inputs, kernel, _, recurrent_kernel, peepholes, h0, c0 = op.inputs
-    h, c, gates = op.outputs
+    h, c, gates = op.outputs[:3]
     if not op.get_attr("save_gates"):
-        h, c, gates = library().keras_seq_lstm(*op.inputs, save_gates=True)
-    return library().keras_seq_lstm_grad(
+        h, c, gates = library().keras_seq_lstm(*op.inputs, save_gates=True)[:3]
+    d_pre, *rest = library().keras_seq_lstm_grad(
         inputs,
         kernel,
         recurrent_kernel,
@@ -162,30 +183,43 @@ def _lstm_gradient(op, d_h, d_c, _):
         h,
         c,
         gates,
-        _or_zeros(d_h, h),
-        _or_zeros(d_c, c),
+        _each_step(d_h, h),
+        _or_zeros(d_h_last, h0),
+        _or_zeros(d_c_last, c0),
     )
+    return [_input_gradient(op, d_pre, kernel), *rest]
 
 
 @tf.RegisterGradient("KerasSeqGru")
-def _gru_gradient(op, d_h, _):
+def _gru_gradient(op, d_h, _, d_h_last):
     inputs, kernel, _, recurrent_kernel, _, h0 = op.inputs
-    h, saved = op.outputs
+    h, saved = op.outputs[:2]
     if not op.get_attr("save_gates"):
-        h, saved = library().keras_seq_gru(*op.inputs, save_gates=True)
-    return library().keras_seq_gru_grad(
-        inputs, kernel, recurrent_kernel, h0, h, saved, _or_zeros(d_h, h)
-    )
-
-
-@tf.RegisterGradient("KerasSeqRnn")
-def _rnn_gradient(op, d_h):
-    inputs, kernel, _, recurrent_kernel, h0 = op.inputs
-    return library().keras_seq_rnn_grad(
+        h, saved = library().keras_seq_gru(*op.inputs, save_gates=True)[:2]
+    d_pre, *rest = library().keras_seq_gru_grad(
         inputs,
         kernel,
         recurrent_kernel,
         h0,
-        op.outputs[0],
-        _or_zeros(d_h, op.outputs[0]),
+        h,
+        saved,
+        _each_step(d_h, h),
+        _or_zeros(d_h_last, h0),
     )
+    return [_input_gradient(op, d_pre, kernel), *rest]
+
+
+@tf.RegisterGradient("KerasSeqRnn")
+def _rnn_gradient(op, d_h, d_h_last):
+    inputs, kernel, _, recurrent_kernel, h0 = op.inputs
+    h = op.outputs[0]
+    d_pre, *rest = library().keras_seq_rnn_grad(
+        inputs,
+        kernel,
+        recurrent_kernel,
+        h0,
+        h,
+        _each_step(d_h, h),
+        _or_zeros(d_h_last, h0),
+    )
+    return [_input_gradient(op, d_pre, kernel), *rest]

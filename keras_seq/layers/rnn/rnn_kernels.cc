@@ -64,6 +64,48 @@ using Row = Eigen::Array<float, 1, Eigen::Dynamic>;
 using Array =
     Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+// Shape functions. A forward op's `h` is (T, B, H); `h_last` (and the
+// LSTM's `c_last`) the state after the last step, (B, H); what it saves for
+// the gradient is (T, B, width), or (0, B, width) with `save_gates` false.
+absl::Status ForwardShapes(InferenceContext* c, int h0_input,
+                           std::vector<int> saved_outputs, int last_outputs) {
+  ShapeHandle x, h0;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 3, &x));
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(h0_input), 2, &h0));
+  DimensionHandle units = c->Dim(h0, 1);
+  c->set_output(0, c->MakeShape({c->Dim(x, 0), c->Dim(x, 1), units}));
+  bool save = true;
+  if (!saved_outputs.empty()) {
+    TF_RETURN_IF_ERROR(c->GetAttr("save_gates", &save));
+  }
+  int next = 1;
+  for (int width : saved_outputs) {
+    DimensionHandle w = units;
+    if (width > 1) TF_RETURN_IF_ERROR(c->Multiply(units, width, &w));
+    c->set_output(next++, c->MakeShape({save ? c->Dim(x, 0) : c->MakeDim(0),
+                                        c->Dim(x, 1), w}));
+  }
+  for (int k = 0; k < last_outputs; ++k) c->set_output(next++, h0);
+  return absl::OkStatus();
+}
+
+// A gradient op's outputs: d_pre (T, B, gates * H), the gradient of each
+// step's pre-activations on the input side (the caller computes
+// dx = d_pre W^T, which graph pruning drops when x needs no gradient), then
+// the gradients of the inputs listed in `like` (same shapes), with vectors
+// of gates * H for the biases (-1).
+absl::Status GradShapes(InferenceContext* c, std::vector<int> like) {
+  ShapeHandle x, kernel;
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 3, &x));
+  TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 2, &kernel));
+  c->set_output(0, c->MakeShape({c->Dim(x, 0), c->Dim(x, 1), c->Dim(kernel, 1)}));
+  int next = 1;
+  for (int input : like) {
+    c->set_output(next++, input >= 0 ? c->input(input) : c->Vector(c->Dim(kernel, 1)));
+  }
+  return absl::OkStatus();
+}
+
 REGISTER_OP("KerasSeqLstm")
     .Input("inputs: float")
     .Input("kernel: float")
@@ -77,23 +119,14 @@ REGISTER_OP("KerasSeqLstm")
     .Output("h: float")
     .Output("c: float")
     .Output("gates: float")
+    .Output("h_last: float")
+    .Output("c_last: float")
     .SetShapeFn([](InferenceContext* c) {
-      ShapeHandle x, h0;
-      TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 3, &x));
-      TF_RETURN_IF_ERROR(c->WithRank(c->input(5), 2, &h0));
-      DimensionHandle units = c->Dim(h0, 1);
-      ShapeHandle sequence = c->MakeShape({c->Dim(x, 0), c->Dim(x, 1), units});
-      c->set_output(0, sequence);
-      c->set_output(1, sequence);
-      bool save = true;
-      TF_RETURN_IF_ERROR(c->GetAttr("save_gates", &save));
-      DimensionHandle width;
-      TF_RETURN_IF_ERROR(c->Multiply(units, 4, &width));
-      c->set_output(2, save ? c->MakeShape({c->Dim(x, 0), c->Dim(x, 1), width})
-                            : c->MakeShape({0, c->Dim(x, 1), width}));
-      return absl::OkStatus();
+      return ForwardShapes(c, 5, {1, 4}, 2);
     });
 
+// `dh` is the gradient of every step's h, (T, B, H), or (0, B, H) for
+// none; `dh_last`, `dc_last` those of `h_last`, `c_last`.
 REGISTER_OP("KerasSeqLstmGrad")
     .Input("inputs: float")
     .Input("kernel: float")
@@ -105,9 +138,10 @@ REGISTER_OP("KerasSeqLstmGrad")
     .Input("c: float")
     .Input("gates: float")
     .Input("dh: float")
-    .Input("dc: float")
+    .Input("dh_last: float")
+    .Input("dc_last: float")
     .Attr("threads: int = 0")
-    .Output("d_inputs: float")
+    .Output("d_pre: float")
     .Output("d_kernel: float")
     .Output("d_bias: float")
     .Output("d_recurrent_kernel: float")
@@ -115,16 +149,7 @@ REGISTER_OP("KerasSeqLstmGrad")
     .Output("d_h0: float")
     .Output("d_c0: float")
     .SetShapeFn([](InferenceContext* c) {
-      c->set_output(0, c->input(0));
-      c->set_output(1, c->input(1));
-      ShapeHandle kernel;
-      TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 2, &kernel));
-      c->set_output(2, c->Vector(c->Dim(kernel, 1)));
-      c->set_output(3, c->input(2));
-      c->set_output(4, c->input(3));
-      c->set_output(5, c->input(4));
-      c->set_output(6, c->input(5));
-      return absl::OkStatus();
+      return GradShapes(c, {1, -1, 2, 3, 4, 5});
     });
 
 REGISTER_OP("KerasSeqGru")
@@ -138,19 +163,9 @@ REGISTER_OP("KerasSeqGru")
     .Attr("threads: int = 0")
     .Output("h: float")
     .Output("saved: float")
+    .Output("h_last: float")
     .SetShapeFn([](InferenceContext* c) {
-      ShapeHandle x, h0;
-      TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 3, &x));
-      TF_RETURN_IF_ERROR(c->WithRank(c->input(5), 2, &h0));
-      DimensionHandle units = c->Dim(h0, 1);
-      c->set_output(0, c->MakeShape({c->Dim(x, 0), c->Dim(x, 1), units}));
-      bool save = true;
-      TF_RETURN_IF_ERROR(c->GetAttr("save_gates", &save));
-      DimensionHandle width;
-      TF_RETURN_IF_ERROR(c->Multiply(units, 4, &width));
-      c->set_output(1, save ? c->MakeShape({c->Dim(x, 0), c->Dim(x, 1), width})
-                            : c->MakeShape({0, c->Dim(x, 1), width}));
-      return absl::OkStatus();
+      return ForwardShapes(c, 5, {4}, 1);
     });
 
 REGISTER_OP("KerasSeqGruGrad")
@@ -161,23 +176,16 @@ REGISTER_OP("KerasSeqGruGrad")
     .Input("h: float")
     .Input("saved: float")
     .Input("dh: float")
+    .Input("dh_last: float")
     .Attr("threads: int = 0")
-    .Output("d_inputs: float")
+    .Output("d_pre: float")
     .Output("d_kernel: float")
     .Output("d_input_bias: float")
     .Output("d_recurrent_kernel: float")
     .Output("d_recurrent_bias: float")
     .Output("d_h0: float")
     .SetShapeFn([](InferenceContext* c) {
-      ShapeHandle kernel;
-      TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 2, &kernel));
-      c->set_output(0, c->input(0));
-      c->set_output(1, c->input(1));
-      c->set_output(2, c->Vector(c->Dim(kernel, 1)));
-      c->set_output(3, c->input(2));
-      c->set_output(4, c->Vector(c->Dim(kernel, 1)));
-      c->set_output(5, c->input(3));
-      return absl::OkStatus();
+      return GradShapes(c, {1, -1, 2, -1, 3});
     });
 
 REGISTER_OP("KerasSeqRnn")
@@ -188,12 +196,9 @@ REGISTER_OP("KerasSeqRnn")
     .Input("h0: float")
     .Attr("threads: int = 0")
     .Output("h: float")
+    .Output("h_last: float")
     .SetShapeFn([](InferenceContext* c) {
-      ShapeHandle x, h0;
-      TF_RETURN_IF_ERROR(c->WithRank(c->input(0), 3, &x));
-      TF_RETURN_IF_ERROR(c->WithRank(c->input(4), 2, &h0));
-      c->set_output(0, c->MakeShape({c->Dim(x, 0), c->Dim(x, 1), c->Dim(h0, 1)}));
-      return absl::OkStatus();
+      return ForwardShapes(c, 4, {}, 1);
     });
 
 REGISTER_OP("KerasSeqRnnGrad")
@@ -203,21 +208,15 @@ REGISTER_OP("KerasSeqRnnGrad")
     .Input("h0: float")
     .Input("h: float")
     .Input("dh: float")
+    .Input("dh_last: float")
     .Attr("threads: int = 0")
-    .Output("d_inputs: float")
+    .Output("d_pre: float")
     .Output("d_kernel: float")
     .Output("d_bias: float")
     .Output("d_recurrent_kernel: float")
     .Output("d_h0: float")
     .SetShapeFn([](InferenceContext* c) {
-      ShapeHandle kernel;
-      TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 2, &kernel));
-      c->set_output(0, c->input(0));
-      c->set_output(1, c->input(1));
-      c->set_output(2, c->Vector(c->Dim(kernel, 1)));
-      c->set_output(3, c->input(2));
-      c->set_output(4, c->input(3));
-      return absl::OkStatus();
+      return GradShapes(c, {1, -1, 2, 3});
     });
 
 // Workers that meet after every step. Spins (the steps take microseconds),
@@ -262,7 +261,10 @@ int Workers(OpKernelContext* context, int requested, int units, double flops) {
       context->device()->tensorflow_cpu_worker_threads()->num_threads;
   int count = requested > 0 ? requested : pool;
   // A step under ~2 MFLOP takes less than the barrier's risk of a worker
-  // descheduled mid-sequence (batch 1 serving): one worker.
+  // descheduled mid-sequence (batch 1 serving): one worker. With two
+  // workers at batch 1, next to other busy threads (PyTorch's OpenMP
+  // workers spin after their work), an LSTM(256) forward pass over 50 steps
+  // took 3 to 4 times as long.
   if (requested <= 0 && flops < 2e6) count = 1;
   // At least 16 units each, so that the packed slices stay wide; no more
   // than the pool's threads, so that every worker runs (the others wait for
@@ -431,6 +433,21 @@ absl::Status CheckSequence(const Tensor& v, const char* name, int64_t T,
   return absl::OkStatus();
 }
 
+// The upstream gradients of a gradient op: `dh` (T, B, H) or (0, B, H)
+// for none, `dh_last` (B, H).
+absl::Status CheckUpstream(const Tensor& dh, const Tensor& dh_last, int64_t T,
+                           int64_t B, int64_t H) {
+  if (dh.shape() != TensorShape({T, B, H}) && dh.shape() != TensorShape({0, B, H})) {
+    return InvalidArgument("dh must be (", T, ", ", B, ", ", H, ") or (0, ", B,
+                           ", ", H, "), got ", dh.shape().DebugString());
+  }
+  if (dh_last.shape() != TensorShape({B, H})) {
+    return InvalidArgument("dh_last must be (", B, ", ", H, "), got ",
+                           dh_last.shape().DebugString());
+  }
+  return absl::OkStatus();
+}
+
 // The LSTM's shapes: the common ones, c0 and the peepholes.
 absl::Status CheckShapes(const Tensor& x, const Tensor& kernel,
                          const Tensor& recurrent_kernel, const Tensor& peepholes,
@@ -472,12 +489,31 @@ class LstmOp : public OpKernel {
     OP_REQUIRES(context, bias.dims() == 1 && bias.dim_size(0) == 4 * H,
                 InvalidArgument("bias must be (4 * units,), got ",
                                 bias.shape().DebugString()));
-    Tensor *h_out, *c_out, *gates_out;
+    const int64_t kept = save_gates_ ? T : 0;
+    Tensor *h_out, *c_out, *gates_out, *h_last, *c_last;
     OP_REQUIRES_OK(context, context->allocate_output(0, {T, B, H}, &h_out));
-    OP_REQUIRES_OK(context, context->allocate_output(1, {T, B, H}, &c_out));
-    OP_REQUIRES_OK(context, context->allocate_output(
-                                2, {save_gates_ ? T : 0, B, 4 * H}, &gates_out));
-    if (T == 0 || B == 0 || H == 0) return;
+    OP_REQUIRES_OK(context, context->allocate_output(1, {kept, B, H}, &c_out));
+    OP_REQUIRES_OK(context,
+                   context->allocate_output(2, {kept, B, 4 * H}, &gates_out));
+    OP_REQUIRES_OK(context, context->allocate_output(3, h0.shape(), &h_last));
+    OP_REQUIRES_OK(context, context->allocate_output(4, c0.shape(), &c_last));
+    // Without a gradient to come, c of two steps: the one read, the one
+    // written.
+    Tensor c_steps;
+    if (!save_gates_) {
+      OP_REQUIRES_OK(context, context->allocate_temp(tensorflow::DT_FLOAT,
+                                                     {2 * B, H}, &c_steps));
+    }
+    float* cs = save_gates_ ? c_out->flat<float>().data()
+                            : c_steps.flat<float>().data();
+    auto c_at = [&](int64_t t) {
+      return cs + (save_gates_ ? t : t % 2) * B * H;
+    };
+    if (T == 0 || B == 0 || H == 0) {
+      h_last->flat<float>() = h0.flat<float>();
+      c_last->flat<float>() = c0.flat<float>();
+      return;
+    }
 
     const bool peep = peepholes.dim_size(0) == 3;
     const auto W = Const2d(kernel, I, 4 * H);
@@ -486,7 +522,6 @@ class LstmOp : public OpKernel {
     const float* P = peepholes.flat<float>().data();
     const float* xs = x.flat<float>().data();
     float* hs = h_out->flat<float>().data();
-    float* cs = c_out->flat<float>().data();
     float* gs = save_gates_ ? gates_out->flat<float>().data() : nullptr;
 
     const bool alone = running_ops.fetch_add(1) == 0;
@@ -532,7 +567,7 @@ class LstmOp : public OpKernel {
         const float* h_prev_data = t == 0 ? h0.flat<float>().data() : hs + (t - 1) * B * H;
         const ConstMap h_prev(h_prev_data, B, H, Eigen::OuterStride<>(H));
         const float* c_prev_data =
-            (t == 0 ? c0.flat<float>().data() : cs + (t - 1) * B * H) + s.begin;
+            (t == 0 ? c0.flat<float>().data() : c_at(t - 1)) + s.begin;
         const ConstMap c_prev(c_prev_data, B, n, Eigen::OuterStride<>(H));
         if (hoist) {
           z = projected.middleRows(t * B, B);
@@ -553,7 +588,7 @@ class LstmOp : public OpKernel {
         i = i.logistic();
         f = f.logistic();
         g = g.tanh();
-        Map c_t(cs + t * B * H + s.begin, B, n, Eigen::OuterStride<>(H));
+        Map c_t(c_at(t) + s.begin, B, n, Eigen::OuterStride<>(H));
         c_t.array() = f * c_prev.array() + i * g;
         if (peep) o += c_t.array().rowwise() * po;
         o = o.logistic();
@@ -571,6 +606,8 @@ class LstmOp : public OpKernel {
     };
     RunWorkers(context, count, work);
     running_ops.fetch_sub(1);
+    std::copy_n(hs + (T - 1) * B * H, B * H, h_last->flat<float>().data());
+    std::copy_n(c_at(T - 1), B * H, c_last->flat<float>().data());
   }
 
  private:
@@ -595,7 +632,8 @@ class LstmGradOp : public OpKernel {
     const Tensor& c = context->input(7);
     const Tensor& gates = context->input(8);
     const Tensor& dh = context->input(9);
-    const Tensor& dc = context->input(10);
+    const Tensor& dh_last = context->input(10);
+    const Tensor& dc_last = context->input(11);
     int64_t T, B, I, H;
     OP_REQUIRES_OK(context, CheckShapes(x, kernel, recurrent_kernel, peepholes,
                                         h0, c0, &T, &B, &I, &H));
@@ -605,11 +643,14 @@ class LstmGradOp : public OpKernel {
     OP_REQUIRES(context, gates.shape() == TensorShape({T, B, 4 * H}),
                 InvalidArgument("gates must be (time, batch, 4 * units), got ",
                                 gates.shape().DebugString()));
-    OP_REQUIRES(context, dh.shape() == sequence && dc.shape() == sequence,
-                InvalidArgument("dh and dc must be ", sequence.DebugString()));
+    OP_REQUIRES_OK(context, CheckUpstream(dh, dh_last, T, B, H));
+    OP_REQUIRES(context, dc_last.shape() == h0.shape(),
+                InvalidArgument("dc_last must be ", h0.shape().DebugString()));
+    const bool each_step = dh.dim_size(0) > 0;
 
-    Tensor *dx_out, *dw_out, *db_out, *du_out, *dp_out, *dh0_out, *dc0_out;
-    OP_REQUIRES_OK(context, context->allocate_output(0, x.shape(), &dx_out));
+    // dz of every step (T, B, 4H): an output, for dx = dz W^T.
+    Tensor *dz_out, *dw_out, *db_out, *du_out, *dp_out, *dh0_out, *dc0_out;
+    OP_REQUIRES_OK(context, context->allocate_output(0, {T, B, 4 * H}, &dz_out));
     OP_REQUIRES_OK(context, context->allocate_output(1, kernel.shape(), &dw_out));
     OP_REQUIRES_OK(context, context->allocate_output(2, {4 * H}, &db_out));
     OP_REQUIRES_OK(context,
@@ -617,23 +658,20 @@ class LstmGradOp : public OpKernel {
     OP_REQUIRES_OK(context, context->allocate_output(4, peepholes.shape(), &dp_out));
     OP_REQUIRES_OK(context, context->allocate_output(5, h0.shape(), &dh0_out));
     OP_REQUIRES_OK(context, context->allocate_output(6, c0.shape(), &dc0_out));
-    dx_out->flat<float>().setZero();
     dw_out->flat<float>().setZero();
     db_out->flat<float>().setZero();
     du_out->flat<float>().setZero();
     dp_out->flat<float>().setZero();
     dh0_out->flat<float>().setZero();
     dc0_out->flat<float>().setZero();
-    if (T == 0 || B == 0 || H == 0) return;
-
-    // dz of every step (T * B, 4H), for dx = dz W^T after the loop.
-    Tensor dz_all;
-    OP_REQUIRES_OK(context, context->allocate_temp(tensorflow::DT_FLOAT,
-                                                   {T * B, 4 * H}, &dz_all));
-    float* dzs = dz_all.flat<float>().data();
+    if (T == 0 || B == 0 || H == 0) {
+      dh0_out->flat<float>() = dh_last.flat<float>();
+      dc0_out->flat<float>() = dc_last.flat<float>();
+      return;
+    }
+    float* dzs = dz_out->flat<float>().data();
 
     const bool peep = peepholes.dim_size(0) == 3;
-    const auto W = Const2d(kernel, I, 4 * H);
     const float* U = recurrent_kernel.flat<float>().data();
     const float* P = peepholes.flat<float>().data();
     const float* xs = x.flat<float>().data();
@@ -641,7 +679,6 @@ class LstmGradOp : public OpKernel {
     const float* cs = c.flat<float>().data();
     const float* gs = gates.flat<float>().data();
     const float* dhs = dh.flat<float>().data();
-    const float* dcs = dc.flat<float>().data();
 
     const bool alone = running_ops.fetch_add(1) == 0;
     const int count =
@@ -669,8 +706,11 @@ class LstmGradOp : public OpKernel {
       // U's rows of this worker's units: dh_{t-1}[:, units] = dz U[units]^T.
       const ConstMap Uk(U + s.begin * 4 * H, n, 4 * H, Eigen::OuterStride<>(4 * H));
       Matrix dz(B, 4 * n);
-      Array dh_next = Array::Zero(B, n);
-      Array dc_next = Array::Zero(B, n);
+      // The last step's "next" gradients: those of h_last and c_last.
+      Array dh_next = ConstMap(dh_last.flat<float>().data() + s.begin, B, n,
+                               Eigen::OuterStride<>(H)).array();
+      Array dc_next = ConstMap(dc_last.flat<float>().data() + s.begin, B, n,
+                               Eigen::OuterStride<>(H)).array();
       Array dh_t(B, n), dc_t(B, n), tc(B, n), dzo(B, n);
       for (int64_t t = T - 1; t >= 0; --t) {
         const int64_t at = t * B * H + s.begin;
@@ -691,11 +731,11 @@ class LstmGradOp : public OpKernel {
             (t == 0 ? sequence_of(c0.flat<float>().data() + s.begin)
                     : sequence_of(cs + at - B * H))
                 .array();
-        dh_t = dh_next + sequence_of(dhs + at).array();
+        dh_t = dh_next;
+        if (each_step) dh_t += sequence_of(dhs + at).array();
         tc = c_t.tanh();
         dzo = dh_t * tc * o * (1.0f - o);
-        dc_t = dc_next + sequence_of(dcs + at).array() +
-               dh_t * o * (1.0f - tc * tc);
+        dc_t = dc_next + dh_t * o * (1.0f - tc * tc);
         if (peep) dc_t += dzo.rowwise() * po;
         auto dzi = dz.middleCols(0, n).array();
         auto dzf = dz.middleCols(n, n).array();
@@ -745,15 +785,6 @@ class LstmGradOp : public OpKernel {
       }
       Mutable2d(dh0_out, B, H).middleCols(s.begin, n) = dh_next.matrix();
       Mutable2d(dc0_out, B, H).middleCols(s.begin, n) = dc_next.matrix();
-      // dx = dz W^T, this worker's share of the T * B rows.
-      const int64_t rows = T * B;
-      const int64_t first = rows * k / count, last = rows * (k + 1) / count;
-      const ConstMap dz_rows(dzs + first * 4 * H, last - first, 4 * H,
-                             Eigen::OuterStride<>(4 * H));
-      Map dx_rows(dx_out->flat<float>().data() + first * I, last - first, I,
-                  Eigen::OuterStride<>(I));
-      barrier.Wait();  // every worker's dz of step 0 is written
-      dx_rows.noalias() = dz_rows * W.transpose();
       if (after) {
         SideGradients(xs, nullptr, T, B, I, dzs, 4 * H, H, s, 4, dW.data(), db);
         Row unused(4 * H);
@@ -795,11 +826,15 @@ class GruOp : public OpKernel {
                                         &B, &I, &H));
     OP_REQUIRES_OK(context, CheckVector(input_bias, "input_bias", 3 * H));
     OP_REQUIRES_OK(context, CheckVector(recurrent_bias, "recurrent_bias", 3 * H));
-    Tensor *h_out, *saved_out;
+    Tensor *h_out, *saved_out, *h_last;
     OP_REQUIRES_OK(context, context->allocate_output(0, {T, B, H}, &h_out));
     OP_REQUIRES_OK(context, context->allocate_output(
                                 1, {save_gates_ ? T : 0, B, 4 * H}, &saved_out));
-    if (T == 0 || B == 0 || H == 0) return;
+    OP_REQUIRES_OK(context, context->allocate_output(2, h0.shape(), &h_last));
+    if (T == 0 || B == 0 || H == 0) {
+      h_last->flat<float>() = h0.flat<float>();
+      return;
+    }
 
     const auto W = Const2d(kernel, I, 3 * H);
     const auto U = Const2d(recurrent_kernel, H, 3 * H);
@@ -867,6 +902,7 @@ class GruOp : public OpKernel {
     };
     RunWorkers(context, count, work);
     running_ops.fetch_sub(1);
+    std::copy_n(hs + (T - 1) * B * H, B * H, h_last->flat<float>().data());
   }
 
  private:
@@ -888,40 +924,43 @@ class GruGradOp : public OpKernel {
     const Tensor& h = context->input(4);
     const Tensor& saved = context->input(5);
     const Tensor& dh = context->input(6);
+    const Tensor& dh_last = context->input(7);
     int64_t T, B, I, H;
     OP_REQUIRES_OK(context, CheckCommon(x, kernel, recurrent_kernel, h0, 3, &T,
                                         &B, &I, &H));
     OP_REQUIRES_OK(context, CheckSequence(h, "h", T, B, H));
     OP_REQUIRES_OK(context, CheckSequence(saved, "saved", T, B, 4 * H));
-    OP_REQUIRES_OK(context, CheckSequence(dh, "dh", T, B, H));
-    Tensor *dx_out, *dw_out, *dbi_out, *du_out, *dbr_out, *dh0_out;
-    OP_REQUIRES_OK(context, context->allocate_output(0, x.shape(), &dx_out));
+    OP_REQUIRES_OK(context, CheckUpstream(dh, dh_last, T, B, H));
+    const bool each_step = dh.dim_size(0) > 0;
+    // The input-side gate gradients of every step (T, B, 3H): an output,
+    // for dx = d W^T.
+    Tensor *dxg_out, *dw_out, *dbi_out, *du_out, *dbr_out, *dh0_out;
+    OP_REQUIRES_OK(context, context->allocate_output(0, {T, B, 3 * H}, &dxg_out));
     OP_REQUIRES_OK(context, context->allocate_output(1, kernel.shape(), &dw_out));
     OP_REQUIRES_OK(context, context->allocate_output(2, {3 * H}, &dbi_out));
     OP_REQUIRES_OK(context,
                    context->allocate_output(3, recurrent_kernel.shape(), &du_out));
     OP_REQUIRES_OK(context, context->allocate_output(4, {3 * H}, &dbr_out));
     OP_REQUIRES_OK(context, context->allocate_output(5, h0.shape(), &dh0_out));
-    for (Tensor* out : {dx_out, dw_out, dbi_out, du_out, dbr_out, dh0_out}) {
+    for (Tensor* out : {dw_out, dbi_out, du_out, dbr_out, dh0_out}) {
       out->flat<float>().setZero();
     }
-    if (T == 0 || B == 0 || H == 0) return;
+    if (T == 0 || B == 0 || H == 0) {
+      dh0_out->flat<float>() = dh_last.flat<float>();
+      return;
+    }
 
-    // The input-side gate gradients of every step (T * B, 3H), for
-    // dx = d W^T after the loop; the recurrent side's of one step, twice
-    // (a worker may write step t - 1's while another reads step t's), or of
-    // every step where the weight gradients come after the loop.
+    // The recurrent side's gate gradients of one step, twice (a worker may
+    // write step t - 1's while another reads step t's), or of every step
+    // where the weight gradients come after the loop.
     const bool after = WeightGradientsAfterLoop(B);
-    Tensor input_side, recurrent_side;
-    OP_REQUIRES_OK(context, context->allocate_temp(tensorflow::DT_FLOAT,
-                                                   {T * B, 3 * H}, &input_side));
+    Tensor recurrent_side;
     OP_REQUIRES_OK(context,
                    context->allocate_temp(tensorflow::DT_FLOAT,
                                           {(after ? T : 2) * B, 3 * H},
                                           &recurrent_side));
-    float* dxg = input_side.flat<float>().data();
+    float* dxg = dxg_out->flat<float>().data();
     float* drg = recurrent_side.flat<float>().data();
-    const auto W = Const2d(kernel, I, 3 * H);
     const float* U = recurrent_kernel.flat<float>().data();
     const float* xs = x.flat<float>().data();
     const float* hs = h.flat<float>().data();
@@ -947,7 +986,9 @@ class GruGradOp : public OpKernel {
         dbr = Row::Zero(3 * n);
       }
       Matrix gx(B, 3 * n), gr(B, 3 * n);
-      Array dh_next = Array::Zero(B, n), dh_t(B, n);
+      Array dh_next = ConstMap(dh_last.flat<float>().data() + s.begin, B, n,
+                               Eigen::OuterStride<>(H)).array();
+      Array dh_t(B, n);
       for (int64_t t = T - 1; t >= 0; --t) {
         const float* saved_t = ss + t * B * 4 * H + s.begin;
         auto part = [&](int index) {
@@ -961,9 +1002,11 @@ class GruGradOp : public OpKernel {
         const float* h_prev_data =
             t == 0 ? h0.flat<float>().data() : hs + (t - 1) * B * H;
         const ConstMap h_prev(h_prev_data, B, H, Eigen::OuterStride<>(H));
-        dh_t = dh_next +
-               ConstMap(dhs + t * B * H + s.begin, B, n, Eigen::OuterStride<>(H))
-                   .array();
+        dh_t = dh_next;
+        if (each_step) {
+          dh_t += ConstMap(dhs + t * B * H + s.begin, B, n, Eigen::OuterStride<>(H))
+                      .array();
+        }
         auto dz = gx.middleCols(0, n).array();
         auto dr = gx.middleCols(n, n).array();
         auto dg = gx.middleCols(2 * n, n).array();
@@ -994,14 +1037,6 @@ class GruGradOp : public OpKernel {
         Unpack(dbr.matrix(), H, s, 3, Mutable2d(dbr_out, 1, 3 * H));
       }
       Mutable2d(dh0_out, B, H).middleCols(s.begin, n) = dh_next.matrix();
-      const int64_t rows = T * B;
-      const int64_t first = rows * k / count, last = rows * (k + 1) / count;
-      barrier.Wait();  // every worker's gradients of step 0 are written
-      Map(dx_out->flat<float>().data() + first * I, last - first, I,
-          Eigen::OuterStride<>(I))
-          .noalias() = ConstMap(dxg + first * 3 * H, last - first, 3 * H,
-                                Eigen::OuterStride<>(3 * H)) *
-                       W.transpose();
       if (after) {
         SideGradients(xs, nullptr, T, B, I, dxg, 3 * H, H, s, 3,
                       dw_out->flat<float>().data(), dbi_out->flat<float>().data());
@@ -1035,9 +1070,13 @@ class RnnOp : public OpKernel {
     OP_REQUIRES_OK(context, CheckCommon(x, kernel, recurrent_kernel, h0, 1, &T,
                                         &B, &I, &H));
     OP_REQUIRES_OK(context, CheckVector(bias, "bias", H));
-    Tensor* h_out;
+    Tensor *h_out, *h_last;
     OP_REQUIRES_OK(context, context->allocate_output(0, {T, B, H}, &h_out));
-    if (T == 0 || B == 0 || H == 0) return;
+    OP_REQUIRES_OK(context, context->allocate_output(1, h0.shape(), &h_last));
+    if (T == 0 || B == 0 || H == 0) {
+      h_last->flat<float>() = h0.flat<float>();
+      return;
+    }
 
     const auto W = Const2d(kernel, I, H);
     const auto U = Const2d(recurrent_kernel, H, H);
@@ -1085,6 +1124,7 @@ class RnnOp : public OpKernel {
     };
     RunWorkers(context, count, work);
     running_ops.fetch_sub(1);
+    std::copy_n(hs + (T - 1) * B * H, B * H, h_last->flat<float>().data());
   }
 
  private:
@@ -1104,28 +1144,29 @@ class RnnGradOp : public OpKernel {
     const Tensor& h0 = context->input(3);
     const Tensor& h = context->input(4);
     const Tensor& dh = context->input(5);
+    const Tensor& dh_last = context->input(6);
     int64_t T, B, I, H;
     OP_REQUIRES_OK(context, CheckCommon(x, kernel, recurrent_kernel, h0, 1, &T,
                                         &B, &I, &H));
     OP_REQUIRES_OK(context, CheckSequence(h, "h", T, B, H));
-    OP_REQUIRES_OK(context, CheckSequence(dh, "dh", T, B, H));
-    Tensor *dx_out, *dw_out, *db_out, *du_out, *dh0_out;
-    OP_REQUIRES_OK(context, context->allocate_output(0, x.shape(), &dx_out));
+    OP_REQUIRES_OK(context, CheckUpstream(dh, dh_last, T, B, H));
+    const bool each_step = dh.dim_size(0) > 0;
+    // d(pre-activation) of every step, (T, B, H): an output, for dx = d W^T.
+    Tensor *dp_out, *dw_out, *db_out, *du_out, *dh0_out;
+    OP_REQUIRES_OK(context, context->allocate_output(0, {T, B, H}, &dp_out));
     OP_REQUIRES_OK(context, context->allocate_output(1, kernel.shape(), &dw_out));
     OP_REQUIRES_OK(context, context->allocate_output(2, {H}, &db_out));
     OP_REQUIRES_OK(context,
                    context->allocate_output(3, recurrent_kernel.shape(), &du_out));
     OP_REQUIRES_OK(context, context->allocate_output(4, h0.shape(), &dh0_out));
-    for (Tensor* out : {dx_out, dw_out, db_out, du_out, dh0_out}) {
+    for (Tensor* out : {dw_out, db_out, du_out, dh0_out}) {
       out->flat<float>().setZero();
     }
-    if (T == 0 || B == 0 || H == 0) return;
-
-    Tensor pre;  // d(pre-activation) of every step, (T * B, H)
-    OP_REQUIRES_OK(context,
-                   context->allocate_temp(tensorflow::DT_FLOAT, {T * B, H}, &pre));
-    float* dps = pre.flat<float>().data();
-    const auto W = Const2d(kernel, I, H);
+    if (T == 0 || B == 0 || H == 0) {
+      dh0_out->flat<float>() = dh_last.flat<float>();
+      return;
+    }
+    float* dps = dp_out->flat<float>().data();
     const float* U = recurrent_kernel.flat<float>().data();
     const float* xs = x.flat<float>().data();
     const float* hs = h.flat<float>().data();
@@ -1149,14 +1190,16 @@ class RnnGradOp : public OpKernel {
         dbk = Row::Zero(n);
       }
       Matrix dp(B, n);
-      Array dh_next = Array::Zero(B, n);
+      Array dh_next = ConstMap(dh_last.flat<float>().data() + s.begin, B, n,
+                               Eigen::OuterStride<>(H)).array();
       for (int64_t t = T - 1; t >= 0; --t) {
         const auto own = [&](const float* data) {
           return ConstMap(data + t * B * H + s.begin, B, n, Eigen::OuterStride<>(H))
               .array();
         };
         const auto h_t = own(hs);
-        dp.array() = (dh_next + own(dhs)) * (1.0f - h_t * h_t);
+        if (each_step) dh_next += own(dhs);
+        dp.array() = dh_next * (1.0f - h_t * h_t);
         Map(dps + t * B * H + s.begin, B, n, Eigen::OuterStride<>(H)) = dp;
         const float* h_prev_data =
             t == 0 ? h0.flat<float>().data() : hs + (t - 1) * B * H;
@@ -1177,14 +1220,6 @@ class RnnGradOp : public OpKernel {
         Eigen::Map<Row>(db_out->flat<float>().data() + s.begin, n) = dbk;
       }
       Mutable2d(dh0_out, B, H).middleCols(s.begin, n) = dh_next.matrix();
-      const int64_t rows = T * B;
-      const int64_t first = rows * k / count, last = rows * (k + 1) / count;
-      barrier.Wait();
-      Map(dx_out->flat<float>().data() + first * I, last - first, I,
-          Eigen::OuterStride<>(I))
-          .noalias() =
-          ConstMap(dps + first * H, last - first, H, Eigen::OuterStride<>(H)) *
-          W.transpose();
       if (after) {
         SideGradients(xs, nullptr, T, B, I, dps, H, H, s, 1,
                       dw_out->flat<float>().data(), db_out->flat<float>().data());

@@ -84,55 +84,84 @@ def library():
     return loaded
 
 
+def _assert_gradients_match(ours, reference, sources, seeds, err_msg=""):
+    """Gradients of `sum(output * seed)` over the outputs each function
+    returns (in the same order), through the op and through autodiff."""
+    import tensorflow as tf
+
+    def gradients(run):
+        with tf.GradientTape() as tape:
+            tape.watch(sources)
+            loss = sum(tf.reduce_sum(o * s) for o, s in zip(run(*sources), seeds))
+        return tape.gradient(loss, sources)
+
+    for index, (got, want) in enumerate(zip(gradients(ours), gradients(reference))):
+        if want is None:  # e.g. no peepholes: the op's (0, units) zeros
+            assert not np.any(got), index
+            continue
+        np.testing.assert_allclose(
+            got, want, rtol=1e-5, atol=1e-5, err_msg=f"{err_msg} input {index}"
+        )
+
+
+def _seeds(batch, sequence, count, seed=2):
+    """Random seeds of the last state(s), after the sequence's if `sequence`."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    seeds = [rng.normal(size=(batch, H)) for _ in range(count)]
+    if sequence:
+        seeds.insert(0, rng.normal(size=(T, batch, H)))
+    return [tf.constant(s, tf.float32) for s in seeds]
+
+
 @pytest.mark.parametrize("peepholes", [False, True])
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_forward_matches_numpy(library, peepholes, threads):
     a = _arrays(peepholes)
-    h, c, gates = library.keras_seq_lstm(**a, threads=threads)
+    h, c, gates, h_last, c_last = library.keras_seq_lstm(**a, threads=threads)
     expected_h, expected_c = _numpy_lstm(a)
     np.testing.assert_allclose(h, expected_h, atol=2e-6)
     np.testing.assert_allclose(c, expected_c, atol=2e-6)
+    np.testing.assert_array_equal(h_last, h[-1])
+    np.testing.assert_array_equal(c_last, c[-1])
     assert gates.shape == (T, B, 4 * H)
     unsaved = library.keras_seq_lstm(**a, threads=threads, save_gates=False)
     np.testing.assert_array_equal(unsaved[0], h)
-    assert unsaved[2].shape == (0, B, 4 * H)
+    assert unsaved[1].shape == (0, B, H) and unsaved[2].shape == (0, B, 4 * H)
+    np.testing.assert_array_equal(unsaved[3], h_last)
+    np.testing.assert_array_equal(unsaved[4], c_last)
 
 
 @pytest.mark.parametrize("peepholes", [False, True])
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("save_gates", [True, False])
 @pytest.mark.parametrize("batch", BATCHES)
-def test_gradient_matches_autodiff(library, peepholes, threads, save_gates, batch):
+@pytest.mark.parametrize("sequence", [True, False])
+def test_gradient_matches_autodiff(
+    library, peepholes, threads, save_gates, batch, sequence
+):
+    """Gradients through h (every step, unless `sequence` is False: then
+    only the last states carry one, and the op gets an empty `dh`), h_last
+    and c_last."""
     import tensorflow as tf
 
     a = _arrays(peepholes, seed=1, batch=batch)
     sources = [tf.constant(v) for v in a.values()]
-    rng = np.random.default_rng(2)
-    seeds_h = tf.constant(rng.normal(size=(T, batch, H)).astype("float32"))
-    seeds_c = tf.constant(rng.normal(size=(batch, H)).astype("float32"))
 
-    def gradients(run):
-        with tf.GradientTape() as tape:
-            tape.watch(sources)
-            h, c = run(*sources)
-            # Every output of every step, and the last c (the final state).
-            loss = tf.reduce_sum(h * seeds_h) + tf.reduce_sum(c[-1] * seeds_c)
-        return tape.gradient(loss, sources)
+    def ours(*args):
+        h, _, _, h_last, c_last = library.keras_seq_lstm(
+            *args, threads=threads, save_gates=save_gates
+        )
+        return [h, h_last, c_last] if sequence else [h_last, c_last]
 
-    def native(*args):
-        h, c, _ = library.keras_seq_lstm(*args, threads=threads, save_gates=save_gates)
-        return h, c
+    def reference(*args):
+        h, c = _tf_lstm(*args)
+        return [h, h[-1], c[-1]] if sequence else [h[-1], c[-1]]
 
     from keras_seq.layers.rnn import native_rnn  # noqa: F401 - the gradient
 
-    ours = gradients(native)
-    expected = gradients(_tf_lstm)
-    names = list(a)
-    for name, got, want in zip(names, ours, expected):
-        if name == "peepholes" and not peepholes:
-            assert got.shape == (0, H)
-            continue
-        np.testing.assert_allclose(got, want, atol=1e-5, err_msg=name)
+    _assert_gradients_match(ours, reference, sources, _seeds(batch, sequence, 2))
 
 
 def test_bad_shapes_are_named(library):
@@ -220,52 +249,56 @@ def _rnn_reference(tanh, stack):
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("batch", BATCHES)
-def test_gru_matches_numpy_and_autodiff(library, threads, batch):
+@pytest.mark.parametrize("sequence", [True, False])
+def test_gru_matches_numpy_and_autodiff(library, threads, batch, sequence):
     import tensorflow as tf
 
     arrays = _gru_arrays(batch=batch)
-    h, saved = library.keras_seq_gru(*arrays, threads=threads)
+    h, saved, h_last = library.keras_seq_gru(*arrays, threads=threads)
     np.testing.assert_allclose(h, _numpy_gru(*arrays), atol=2e-6)
+    np.testing.assert_array_equal(h_last, h[-1])
     assert saved.shape == (T, batch, 4 * H)
     sources = [tf.constant(a) for a in arrays]
-    seeds = tf.constant(np.random.default_rng(1).normal(size=(T, batch, H)), tf.float32)
     for save_gates in (True, False):
-        with tf.GradientTape() as tape:
-            tape.watch(sources)
-            got = library.keras_seq_gru(
-                *sources, threads=threads, save_gates=save_gates
-            )[0]
-            loss = tf.reduce_sum(got * seeds)
-        ours = tape.gradient(loss, sources)
-        with tf.GradientTape() as tape:
-            tape.watch(sources)
-            loss = tf.reduce_sum(_tf_gru(*sources) * seeds)
-        for got, want in zip(ours, tape.gradient(loss, sources)):
-            np.testing.assert_allclose(got, want, atol=1e-5)
+
+        def ours(*args, save_gates=save_gates):
+            h, _, h_last = library.keras_seq_gru(
+                *args, threads=threads, save_gates=save_gates
+            )
+            return [h, h_last] if sequence else [h_last]
+
+        def reference(*args):
+            h = _tf_gru(*args)
+            return [h, h[-1]] if sequence else [h[-1]]
+
+        seeds = _seeds(batch, sequence, 1)
+        _assert_gradients_match(ours, reference, sources, seeds, f"{save_gates=}")
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("batch", BATCHES)
-def test_simple_rnn_matches_numpy_and_autodiff(library, threads, batch):
+@pytest.mark.parametrize("sequence", [True, False])
+def test_simple_rnn_matches_numpy_and_autodiff(library, threads, batch, sequence):
     import tensorflow as tf
 
     arrays = _rnn_arrays(batch=batch)
-    h = library.keras_seq_rnn(*arrays, threads=threads)
+    h, h_last = library.keras_seq_rnn(*arrays, threads=threads)
     expected = _rnn_reference(np.tanh, np.stack)(
         *[a.astype(np.float64) for a in arrays]
     )
     np.testing.assert_allclose(h, expected, atol=2e-6)
+    np.testing.assert_array_equal(h_last, h[-1])
+
+    def ours(*args):
+        h, h_last = library.keras_seq_rnn(*args, threads=threads)
+        return [h, h_last] if sequence else [h_last]
+
+    def reference(*args):
+        h = _rnn_reference(tf.tanh, tf.stack)(*args)
+        return [h, h[-1]] if sequence else [h[-1]]
+
     sources = [tf.constant(a) for a in arrays]
-    seeds = tf.constant(np.random.default_rng(1).normal(size=(T, batch, H)), tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(sources)
-        loss = tf.reduce_sum(library.keras_seq_rnn(*sources, threads=threads) * seeds)
-    ours = tape.gradient(loss, sources)
-    with tf.GradientTape() as tape:
-        tape.watch(sources)
-        loss = tf.reduce_sum(_rnn_reference(tf.tanh, tf.stack)(*sources) * seeds)
-    for got, want in zip(ours, tape.gradient(loss, sources)):
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    _assert_gradients_match(ours, reference, sources, _seeds(batch, sequence, 1))
 
 
 LAYER_CASES = {
