@@ -1,30 +1,31 @@
-// The LSTM time loop on the CPU as two TensorFlow ops: forward and backward.
+// The recurrent time loops on the CPU as TensorFlow ops, forward and
+// backward: `KerasSeqLstm` (keras_seq.layers.LSTM: sigmoid gates, tanh,
+// optional diagonal peepholes), `KerasSeqGru` (GRU, reset gate after the
+// recurrent matmul) and `KerasSeqRnn` (SimpleRNN, tanh), each with its
+// `...Grad`. keras_seq/layers/rnn/native_rnn.py builds, loads and calls them
+// and registers the gradients; tests/layers/rnn/test_native_rnn.py checks
+// them against NumPy, TensorFlow autodiff and the layers' compiled loops.
 //
-// `KerasSeqLstm` runs the whole sequence of `keras_seq.layers.LSTM` (sigmoid
-// gates, tanh, optional diagonal peepholes) in one op, and
-// `KerasSeqLstmGrad` its gradient. keras_seq/layers/rnn/native_rnn.py
-// builds, loads and calls them (and registers the gradient);
-// tests/layers/rnn/test_native_rnn.py checks both against the compiled
-// TensorFlow loop and against NumPy.
-//
-// Shapes: inputs x (T, B, I); kernel W (I, 4H); bias b (4H); recurrent
-// kernel U (H, 4H); peepholes P (3, H) (rows i, f, o; (0, H) for none);
-// h0, c0 (B, H). The gates are ordered i, f, g, o as in Keras. For each step:
+// Shapes: inputs x (T, B, I), time-major; h0 (B, H); a cell of G gates has
+// kernel W (I, G H) and recurrent kernel U (H, G H), gate blocks side by side
+// as in Keras. The LSTM (G = 4, gates i, f, g, o; peepholes P (3, H), rows
+// i, f, o, or (0, H) for none; c0 (B, H)), for each step:
 //   z = x_t W + b + h_{t-1} U
 //   i = sigmoid(z_i + p_i * c_{t-1}),  f = sigmoid(z_f + p_f * c_{t-1})
 //   g = tanh(z_g),  c_t = f * c_{t-1} + i * g
 //   o = sigmoid(z_o + p_o * c_t),  h_t = o * tanh(c_t)
+// The GRU's and SimpleRNN's equations are above their classes.
 //
-// Why an op of its own: under XLA on a CPU each step's matmuls run on one
+// Why ops of their own: under XLA on a CPU each step's matmuls run on one
 // core. Here the units are split between `threads` workers; worker k owns
-// units [k H / n, (k + 1) H / n) of every gate, computes their four gate
-// columns (its own packed slice of W and U, so its matmuls are contiguous),
-// their c and h, then waits at a barrier until every worker has written its
-// part of h_t, which all of them read in the next step. The backward loop
-// splits the same way: each worker computes the gate gradients dz of its
-// units and accumulates its columns of dW, dU and db; after a barrier each
-// computes its units of dh_{t-1} = dz U^T. dx = dz W^T is one matmul after
-// the loop, its rows split between the workers.
+// units [k H / n, (k + 1) H / n) of every gate, computes their gate columns
+// (its own packed slice of W and U, so its matmuls are contiguous) and its
+// part of h_t, then waits at a barrier until every worker has written its
+// part, which all of them read in the next step. The backward loops split
+// the same way: each worker computes the gate gradients of its units and
+// its columns of dW, dU and db; after a barrier each computes its units of
+// dh_{t-1} = dz U^T. The gradient ops return the input side's gate
+// gradients d_pre, (T, B, G H); the caller computes dx = d_pre W^T.
 
 #define EIGEN_USE_THREADS
 
@@ -250,7 +251,7 @@ class Barrier {
   std::atomic<int> generation_{0};
 };
 
-// LSTM ops running now in this process: a second one (the other direction
+// Recurrent ops running now in this process: a second one (the other direction
 // of a Bidirectional layer) runs on one worker, so that two ops never spin
 // against each other for the same cores.
 std::atomic<int> running_ops{0};
