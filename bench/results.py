@@ -229,6 +229,43 @@ def summary(link):
     return "\n".join(lines) + "\n"
 
 
+def copied_figures():
+    """`[(path, line number, figure, results file)]`: each figure of a
+    results file (a value or a peer's value, as the tables render it, with
+    its unit; unitless ones of three digits or more) that a Markdown file
+    writes by hand, outside the tables generated from that file. A figure
+    lives in its results file; other pages link to it."""
+    figures = {}
+    for name in names():
+        for row in load(name)["measures"]:
+            unit = row.get("unit", "")
+            for value in (row["value"], row.get("peer_value")):
+                if value is None:
+                    continue
+                text = _number(value, unit)
+                if unit or len(re.sub(r"\D", "", text)) >= 3:
+                    figures.setdefault(text, name)
+    patterns = {
+        figure: re.compile(r"(?<![\w.,])" + re.escape(figure) + r"(?![\w.])")
+        for figure in figures
+    }
+    found = []
+    for path in markdown_files():
+        if path == PAGE:
+            continue
+        # The generated tables blanked out, their lines kept for the numbers.
+        text = MARKED.sub(
+            lambda m: m.group(1) + "\n" * m.group("body").count("\n") + m.group(4),
+            path.read_text(encoding="utf-8"),
+        )
+        for number, line in enumerate(text.splitlines(), 1):
+            for figure, pattern in patterns.items():
+                if pattern.search(line):
+                    relative = path.relative_to(ROOT).as_posix()
+                    found.append((relative, number, figure, figures[figure]))
+    return found
+
+
 def render_marked(text, path=None):
     def replace(match):
         if match.group("name") == "summary":

@@ -330,3 +330,26 @@ def test_summary_lists_targets_and_links_the_rest_in_one_row(tmp_path, monkeypat
         "[Serving c](results.md#serving-c) | | |"
     )
     assert len(lines) == 4
+
+
+def test_no_figure_is_copied_by_hand():
+    """A figure of a results file appears in the tables generated from it,
+    not typed into another page, where it would go stale."""
+    assert results.copied_figures() == []
+
+
+def test_a_copied_figure_is_found(tmp_path, monkeypatch):
+    """The check above can fail: a figure typed into a page is found, the
+    same figure inside a generated table is not."""
+    name = results.names()[0]
+    row = next(r for r in results.load(name)["measures"] if r.get("unit"))
+    figure = results._number(row["value"], row["unit"])
+    page = tmp_path / "page.md"
+    page.write_text(
+        f"<!-- results {name} -->\n| {figure} |\n<!-- end results -->\n"
+        f"It took {figure} here.\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(results, "ROOT", tmp_path)
+    monkeypatch.setattr(results, "markdown_files", lambda: [page])
+    assert results.copied_figures() == [("page.md", 4, figure, name)]
