@@ -91,8 +91,9 @@ docs-screenshots: docs
 	$(BIN)/python docs/screenshots.py
 
 test: lint docs
-	@# The word2vec CPU kernel (C++), built once into ~/.cache/keras_seq; built
-	@# here so that the test workers do not each build it.
+	@# The C++ kernels (word2vec, the recurrent loops), built once into
+	@# ~/.cache/keras_seq; built here so that the test workers do not each
+	@# build them.
 	$(BIN)/python -m keras_seq.embeddings.kernels
 	$(BIN)/python -m pytest $(XDIST) --durations=$(DURATIONS) --doctest-modules keras_seq tests
 	@# The library on the other two Keras backends: layers, decoding, metrics,
