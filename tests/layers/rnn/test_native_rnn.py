@@ -419,3 +419,18 @@ def test_bidirectional_runs_both_directions(monkeypatch):
     got = tf.function(layer)(x).numpy()
     monkeypatch.setenv("KERAS_SEQ_NATIVE_RNN", "0")
     np.testing.assert_allclose(tf.function(layer)(x), got, atol=5e-6)
+
+
+def test_without_the_ops_the_loop_runs(monkeypatch):
+    """Where the ops cannot be built (`library()` is None, after a warning),
+    the layers run their loops, with the same numbers."""
+    from keras_seq.layers.rnn import native_rnn
+
+    monkeypatch.setenv("KERAS_SEQ_NATIVE_RNN", "1")
+    x = np.random.default_rng(6).normal(size=(B, T, I)).astype("float32")
+    for layer in (LSTM(H), GRU(H), SimpleRNN(H)):
+        with_ops = layer(x).numpy()
+        with monkeypatch.context() as patch:
+            patch.setattr(native_rnn, "library", lambda: None)
+            assert not native_rnn.usable(layer, layer(x), None, None)
+            np.testing.assert_allclose(layer(x), with_ops, atol=2e-6)
