@@ -206,7 +206,9 @@ def exportable():
     gather their outputs without a TensorArray. `export_model` uses it;
     call `model.export` inside it to export without the checks:
 
-        with keras_seq.export.exportable():
+        from keras_seq.export import exportable
+
+        with exportable():
             model.export("model.tflite", format="litert")
 
     Models traced before the block keep their traces (e.g. a `tf.function`

@@ -434,3 +434,44 @@ def test_without_the_ops_the_loop_runs(monkeypatch):
             patch.setattr(native_rnn, "library", lambda: None)
             assert not native_rnn.usable(layer, layer(x), None, None)
             np.testing.assert_allclose(layer(x), with_ops, atol=2e-6)
+
+
+def _saved_model_ops(path):
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved = saved_model_pb2.SavedModel()
+    with open(f"{path}/saved_model.pb", "rb") as f:
+        saved.ParseFromString(f.read())
+    graph = saved.meta_graphs[0].graph_def
+    return {n.op for n in graph.node} | {
+        n.op for f in graph.library.function for n in f.node_def
+    }
+
+
+def test_exports_take_the_core_op_loops(tmp_path, monkeypatch):
+    """`export_model` and `model.export` inside `exportable()` write the
+    loops of core ops (TF Serving has no keras_seq op), with the numbers of
+    the ops."""
+    import tensorflow as tf
+
+    from keras_seq.export import export_model, exportable
+
+    monkeypatch.setenv("KERAS_SEQ_NATIVE_RNN", "1")
+    inputs = keras.Input((T, I))
+    outputs = keras.layers.Concatenate()(
+        [LSTM(H)(inputs), GRU(H)(inputs), SimpleRNN(H)(inputs)]
+    )
+    model = keras.Model(inputs, outputs)
+    x = np.random.default_rng(7).normal(size=(B, T, I)).astype("float32")
+    expected = model.predict_on_batch(x)
+    export_model(
+        model, str(tmp_path / "portable"), format="tf_saved_model", examples=[x]
+    )
+    with exportable():
+        model.export(str(tmp_path / "keras"), verbose=False)
+    for name in ("portable", "keras"):
+        ops = _saved_model_ops(tmp_path / name)
+        assert not {op for op in ops if op.startswith("KerasSeq")}, name
+        served = tf.saved_model.load(str(tmp_path / name)).signatures["serving_default"]
+        (got,) = served(tf.constant(x)).values()
+        np.testing.assert_allclose(got, expected, atol=2e-5, err_msg=name)
