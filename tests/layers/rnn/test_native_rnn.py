@@ -410,15 +410,30 @@ def test_falls_back_where_it_cannot_run(monkeypatch):
 
 def test_bidirectional_runs_both_directions(monkeypatch):
     """Two ops at once (the directions of a Bidirectional layer, run in
-    parallel by the graph executor): the second runs on one worker."""
+    parallel by the graph executor), each large enough for several workers
+    (a step over 2 MFLOP): the second waits for the first, forward and
+    backward, and both give the compiled loops' numbers."""
     import tensorflow as tf
 
     monkeypatch.setenv("KERAS_SEQ_NATIVE_RNN", "1")
-    x = np.random.default_rng(5).normal(size=(16, 40, I)).astype("float32")
+    x = tf.constant(np.random.default_rng(5).normal(size=(64, 40, I)), tf.float32)
     layer = Bidirectional(LSTM(64, return_sequences=True))
-    got = tf.function(layer)(x).numpy()
+
+    @tf.function
+    def run(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            loss = tf.reduce_sum(tf.sin(y))
+        return y, tape.gradient(loss, [x, *layer.trainable_variables])
+
+    got, got_grads = run(x)
     monkeypatch.setenv("KERAS_SEQ_NATIVE_RNN", "0")
-    np.testing.assert_allclose(tf.function(layer)(x), got, atol=5e-6)
+    run = tf.function(run.python_function)
+    want, want_grads = run(x)
+    np.testing.assert_allclose(got, want, atol=5e-6)
+    for g, w in zip(got_grads, want_grads):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=5e-5)
 
 
 def test_without_the_ops_the_loop_runs(monkeypatch):
