@@ -432,8 +432,10 @@ def test_bidirectional_runs_both_directions(monkeypatch):
     run = tf.function(run.python_function)
     want, want_grads = run(x)
     np.testing.assert_allclose(got, want, atol=5e-6)
+    # The weight gradients sum 2,560 float32 terms per entry, in another
+    # order than the compiled loop's.
     for g, w in zip(got_grads, want_grads):
-        np.testing.assert_allclose(g, w, rtol=1e-5, atol=5e-5)
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-4)
 
 
 def test_without_the_ops_the_loop_runs(monkeypatch):
