@@ -413,6 +413,58 @@ Map Mutable2d(Tensor* t, int64_t rows, int64_t cols) {
   return Map(t->flat<float>().data(), rows, cols, Eigen::OuterStride<>(cols));
 }
 
+// What a forward worker reads of the kernels: its slices of W and U (as
+// they are for one worker, packed for several) and x_t W + b for its
+// columns. Small batches (serving) project the inputs of all steps in one
+// matmul before the loop: a step's x_t W would read all of W for a few
+// rows. Large ones project step by step, so that the projections
+// (T * B * gates * units floats) need not come back from memory.
+class WorkerInputs {
+ public:
+  WorkerInputs(const Tensor& x, const ConstMap& W, const ConstMap& U,
+               const float* bias, int units, Slice s, int gates, int count)
+      : W_packed_(count > 1 ? Pack(W, units, s, gates) : Matrix()),
+        U_packed_(count > 1 ? Pack(U, units, s, gates) : Matrix()),
+        W_(count > 1 ? Const2d(W_packed_) : W),
+        U(count > 1 ? Const2d(U_packed_) : U),
+        bias_(PackRow(bias, units, s, gates)),
+        x_(x.flat<float>().data()),
+        batch_(x.dim_size(1)),
+        features_(x.dim_size(2)) {
+    const int64_t rows = x.dim_size(0) * batch_;
+    if (rows * gates * s.size <= (1 << 18)) {
+      projected_.noalias() =
+          ConstMap(x_, rows, features_, Eigen::OuterStride<>(features_)) * W_;
+      projected_.rowwise() += bias_.matrix();
+    }
+  }
+
+  // z = x_t W + b: (B, gates * size).
+  void Project(int64_t t, Matrix* z) const {
+    if (projected_.size() > 0) {
+      *z = projected_.middleRows(t * batch_, batch_);
+      return;
+    }
+    const ConstMap x_t(x_ + t * batch_ * features_, batch_, features_,
+                       Eigen::OuterStride<>(features_));
+    z->noalias() = x_t * W_;
+    z->rowwise() += bias_.matrix();
+  }
+
+ private:
+  Matrix W_packed_, U_packed_, projected_;
+  ConstMap W_;
+
+ public:
+  const ConstMap U;  // this worker's columns of U
+
+ private:
+  Row bias_;
+  const float* x_;
+  int64_t batch_, features_;
+};
+
+
 // Validates the shapes every op reads, for a cell of `gates` gates; sets
 // T, B, I, H.
 absl::Status CheckCommon(const Tensor& x, const Tensor& kernel,
@@ -548,7 +600,6 @@ class LstmOp : public OpKernel {
     const auto U = Const2d(recurrent_kernel, H, 4 * H);
     const float* b = bias.flat<float>().data();
     const float* P = peepholes.flat<float>().data();
-    const float* xs = x.flat<float>().data();
     float* hs = h_out->flat<float>().data();
     float* gs = save_gates_ ? gates_out->flat<float>().data() : nullptr;
 
@@ -559,50 +610,22 @@ class LstmOp : public OpKernel {
     auto work = [&](int k) {
       const Slice s = UnitsOf(k, count, H);
       const int n = s.size;
-      // One worker reads W and U as they are; several, their packed slices.
-      Matrix Wk_packed, Uk_packed;
-      if (count > 1) {
-        Wk_packed = Pack(W, H, s, 4);
-        Uk_packed = Pack(U, H, s, 4);
-      }
-      const ConstMap Wk = count > 1 ? Const2d(Wk_packed) : W;
-      const ConstMap Uk = count > 1 ? Const2d(Uk_packed) : U;
-      Row bk(4 * n);
-      for (int gate = 0; gate < 4; ++gate) {
-        bk.segment(gate * n, n) =
-            Eigen::Map<const Row>(b + gate * H + s.begin, n);
-      }
+      const WorkerInputs in(x, W, U, b, H, s, 4, count);
       Row pi, pf, po;
       if (peep) {
         pi = Eigen::Map<const Row>(P + s.begin, n);
         pf = Eigen::Map<const Row>(P + H + s.begin, n);
         po = Eigen::Map<const Row>(P + 2 * H + s.begin, n);
       }
-      // Small batches (serving) project the inputs of all steps in one
-      // matmul before the loop: a step's x_t W would read all of W for a
-      // few rows. Large ones project step by step, so that the projections
-      // (T * B * 4 * units floats) need not come back from memory.
-      const bool hoist = T * B * 4 * n <= (1 << 18);
-      Matrix projected;
-      if (hoist) {
-        projected.noalias() = Const2d(x, T * B, I) * Wk;
-        projected.rowwise() += bk.matrix();
-      }
       Matrix z(B, 4 * n);
       for (int64_t t = 0; t < T; ++t) {
-        const ConstMap x_t(xs + t * B * I, B, I, Eigen::OuterStride<>(I));
         const float* h_prev_data = t == 0 ? h0.flat<float>().data() : hs + (t - 1) * B * H;
         const ConstMap h_prev(h_prev_data, B, H, Eigen::OuterStride<>(H));
         const float* c_prev_data =
             (t == 0 ? c0.flat<float>().data() : c_at(t - 1)) + s.begin;
         const ConstMap c_prev(c_prev_data, B, n, Eigen::OuterStride<>(H));
-        if (hoist) {
-          z = projected.middleRows(t * B, B);
-        } else {
-          z.noalias() = x_t * Wk;
-          z.rowwise() += bk.matrix();
-        }
-        z.noalias() += h_prev * Uk;
+        in.Project(t, &z);
+        z.noalias() += h_prev * in.U;
         // The gates in place of their pre-activations.
         auto i = z.middleCols(0, n).array();
         auto f = z.middleCols(n, n).array();
@@ -622,11 +645,8 @@ class LstmOp : public OpKernel {
         Map h_t(hs + t * B * H + s.begin, B, n, Eigen::OuterStride<>(H));
         h_t.array() = o * c_t.array().tanh();
         if (gs != nullptr) {
-          float* g_t = gs + t * B * 4 * H;
-          for (int index = 0; index < 4; ++index) {
-            Map(g_t + index * H + s.begin, B, n, Eigen::OuterStride<>(4 * H)) =
-                z.middleCols(index * n, n);
-          }
+          Unpack(z, H, s, 4,
+                 Map(gs + t * B * 4 * H, B, 4 * H, Eigen::OuterStride<>(4 * H)));
         }
         barrier.Wait();
       }
@@ -663,12 +683,9 @@ class LstmGradOp : public OpKernel {
     int64_t T, B, I, H;
     OP_REQUIRES_OK(context, CheckShapes(x, kernel, recurrent_kernel, peepholes,
                                         h0, c0, &T, &B, &I, &H));
-    const TensorShape sequence({T, B, H});
-    OP_REQUIRES(context, h.shape() == sequence && c.shape() == sequence,
-                InvalidArgument("h and c must be ", sequence.DebugString()));
-    OP_REQUIRES(context, gates.shape() == TensorShape({T, B, 4 * H}),
-                InvalidArgument("gates must be (time, batch, 4 * units), got ",
-                                gates.shape().DebugString()));
+    OP_REQUIRES_OK(context, CheckSequence(h, "h", T, B, H));
+    OP_REQUIRES_OK(context, CheckSequence(c, "c", T, B, H));
+    OP_REQUIRES_OK(context, CheckSequence(gates, "gates", T, B, 4 * H));
     OP_REQUIRES_OK(context, CheckUpstream(dh, dh_last, T, B, H));
     OP_REQUIRES(context, dc_last.shape() == h0.shape(),
                 InvalidArgument("dc_last must be ", h0.shape().DebugString()));
@@ -776,10 +793,7 @@ class LstmGradOp : public OpKernel {
           dpo += (dzo * c_t).colwise().sum();
         }
         float* dz_t = dzs + t * B * 4 * H;
-        for (int index = 0; index < 4; ++index) {
-          Map(dz_t + index * H + s.begin, B, n, Eigen::OuterStride<>(4 * H)) =
-              dz.middleCols(index * n, n);
-        }
+        Unpack(dz, H, s, 4, Map(dz_t, B, 4 * H, Eigen::OuterStride<>(4 * H)));
         const ConstMap x_t(xs + t * B * I, B, I, Eigen::OuterStride<>(I));
         const float* h_prev_data =
             t == 0 ? h0.flat<float>().data() : hs + (t - 1) * B * H;
@@ -797,10 +811,10 @@ class LstmGradOp : public OpKernel {
       auto dW = Mutable2d(dw_out, I, 4 * H);
       auto dU = Mutable2d(du_out, H, 4 * H);
       float* db = db_out->flat<float>().data();
-      for (int index = 0; !after && index < 4; ++index) {
-        dW.middleCols(index * H + s.begin, n) = dWk.middleCols(index * n, n);
-        dU.middleCols(index * H + s.begin, n) = dUk.middleCols(index * n, n);
-        Eigen::Map<Row>(db + index * H + s.begin, n) = dbk.segment(index * n, n);
+      if (!after) {
+        Unpack(dWk, H, s, 4, dW);
+        Unpack(dUk, H, s, 4, dU);
+        Unpack(dbk.matrix(), H, s, 4, Mutable2d(db_out, 1, 4 * H));
       }
       if (peep) {
         float* dp = dp_out->flat<float>().data();
@@ -862,7 +876,6 @@ class GruOp : public OpKernel {
 
     const auto W = Const2d(kernel, I, 3 * H);
     const auto U = Const2d(recurrent_kernel, H, 3 * H);
-    const float* xs = x.flat<float>().data();
     float* hs = h_out->flat<float>().data();
     float* saved = save_gates_ ? saved_out->flat<float>().data() : nullptr;
 
@@ -873,34 +886,16 @@ class GruOp : public OpKernel {
     auto work = [&](int k) {
       const Slice s = UnitsOf(k, count, H);
       const int n = s.size;
-      Matrix Wk_packed, Uk_packed;
-      if (count > 1) {
-        Wk_packed = Pack(W, H, s, 3);
-        Uk_packed = Pack(U, H, s, 3);
-      }
-      const ConstMap Wk = count > 1 ? Const2d(Wk_packed) : W;
-      const ConstMap Uk = count > 1 ? Const2d(Uk_packed) : U;
-      const Row bi = PackRow(input_bias.flat<float>().data(), H, s, 3);
+      const WorkerInputs in(x, W, U, input_bias.flat<float>().data(), H, s, 3,
+                            count);
       const Row br = PackRow(recurrent_bias.flat<float>().data(), H, s, 3);
-      const bool hoist = T * B * 3 * n <= (1 << 18);
-      Matrix projected;
-      if (hoist) {
-        projected.noalias() = Const2d(x, T * B, I) * Wk;
-        projected.rowwise() += bi.matrix();
-      }
       Matrix zx(B, 3 * n), zh(B, 3 * n);
       for (int64_t t = 0; t < T; ++t) {
         const float* h_prev_data =
             t == 0 ? h0.flat<float>().data() : hs + (t - 1) * B * H;
         const ConstMap h_prev(h_prev_data, B, H, Eigen::OuterStride<>(H));
-        if (hoist) {
-          zx = projected.middleRows(t * B, B);
-        } else {
-          const ConstMap x_t(xs + t * B * I, B, I, Eigen::OuterStride<>(I));
-          zx.noalias() = x_t * Wk;
-          zx.rowwise() += bi.matrix();
-        }
-        zh.noalias() = h_prev * Uk;
+        in.Project(t, &zx);
+        zh.noalias() = h_prev * in.U;
         zh.rowwise() += br.matrix();
         // The gates in place of the input projections.
         auto z = zx.middleCols(0, n).array();
@@ -1100,7 +1095,6 @@ class RnnOp : public OpKernel {
 
     const auto W = Const2d(kernel, I, H);
     const auto U = Const2d(recurrent_kernel, H, H);
-    const float* xs = x.flat<float>().data();
     float* hs = h_out->flat<float>().data();
 
     const Team team(context, threads_, H, 2.0 * B * (I + H) * H);
@@ -1110,33 +1104,14 @@ class RnnOp : public OpKernel {
     auto work = [&](int k) {
       const Slice s = UnitsOf(k, count, H);
       const int n = s.size;
-      Matrix Wk_packed, Uk_packed;
-      if (count > 1) {
-        Wk_packed = Pack(W, H, s, 1);
-        Uk_packed = Pack(U, H, s, 1);
-      }
-      const ConstMap Wk = count > 1 ? Const2d(Wk_packed) : W;
-      const ConstMap Uk = count > 1 ? Const2d(Uk_packed) : U;
-      const Row bk = PackRow(bias.flat<float>().data(), H, s, 1);
-      const bool hoist = T * B * n <= (1 << 18);
-      Matrix projected;
-      if (hoist) {
-        projected.noalias() = Const2d(x, T * B, I) * Wk;
-        projected.rowwise() += bk.matrix();
-      }
+      const WorkerInputs in(x, W, U, bias.flat<float>().data(), H, s, 1, count);
       Matrix z(B, n);
       for (int64_t t = 0; t < T; ++t) {
         const float* h_prev_data =
             t == 0 ? h0.flat<float>().data() : hs + (t - 1) * B * H;
         const ConstMap h_prev(h_prev_data, B, H, Eigen::OuterStride<>(H));
-        if (hoist) {
-          z = projected.middleRows(t * B, B);
-        } else {
-          const ConstMap x_t(xs + t * B * I, B, I, Eigen::OuterStride<>(I));
-          z.noalias() = x_t * Wk;
-          z.rowwise() += bk.matrix();
-        }
-        z.noalias() += h_prev * Uk;
+        in.Project(t, &z);
+        z.noalias() += h_prev * in.U;
         Map(hs + t * B * H + s.begin, B, n, Eigen::OuterStride<>(H)).array() =
             z.array().tanh();
         barrier.Wait();
