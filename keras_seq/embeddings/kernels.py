@@ -5,9 +5,10 @@ with the system's `g++` into a cache folder (`$KERAS_SEQ_CACHE`, default
 `~/.cache/keras_seq`), named by a hash of the source, the TensorFlow version,
 the compile flags and the CPU, and loads it with `tf.load_op_library`
 (`keras_seq.utils.native_ops`). `make` builds it ahead (`python -m
-keras_seq.embeddings.kernels`, which builds the LSTM kernel too). Where it
-cannot be built (no compiler, no TensorFlow headers) `load()` returns None
-with a warning, and training falls back to the pure TensorFlow step.
+keras_seq.embeddings.kernels`, which builds the recurrent loops' ops too).
+Where it cannot be built (no compiler, no TensorFlow headers) `load()`
+returns None with a warning, and training falls back to the pure
+TensorFlow step.
 """
 
 import pathlib

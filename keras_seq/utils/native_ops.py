@@ -7,7 +7,7 @@ version, the compile flags and the CPU; `load(source, ...)` loads it with
 `tf.load_op_library`. Where it cannot be built (no compiler, no TensorFlow
 headers) `load` returns None with a warning, and the caller falls back to
 pure TensorFlow. The ops: the word2vec step (`keras_seq.embeddings.kernels`)
-and the LSTM loop (`keras_seq.layers.rnn.native_rnn`).
+and the recurrent loops (`keras_seq.layers.rnn.native_rnn`).
 """
 
 import functools
