@@ -44,9 +44,13 @@ def _cpu_description():
 # and the kernels have no half-precision code: the first set turns it off; the
 # second is for a compiler that does not know the flag.
 ARCH_FLAGS = (("-march=native", "-mno-avx512fp16"), ("-march=native",))
+# Then the same with KERAS_SEQ_PORTABLE: for an Eigen whose internal matrix
+# product kernels (which rnn_kernels.cc's `PackedWeights` calls) differ from
+# those of TensorFlow 2.21's headers, Eigen's public products instead.
+FLAG_SETS = ARCH_FLAGS + tuple((*flags, "-DKERAS_SEQ_PORTABLE") for flags in ARCH_FLAGS)
 
 
-def _build_command(source, output, arch_flags=ARCH_FLAGS[0]):
+def _build_command(source, output, flags=FLAG_SETS[0]):
     import tensorflow as tf
 
     compiler = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++")
@@ -57,7 +61,7 @@ def _build_command(source, output, arch_flags=ARCH_FLAGS[0]):
         "-shared",
         "-fPIC",
         "-O3",
-        *arch_flags,
+        *flags,
         "-fopenmp-simd",
         "-w",
         str(source),
@@ -68,7 +72,7 @@ def _build_command(source, output, arch_flags=ARCH_FLAGS[0]):
     ]
 
 
-def library_path(source):
+def library_path(source, flag_sets=FLAG_SETS):
     """The path the built library of `source` has for this TensorFlow and CPU."""
     import tensorflow as tf
 
@@ -78,7 +82,7 @@ def library_path(source):
         source.read_bytes(),
         tf.__version__.encode(),
         repr(
-            [_build_command(source, "out", flags)[1:] for flags in ARCH_FLAGS]
+            [_build_command(source, "out", flags)[1:] for flags in flag_sets]
         ).encode(),
         _cpu_description().encode(),
     ):
@@ -86,9 +90,12 @@ def library_path(source):
     return cache_folder() / f"{source.stem}_{digest.hexdigest()[:16]}.so"
 
 
-def build(source, verbose=False):
-    """Compiles `source` unless it is built already; returns the library's path."""
-    path = library_path(source)
+def build(source, verbose=False, flag_sets=FLAG_SETS):
+    """Compiles `source` unless it is built already; returns the library's path.
+
+    Tries each set of compiler flags of `flag_sets` in turn until one builds.
+    """
+    path = library_path(source, flag_sets)
     if path.exists():
         return path
     try:
@@ -103,7 +110,7 @@ def build(source, verbose=False):
     handle, temporary = tempfile.mkstemp(suffix=".so", dir=path.parent)
     os.close(handle)
     errors = []
-    for flags in ARCH_FLAGS:
+    for flags in flag_sets:
         command = _build_command(source, temporary, flags)
         if verbose:
             print(" ".join(command), file=sys.stderr)

@@ -164,6 +164,122 @@ def test_gradient_matches_autodiff(
     _assert_gradients_match(ours, reference, sources, _seeds(batch, sequence, 2))
 
 
+# Sizes at which each worker projects the inputs step by step and both
+# products read weights packed once (`PackedWeights` in rnn_kernels.cc:
+# batches of 8 or more, T * B * gates * units per worker over 2**18); the
+# SimpleRNN's depth of 1,100 is cut in several of Eigen's blocks.
+PACKED = {
+    "lstm": (10, 64, 64, 256),  # T, B, I, H
+    "gru": (10, 64, 64, 288),
+    "rnn": (8, 32, 1100, 1100),
+}
+
+
+def _packed_case(kind):
+    """`(op name, keyword arguments, NumPy's h)` of the `PACKED` sizes."""
+    steps, batch, features, units = PACKED[kind]
+    gates = {"lstm": 4, "gru": 3, "rnn": 1}[kind]
+    rng = np.random.default_rng(3)
+
+    def normal(*shape, scale):
+        return (rng.normal(size=shape) * scale).astype("float32")
+
+    inputs = normal(steps, batch, features, scale=1.0)
+    kernel = normal(features, gates * units, scale=features**-0.5)
+    bias = normal(gates * units, scale=0.2)
+    recurrent_kernel = normal(units, gates * units, scale=units**-0.5)
+    h0 = normal(batch, units, scale=0.5)
+    if kind == "lstm":
+        a = {
+            "inputs": inputs,
+            "kernel": kernel,
+            "bias": bias,
+            "recurrent_kernel": recurrent_kernel,
+            "peepholes": np.zeros((0, units), "float32"),
+            "h0": h0,
+            "c0": normal(batch, units, scale=1.0),
+        }
+        return "keras_seq_lstm", a, _numpy_lstm(a)[0]
+    if kind == "gru":
+        arrays = [
+            inputs,
+            kernel,
+            bias,
+            recurrent_kernel,
+            normal(gates * units, scale=0.2),
+            h0,
+        ]
+        names = ["inputs", "kernel", "input_bias", "recurrent_kernel"]
+        names += ["recurrent_bias", "h0"]
+        return "keras_seq_gru", dict(zip(names, arrays)), _numpy_gru(*arrays)
+    arrays = [inputs, kernel, bias, recurrent_kernel, h0]
+    expected = _rnn_reference(np.tanh, np.stack)(
+        *[a.astype(np.float64) for a in arrays]
+    )
+    names = ["inputs", "kernel", "bias", "recurrent_kernel", "h0"]
+    return "keras_seq_rnn", dict(zip(names, arrays)), expected
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("kind", sorted(PACKED))
+def test_packed_weight_products_match_numpy(library, kind, threads):
+    name, arrays, expected = _packed_case(kind)
+    h = getattr(library, name)(**arrays, threads=threads)[0]
+    # float32 sums of up to 2,200 terms
+    np.testing.assert_allclose(h, expected, atol=2e-5)
+
+
+# Runs in a fresh process: a process loads one library of these ops.
+PORTABLE_RUN = """
+import sys
+import numpy as np
+import tensorflow as tf
+library = tf.load_op_library(sys.argv[1])
+cases = np.load(sys.argv[2], allow_pickle=True)["cases"].item()
+np.savez(sys.argv[3], **{
+    f"{kind}_{threads}": getattr(library, name)(**arrays, threads=threads)[0]
+    for kind, (name, arrays) in cases.items() for threads in (1, 2)
+})
+"""
+
+
+def test_portable_build_gives_the_same_numbers(library, tmp_path):
+    """Built with KERAS_SEQ_PORTABLE (Eigen's public products, for an Eigen
+    whose internal kernels differ), the ops give the numbers of the packed
+    products."""
+    import subprocess
+    import sys
+
+    from keras_seq.layers.rnn import native_rnn
+    from keras_seq.utils import native_ops
+
+    portable = tuple(f for f in native_ops.FLAG_SETS if "-DKERAS_SEQ_PORTABLE" in f)
+    path = native_ops.build(native_rnn.SOURCE, flag_sets=portable)
+    cases = {kind: _packed_case(kind) for kind in PACKED}
+    np.savez(
+        tmp_path / "cases.npz",
+        cases=np.array({k: (name, a) for k, (name, a, _) in cases.items()}),
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PORTABLE_RUN,
+            str(path),
+            str(tmp_path / "cases.npz"),
+            str(tmp_path / "out.npz"),
+        ],
+        check=True,
+    )
+    got = np.load(tmp_path / "out.npz")
+    for kind, (name, arrays, expected) in cases.items():
+        for threads in (1, 2):
+            h = got[f"{kind}_{threads}"]
+            np.testing.assert_allclose(h, expected, atol=2e-5)
+            packed = getattr(library, name)(**arrays, threads=threads)[0]
+            np.testing.assert_allclose(h, packed, rtol=0, atol=1e-6)
+
+
 def test_bad_shapes_are_named(library):
     import tensorflow as tf
 
