@@ -266,10 +266,17 @@ int Workers(OpKernelContext* context, int requested, int units, double flops) {
   // workers spin after their work), an LSTM(256) forward pass over 50 steps
   // took 3 to 4 times as long.
   if (requested <= 0 && flops < 2e6) count = 1;
-  // At least 16 units each, so that the packed slices stay wide; no more
-  // than the pool's threads, so that every worker runs (the others wait for
-  // it at each step) even when the calling thread is one of them.
-  count = std::max(1, std::min({count, units / 16, pool}));
+  // At least 16 units each, so that the packed slices stay wide. Every
+  // worker must run at once (the others wait for it at each step): worker 0
+  // is the calling thread, each other one takes a thread of the pool. By
+  // default no more workers than the pool's threads, which holds whether or
+  // not the calling thread is one of them; a count asked for (`threads`)
+  // may add the calling thread where it is not (a test's eager call, next
+  // to a pool of one thread).
+  auto* workers = context->device()->tensorflow_cpu_worker_threads()->workers;
+  const bool caller_outside = workers->CurrentThreadId() < 0;
+  const int most = requested > 0 && caller_outside ? pool + 1 : pool;
+  count = std::max(1, std::min({count, units / 16, most}));
   return count;
 }
 

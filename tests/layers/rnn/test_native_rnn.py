@@ -524,18 +524,19 @@ def test_falls_back_where_it_cannot_run(monkeypatch):
     assert calls[-1] is True
 
 
-def test_bidirectional_runs_both_directions(monkeypatch):
+def bidirectional_check():
     """Two ops at once (the directions of a Bidirectional layer, run in
     parallel by the graph executor), each large enough for several workers
     (a step over 2 MFLOP): the second waits for the first, forward and
     backward, and both give the compiled loops' numbers."""
+    import os
+
     import tensorflow as tf
 
-    monkeypatch.setenv("KERAS_SEQ_NATIVE_RNN", "1")
+    os.environ["KERAS_SEQ_NATIVE_RNN"] = "1"
     x = tf.constant(np.random.default_rng(5).normal(size=(64, 40, I)), tf.float32)
     layer = Bidirectional(LSTM(64, return_sequences=True))
 
-    @tf.function
     def run(x):
         with tf.GradientTape() as tape:
             tape.watch(x)
@@ -543,15 +544,35 @@ def test_bidirectional_runs_both_directions(monkeypatch):
             loss = tf.reduce_sum(tf.sin(y))
         return y, tape.gradient(loss, [x, *layer.trainable_variables])
 
-    got, got_grads = run(x)
-    monkeypatch.setenv("KERAS_SEQ_NATIVE_RNN", "0")
-    run = tf.function(run.python_function)
-    want, want_grads = run(x)
+    got, got_grads = tf.function(run)(x)
+    os.environ["KERAS_SEQ_NATIVE_RNN"] = "0"
+    want, want_grads = tf.function(run)(x)
     np.testing.assert_allclose(got, want, atol=5e-6)
     # The weight gradients sum 2,560 float32 terms per entry, in another
     # order than the compiled loop's.
     for g, w in zip(got_grads, want_grads):
         np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-4)
+
+
+def test_bidirectional_runs_both_directions():
+    """`bidirectional_check` in a process whose thread pools have two
+    threads each, as on a 2-core machine (the tests' own have one: a
+    default op there runs on one worker)."""
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).parents[3]
+    env = {
+        **os.environ,
+        "TF_NUM_INTRAOP_THREADS": "2",
+        "TF_NUM_INTEROP_THREADS": "2",
+        "KERAS_BACKEND": "tensorflow",
+    }
+    command = "from tests.layers.rnn.test_native_rnn import bidirectional_check\n"
+    command += "bidirectional_check()"
+    subprocess.run([sys.executable, "-c", command], cwd=root, env=env, check=True)
 
 
 def test_without_the_ops_the_loop_runs(monkeypatch):
