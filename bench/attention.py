@@ -92,7 +92,8 @@ def main():
             f"A model of one self-attention layer, batch {args.batch}, length "
             f"{args.length}, {args.heads} heads of {args.key_dim}; medians of "
             f"{args.repeats}, the two layers alternated, same weights, the "
-            f"training steps first, then the forward passes."
+            f"training steps first, then the forward passes; the inputs as "
+            f"tensors, converted before the timing."
         ),
     )
 

@@ -29,7 +29,7 @@ import keras
 import memory
 import numpy as np
 from results import add_argument, measure, write
-from timing import median_times
+from timing import batches, median_times
 
 from keras_seq import layers
 
@@ -203,11 +203,12 @@ def memory_report(args):
         if torch_available() and name in TORCH_PEERS:
             models["torch"] = TorchModel(TORCH_PEERS[name], args, x, y)
         report[name] = {}
+        inputs = batches(models, x, y)  # converted before, as for the times
         for which, model in models.items():
             for _ in range(2):  # compile, first-call caches
-                model.train_on_batch(x, y)
+                model.train_on_batch(*inputs[which])
             report[name][which] = memory.peak_during(
-                lambda model=model: model.train_on_batch(x, y)
+                lambda model=model, batch=inputs[which]: model.train_on_batch(*batch)
             )
     print("MEMORY " + json.dumps(report))
 
@@ -371,7 +372,9 @@ def main():
             f"(`predict_on_batch`) at each batch x length, input {args.input}, "
             f"units {args.units}; medians of {args.repeats}, keras_seq, Keras "
             f"and PyTorch alternated (ABBA), the training steps first, then "
-            f"the forward passes on fixed weights; the Keras models compiled alike, "
+            f"the forward passes on fixed weights; every model given its "
+            f"framework's tensors, converted before the timing; the Keras "
+            f"models compiled alike, "
             f"{args.threads} threads. Peak memory: the most heap bytes in use "
             f"during a training step above the level before it, median of 3 "
             f"(`bench/memory.py`)."
