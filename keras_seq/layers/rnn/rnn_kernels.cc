@@ -441,13 +441,18 @@ class PackedWeights {
     Eigen::internal::computeProductBlockingSizes<float, float>(
         kc, mc, nc, Eigen::Index{1});
     block_ = std::max<Eigen::Index>(1, kc);
-    packed_.resize(depth_ * width_);
+    // The kernel reads each packed block with aligned loads: every block
+    // starts on a multiple of Eigen's largest alignment.
+    constexpr Eigen::Index kAlign =
+        std::max<Eigen::Index>(1, EIGEN_MAX_ALIGN_BYTES / sizeof(float));
+    stride_ = (block_ * width_ + kAlign - 1) / kAlign * kAlign;
+    packed_.resize(((depth_ + block_ - 1) / block_) * stride_);
     // As Eigen sees it: lhs = weights^T, (width, depth) column-major.
     const LhsMapper lhs(weights.data(), weights.outerStride());
     PackLhs pack;
     for (Eigen::Index k = 0; k < depth_; k += block_) {
       const Eigen::Index size = std::min(block_, depth_ - k);
-      pack(packed_.data() + k * width_, lhs.getSubMapper(0, k), size, width_);
+      pack(packed_.data() + Offset(k), lhs.getSubMapper(0, k), size, width_);
     }
 #endif
   }
@@ -468,7 +473,7 @@ class PackedWeights {
     for (Eigen::Index k = 0; k < depth_; k += block_) {
       const Eigen::Index size = std::min(block_, depth_ - k);
       pack(rhs_.data(), rhs.getSubMapper(k, 0), size, rows);
-      gebp(res, packed_.data() + k * width_, rhs_.data(), width_, size, rows,
+      gebp(res, packed_.data() + Offset(k), rhs_.data(), width_, size, rows,
            1.0f);
     }
 #endif
@@ -492,7 +497,10 @@ class PackedWeights {
                                                  Traits::nr, Eigen::ColMajor>;
   using Gebp = Eigen::internal::gebp_kernel<float, float, Eigen::Index, ResMapper,
                                             Traits::mr, Traits::nr>;
-  Eigen::Index block_;
+  // Where the packed block of the weights' rows [k, k + block_) starts.
+  Eigen::Index Offset(Eigen::Index k) const { return k / block_ * stride_; }
+
+  Eigen::Index block_, stride_;
   Eigen::VectorXf packed_;
   mutable Eigen::VectorXf rhs_;  // a's block, packed at each product
 #endif
