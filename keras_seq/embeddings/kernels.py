@@ -32,4 +32,4 @@ if __name__ == "__main__":
     from keras_seq.layers.rnn import native_rnn
 
     print(build(verbose=True))
-    print(native_ops.build(native_rnn.SOURCE, verbose=True))
+    print(native_rnn.build(verbose=True))

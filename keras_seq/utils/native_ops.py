@@ -44,13 +44,9 @@ def _cpu_description():
 # and the kernels have no half-precision code: the first set turns it off; the
 # second is for a compiler that does not know the flag.
 ARCH_FLAGS = (("-march=native", "-mno-avx512fp16"), ("-march=native",))
-# Then the same with KERAS_SEQ_PORTABLE: for an Eigen whose internal matrix
-# product kernels (which rnn_kernels.cc's `PackedWeights` calls) differ from
-# those of TensorFlow 2.21's headers, Eigen's public products instead.
-FLAG_SETS = ARCH_FLAGS + tuple((*flags, "-DKERAS_SEQ_PORTABLE") for flags in ARCH_FLAGS)
 
 
-def _build_command(source, output, flags=FLAG_SETS[0]):
+def _build_command(source, output, flags=ARCH_FLAGS[0]):
     import tensorflow as tf
 
     compiler = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++")
@@ -72,7 +68,7 @@ def _build_command(source, output, flags=FLAG_SETS[0]):
     ]
 
 
-def library_path(source, flag_sets=FLAG_SETS):
+def library_path(source, flag_sets=ARCH_FLAGS):
     """The path the built library of `source` has for this TensorFlow and CPU."""
     import tensorflow as tf
 
@@ -90,7 +86,7 @@ def library_path(source, flag_sets=FLAG_SETS):
     return cache_folder() / f"{source.stem}_{digest.hexdigest()[:16]}.so"
 
 
-def build(source, verbose=False, flag_sets=FLAG_SETS):
+def build(source, verbose=False, flag_sets=ARCH_FLAGS):
     """Compiles `source` unless it is built already; returns the library's path.
 
     Tries each set of compiler flags of `flag_sets` in turn until one builds.
@@ -126,13 +122,14 @@ def build(source, verbose=False, flag_sets=FLAG_SETS):
 
 
 @functools.cache
-def load(source, fallback):
-    """The loaded op library of `source`, or None with a warning saying that
-    `fallback` (what runs instead) is used, where it cannot be built."""
+def load(source, fallback, flag_sets=ARCH_FLAGS):
+    """The loaded op library of `source` (built with the first of `flag_sets`
+    that builds), or None with a warning saying that `fallback` (what runs
+    instead) is used, where it cannot be built."""
     import tensorflow as tf
 
     try:
-        return tf.load_op_library(str(build(source)))
+        return tf.load_op_library(str(build(source, flag_sets=flag_sets)))
     except Exception as error:  # noqa: BLE001 - any failure means "fall back"
         warnings.warn(
             f"The C++ kernel {pathlib.Path(source).name} is not available "

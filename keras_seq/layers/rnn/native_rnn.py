@@ -28,11 +28,24 @@ from keras_seq.utils import native_ops
 from keras_seq.utils.compat import in_xla_context
 
 SOURCE = pathlib.Path(__file__).with_name("rnn_kernels.cc")
+# The CPU's flags, then the same with KERAS_SEQ_PORTABLE: for an Eigen whose
+# internal matrix-product kernels (which `PackedWeights` calls) differ from
+# those of TensorFlow 2.21's headers, Eigen's public products instead.
+FLAG_SETS = native_ops.ARCH_FLAGS + tuple(
+    (*flags, "-DKERAS_SEQ_PORTABLE") for flags in native_ops.ARCH_FLAGS
+)
+
+
+def build(verbose=False):
+    """Compiles the ops unless they are built already; returns the path."""
+    return native_ops.build(SOURCE, verbose=verbose, flag_sets=FLAG_SETS)
 
 
 def library():
     """The loaded ops, or None (with a warning) where they cannot be built."""
-    return native_ops.load(SOURCE, "the recurrent layers use their compiled loops")
+    return native_ops.load(
+        SOURCE, "the recurrent layers use their compiled loops", FLAG_SETS
+    )
 
 
 @functools.cache

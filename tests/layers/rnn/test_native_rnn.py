@@ -255,7 +255,7 @@ def test_portable_build_gives_the_same_numbers(library, tmp_path):
     from keras_seq.layers.rnn import native_rnn
     from keras_seq.utils import native_ops
 
-    portable = tuple(f for f in native_ops.FLAG_SETS if "-DKERAS_SEQ_PORTABLE" in f)
+    portable = tuple(f for f in native_rnn.FLAG_SETS if "-DKERAS_SEQ_PORTABLE" in f)
     path = native_ops.build(native_rnn.SOURCE, flag_sets=portable)
     cases = {kind: _packed_case(kind) for kind in PACKED}
     np.savez(
@@ -280,6 +280,34 @@ def test_portable_build_gives_the_same_numbers(library, tmp_path):
             np.testing.assert_allclose(h, expected, atol=2e-5)
             packed = getattr(library, name)(**arrays, threads=threads)[0]
             np.testing.assert_allclose(h, packed, rtol=0, atol=1e-6)
+
+
+# Refuses any command without -DKERAS_SEQ_PORTABLE (as for an Eigen without
+# the internal kernels `PackedWeights` calls); else writes the file after -o.
+PORTABLE_ONLY_COMPILER = """#!/bin/sh
+echo "$@" >> "$CALLS"
+case " $* " in *" -DKERAS_SEQ_PORTABLE "*) ;; *) echo "error: no gebp" >&2; exit 1;; esac
+while [ $# -gt 1 ]; do [ "$1" = "-o" ] && echo built > "$2"; shift; done
+"""
+
+
+def test_build_falls_back_to_eigen_public_products(tmp_path, monkeypatch):
+    """Where the packed products do not compile, the ops are built with
+    KERAS_SEQ_PORTABLE, after both sets of CPU flags were tried."""
+    from keras_seq.layers.rnn import native_rnn
+
+    compiler = tmp_path / "fake-g++"
+    compiler.write_text(PORTABLE_ONLY_COMPILER)
+    compiler.chmod(0o755)
+    calls = tmp_path / "calls.txt"
+    monkeypatch.setenv("CXX", str(compiler))
+    monkeypatch.setenv("CALLS", str(calls))
+    monkeypatch.setenv("KERAS_SEQ_CACHE", str(tmp_path / "cache"))
+    assert native_rnn.build().read_text() == "built\n"
+    tried = calls.read_text().splitlines()
+    assert len(tried) == 3
+    assert all("-DKERAS_SEQ_PORTABLE" not in command for command in tried[:2])
+    assert "-march=native -mno-avx512fp16 -DKERAS_SEQ_PORTABLE" in tried[2]
 
 
 def test_bad_shapes_are_named(library):
