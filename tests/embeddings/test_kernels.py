@@ -4,6 +4,8 @@ import keras
 import numpy as np
 import pytest
 
+from tests.fake_compiler import use_fake_compiler
+
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow", reason="a TensorFlow op"
 )
@@ -280,14 +282,8 @@ def test_build_tries_each_set_of_cpu_flags(tmp_path, monkeypatch, refuse, builds
     that refuses them all gets an error naming each try's flags."""
     from keras_seq.embeddings import kernels
 
-    compiler = tmp_path / "fake-g++"
-    compiler.write_text(FAKE_COMPILER)
-    compiler.chmod(0o755)
-    calls = tmp_path / "calls.txt"
-    monkeypatch.setenv("CXX", str(compiler))
-    monkeypatch.setenv("CALLS", str(calls))
+    calls = use_fake_compiler(tmp_path, monkeypatch, FAKE_COMPILER)
     monkeypatch.setenv("REFUSE", refuse)
-    monkeypatch.setenv("KERAS_SEQ_CACHE", str(tmp_path / "cache"))
     if builds:
         path = kernels.build()
         assert path.read_text() == "built\n"

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from keras_seq.layers import GRU, LSTM, Bidirectional, SimpleRNN
+from tests.fake_compiler import use_fake_compiler
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow", reason="TensorFlow-only code path"
@@ -296,13 +297,7 @@ def test_build_falls_back_to_eigen_public_products(tmp_path, monkeypatch):
     KERAS_SEQ_PORTABLE, after both sets of CPU flags were tried."""
     from keras_seq.layers.rnn import native_rnn
 
-    compiler = tmp_path / "fake-g++"
-    compiler.write_text(PORTABLE_ONLY_COMPILER)
-    compiler.chmod(0o755)
-    calls = tmp_path / "calls.txt"
-    monkeypatch.setenv("CXX", str(compiler))
-    monkeypatch.setenv("CALLS", str(calls))
-    monkeypatch.setenv("KERAS_SEQ_CACHE", str(tmp_path / "cache"))
+    calls = use_fake_compiler(tmp_path, monkeypatch, PORTABLE_ONLY_COMPILER)
     assert native_rnn.build().read_text() == "built\n"
     tried = calls.read_text().splitlines()
     assert len(tried) == 3
