@@ -532,7 +532,9 @@ class WorkerInputs {
     } else if (batch_ >= kPackedBatch) {
       W_steps_ = std::make_unique<PackedWeights>(W_, batch_);
     }
-    if (batch_ >= kPackedBatch) U_steps_ = std::make_unique<PackedWeights>(U_, batch_);
+    if (batch_ >= kPackedBatch) {
+      U_steps_ = std::make_unique<PackedWeights>(U_, batch_);
+    }
   }
 
   // z = x_t W + b: (B, gates * size).
