@@ -26,8 +26,8 @@ def median_times(models, x, y, repeats):
     model's first forward pass after a training step takes longer, a
     `torch.nn` module's does not). Every model gets its inputs as its
     framework's tensors, converted before the timing (`batches`): a NumPy
-    batch would be converted at each Keras call (0.7 ms for 64 x 100 x 128
-    floats on TensorFlow) and never at a `torch.nn` module's."""
+    batch would be converted at each Keras call, and never at a `torch.nn`
+    module's."""
     inputs = batches(models, x, y)
     for name, model in models.items():
         for _ in range(2):  # compile + warm up
