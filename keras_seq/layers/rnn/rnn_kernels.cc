@@ -529,10 +529,11 @@ class WorkerInputs {
       projected_.noalias() = ConstMap(x_, rows, features_,
                                       Eigen::OuterStride<>(features_)) * W_;
       projected_.rowwise() += bias_.matrix();
-    } else if (batch_ >= kPackedBatch) {
-      W_steps_ = std::make_unique<PackedWeights>(W_, batch_);
     }
     if (batch_ >= kPackedBatch) {
+      if (projected_.size() == 0) {
+        W_steps_ = std::make_unique<PackedWeights>(W_, batch_);
+      }
       U_steps_ = std::make_unique<PackedWeights>(U_, batch_);
     }
   }
