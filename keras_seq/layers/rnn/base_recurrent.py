@@ -398,6 +398,26 @@ class BaseRecurrent(keras.layers.Layer):
                 gate_variables=cell._gate_variables(),
                 save_for_backward=gradient_may_be_taken(),
             )
+        elif _jax_on_cpu() and not self.unroll and cell.elementwise_gates:
+            from keras_seq.layers.rnn.jax_recurrence import JaxRecurrence
+
+            recurrence = JaxRecurrence(
+                self._gate_step,
+                return_sequences=self.return_sequences,
+                additive_gates=cell.additive_gates,
+                variables=cell.weights,
+            )
+            final, outputs = recurrence(
+                inputs[0],
+                ops.convert_to_tensor(cell.kernel),
+                cell._input_bias() if cell.use_bias else None,
+                ops.convert_to_tensor(kernel),
+                carry,
+                mask=inputs[1] if mask is not None else None,
+                recurrent_mask=recurrent_mask,
+                gate_variables=cell._gate_variables(),
+                recurrent_bias=cell._recurrent_bias(),
+            )
         else:
             # On JAX on the CPU each step projects its own inputs inside the
             # scan, as Keras's layers do: one matmul for all steps before the

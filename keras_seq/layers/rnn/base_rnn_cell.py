@@ -45,6 +45,10 @@ class BaseRNNCell(keras.layers.Layer, DropoutRNNCell):
     # then `gates(p + a, None, ...)` must give the same result (the TensorFlow
     # loop adds once and its backward loop keeps one array, not two).
     additive_gates = False
+    # Whether `gates` does no matmul of its own: the JAX loop's gradient
+    # (`keras_seq/layers/rnn/jax_recurrence.py`) recomputes each step's gates
+    # from the saved pre-activations, which costs little only then.
+    elementwise_gates = True
 
     def __init__(
         self,

@@ -131,6 +131,10 @@ class GRUCell(BaseRNNCell):
             return self.bias[1]
         return None
 
+    @property
+    def elementwise_gates(self):
+        return self.reset_after
+
     def _gate_variables(self):
         if self.reset_after or not self.recurrent_kernel.trainable:
             return []
