@@ -195,15 +195,20 @@ class JaxRecurrence:
                 d_prev = (d_prev[0] + d_h, *d_prev[1:])
                 d_gates = tuple(t + g for t, g in zip(d_gates, d_values))
                 if not after_loop:
-                    d_w, d_u = d_kernels
-                    d_kernels = (d_w + x_t.T @ d_p, d_u + h_in.T @ d_a)
-                kept_a = (
-                    d_a if not additive and (after_loop or rb is not None) else None
-                )
+                    d_w, d_u, *d_rb = d_kernels
+                    d_kernels = (
+                        d_w + x_t.T @ d_p,
+                        d_u + h_in.T @ d_a,
+                        *(total + d_a.sum(0) for total in d_rb),
+                    )
+                kept_a = d_a if after_loop and not additive else None
                 return (d_prev, d_gates, d_kernels), (d_p, kept_a)
 
             zeros = tuple(jnp.zeros_like(v) for v in gate_values)
-            d_kernels = () if after_loop else (jnp.zeros_like(w), jnp.zeros_like(u))
+            d_kernels = ()
+            if not after_loop:  # and so the gates are not additive
+                d_kernels = (jnp.zeros_like(w), jnp.zeros_like(u))
+                d_kernels += () if rb is None else (jnp.zeros_like(rb),)
             (d_carry, d_values, d_kernels), (d_p_all, d_a_all) = jax.lax.scan(
                 step,
                 (tuple(d_final), zeros, d_kernels),
@@ -222,10 +227,8 @@ class JaxRecurrence:
                 d_u = h_in_flat.T @ d_a_flat
                 d_rb = None if rb is None else d_a_flat.sum(0)
             else:
-                d_w, d_u = d_kernels
-                d_rb = None
-                if rb is not None:
-                    d_rb = (d_p_all if additive else d_a_all).reshape(rows, -1).sum(0)
+                d_w, d_u, *d_rb = d_kernels
+                d_rb = d_rb[0] if d_rb else None
             d_all_values = [_no_gradient(v) for v in values]
             for i, d_value in zip(gate_indices, d_values):
                 d_all_values[i] = d_value
