@@ -2,7 +2,9 @@
 
 Times one training step (`train_on_batch`, forward + backward + SGD update) and
 one forward pass (`predict_on_batch`) of each layer, its Keras built-in and
-the torch.nn layer of the same recurrence (SimpleRNN, LSTM, GRU), at two sizes
+the torch.nn layer of the same recurrence (SimpleRNN, LSTM, GRU; the peephole
+LSTM, GRU(reset_after=False) and an LSTM with recurrent dropout against Keras
+only), at two sizes
 (batch 64 x length 100, and batch 1 x length 50: the serving case),
 alternating the models so that all see the same machine load, with PyTorch on
 as many threads as TensorFlow. Prints the median times and the ratios ours /
@@ -48,6 +50,13 @@ def pairs(units):
             "LSTM peepholes vs Keras LSTM",
             layers.LSTM(units, use_peepholes=True),
             keras.layers.LSTM(units),
+        ),
+        # No fused kernel (cuDNN, torch.lstm, the C++ ops) takes recurrent
+        # dropout: every framework runs its loop.
+        (
+            "LSTM recurrent_dropout=0.25",
+            layers.LSTM(units, recurrent_dropout=0.25),
+            keras.layers.LSTM(units, recurrent_dropout=0.25),
         ),
     ]
 

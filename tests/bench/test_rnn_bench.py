@@ -38,7 +38,7 @@ def test_every_layer_against_keras_and_pytorch_at_each_size(tmp_path):
     assert record["title"] == "Recurrent layers on TensorFlow (`bench/rnn.py`)"
     rows = {row["measure"]: row for row in record["measures"]}
     layers = ["SimpleRNN", "LSTM", "GRU reset_after=True", "GRU reset_after=False"]
-    layers.append("LSTM peepholes vs Keras LSTM")
+    layers += ["LSTM peepholes vs Keras LSTM", "LSTM recurrent_dropout=0.25"]
     torch_peers = {"SimpleRNN": "RNN", "LSTM": "LSTM", "GRU reset_after=True": "GRU"}
     expected = set()
     for case in ("batch 16, length 6", "batch 1, length 2"):
@@ -71,6 +71,7 @@ def test_peak_memory_rows_against_keras_and_pytorch(tmp_path):
         f"LSTM, {case}",
         f"LSTM, {case}, against PyTorch",
         f"LSTM peepholes vs Keras LSTM, {case}",
+        f"LSTM recurrent_dropout=0.25, {case}",
     }
     for row in memory.values():
         assert row["unit"] == "MB" and row["value"] > 0 and row["peer_value"] > 0
