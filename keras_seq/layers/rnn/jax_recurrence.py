@@ -50,7 +50,7 @@ def weight_gradients_after_loop(batch, additive_gates):
     stacked gradient to read back, `dp_t = da_t`); inside, for the GRU's
     two at larger batches (a training step at batch 64 x 100 steps took 115
     ms so, 123 ms after the loop; one run each)."""
-    return additive_gates or batch < 16
+    return additive_gates or _small(batch)
 
 
 def inputs_projected_before_loop(batch, additive_gates):
@@ -63,7 +63,13 @@ def inputs_projected_before_loop(batch, additive_gates):
     0.88-1.00x step by step (three runs each); the GRU's took longer
     (0.94-0.97x against 0.79-0.83x). Larger batches project step by step,
     as `BaseRecurrent._loop` explains."""
-    return additive_gates and batch < 16
+    return additive_gates and _small(batch)
+
+
+def _small(batch):
+    """Whether a batch is under 16 rows; False for a symbolic size (a model
+    exported for any batch), which may be any."""
+    return isinstance(batch, int) and batch < 16
 
 
 class JaxRecurrence:
