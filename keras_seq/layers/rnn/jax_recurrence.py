@@ -102,19 +102,10 @@ class JaxRecurrence:
         gate_variables=(),
         recurrent_bias=None,
     ):
-        """Runs the recurrence.
-
-        Args:
-            inputs: `(time, batch, input_dim)` inputs.
-            input_kernel: `(input_dim, width)` input kernel.
-            input_bias: `(width,)` bias added to `p_t`, or None.
-            kernel: `(units, width)` recurrent kernel.
-            carry: Tuple of `(batch, ...)` tensors; `carry[0]` is `h`.
-            mask: Optional `(time, batch)` boolean tensor.
-            recurrent_mask: Optional `(batch, units)` recurrent dropout mask.
-            gate_variables: Those of `variables` whose gradient `gate_step`
-                gives (the trainable ones it reads).
-            recurrent_bias: Optional `(width,)` bias added to `a_t`.
+        """Runs the recurrence: the arguments of `TFRecurrence.__call__`
+        (`keras_seq/layers/rnn/tf_recurrence.py`) but `save_for_backward`,
+        with `gate_variables` those of `variables` whose gradient `gate_step`
+        gives (the trainable ones it reads).
 
         Returns:
             `(final_carry, ys)`, `ys` `(time, batch, ...)` or None.
