@@ -9,6 +9,10 @@ then MkDocs (`mkdocs.yml`) builds `build/site/` in strict mode: a warning
 (a link to a page or anchor that does not exist, a docstring that does not
 parse) fails the build.
 
+The built search index is checked to split the Chinese page into words
+(`check_search_index`): Material segments Chinese with jieba, and the
+browser's search splits at the `separator` of `mkdocs.yml`.
+
 A link to a repository file that is not a page (a script, a test) becomes
 its path in code font: the site has no copy of it. The README's Chinese
 version is a page of its own; links to the README go to the landing page.
@@ -200,6 +204,41 @@ def draw_figures(env):
             raise SystemExit("A figure's command failed:\n" + "\n".join(failed))
 
 
+# The longest run of Chinese characters one word of the search index may
+# hold: jieba's words are one to four characters long, a sentence is dozens.
+LONGEST_CHINESE_WORD = 8
+CHINESE = re.compile(r"[\u3400-\u9fff]+")
+
+
+def check_search_index(path):
+    """Raises SystemExit unless the search index at `path` (Material's
+    `search_index.json`) splits its Chinese text into words: Material joins
+    jieba's words with zero-width spaces, and the browser's search splits
+    the text at the index's `separator`, which must include them."""
+    import json
+
+    with open(path, encoding="utf-8") as f:
+        index = json.load(f)
+    separator = re.compile(index["config"]["separator"])
+    if separator.split("词\u200b向量") != ["词", "向量"]:
+        raise SystemExit(
+            f"{path}: the search separator {separator.pattern!r} does not split "
+            "at zero-width spaces (\\u200b), so Chinese words are not found: "
+            "add it to `separator` of the search plugin in mkdocs.yml."
+        )
+    for doc in index["docs"]:
+        for text in (doc["title"], doc["text"]):
+            for word in separator.split(text):
+                for run in CHINESE.findall(word):
+                    if len(run) > LONGEST_CHINESE_WORD:
+                        raise SystemExit(
+                            f"{path}: {doc['location']!r} holds Chinese text the "
+                            f"search cannot find words in ({run[:20]!r}...): "
+                            "Material segments it only where jieba is installed "
+                            "(pip install jieba, in the docs extra)."
+                        )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -226,6 +265,7 @@ def main(argv=None):
         env=env,
         check=True,
     )
+    check_search_index(ROOT / "build" / "site" / "search" / "search_index.json")
 
 
 if __name__ == "__main__":
