@@ -26,7 +26,6 @@ import tensorflow as tf
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sentiment_probe import DEV, read_probe
 
-from zoo import training
 from zoo.sentiment import configs
 from zoo.sentiment import model as sentiment_model
 from zoo.sentiment.input_pipeline import (
@@ -34,6 +33,7 @@ from zoo.sentiment.input_pipeline import (
     training_batches,
     training_examples,
 )
+from zoo.sentiment.train import compiled_classifier
 
 
 class WeightAverage(keras.callbacks.Callback):
@@ -117,13 +117,7 @@ def main():
     for seed in args.seeds:
         run = dataclasses.replace(config, seed=seed)
         keras.utils.set_random_seed(seed)
-        model = sentiment_model.build_classifier(run, vectorizer.vocabulary_size())
-        model.compile(
-            optimizer=training.adam(config.learning_rate, config.clipnorm),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-            weighted_metrics=[],
-        )
+        model = compiled_classifier(run, vectorizer.vocabulary_size())
         averages = [WeightAverage(momentum) for momentum in args.momentum]
         batches = training_batches(examples, run, vectorizer)
         for epoch in range(1, args.epochs + 1):

@@ -71,16 +71,8 @@ def train_and_evaluate(config, workdir, strategy=None):
         where = workdir if config.members == 1 else os.path.join(workdir, f"member{k}")
         keras.utils.set_random_seed(member.seed)
         with distribute.scope(strategy):
-            network = build_classifier(
+            network = compiled_classifier(
                 member, vectorizer.vocabulary_size(), num_classes
-            )
-            network.compile(
-                optimizer=training.adam(config.learning_rate, config.clipnorm),
-                loss="sparse_categorical_crossentropy",
-                metrics=["accuracy"],
-                # Lexicon words weigh less than reviews in the loss; accuracy
-                # counts every example alike.
-                weighted_metrics=[],
             )
         record = os.path.join(where, "network.json")
         done = trained_network(record, member)
@@ -177,6 +169,21 @@ def train_and_evaluate(config, workdir, strategy=None):
             },
         },
     )
+
+
+def compiled_classifier(config, vocabulary_size, num_classes=2):
+    """`build_classifier`, compiled as the zoo trains it: Adam with
+    `config`'s rate and clipping, cross-entropy, accuracy."""
+    network = build_classifier(config, vocabulary_size, num_classes)
+    network.compile(
+        optimizer=training.adam(config.learning_rate, config.clipnorm),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        # Lexicon words weigh less than reviews in the loss; accuracy counts
+        # every example alike.
+        weighted_metrics=[],
+    )
+    return network
 
 
 def member_config(config, k):
