@@ -69,7 +69,8 @@ def segmenter():
 
 def train(config, splits, examples, sets, seed):
     """Trains one network; returns the scores of its best validation epoch
-    and the probe's P(positive) there."""
+    (accuracies, correct dev and probe reviews, the course example's
+    P(positive))."""
     vectorizer = sentiment_model.build_vectorizer(config, splits.train.inputs)
     ids = {
         name: (vectorizer(tf.constant(list(texts))), np.asarray(labels))
